@@ -1,0 +1,42 @@
+"""multiloss: machine-learning losses written once, run on NumPy, PyTorch, TensorFlow and JAX.
+
+Every loss takes ``(y_true, y_pred, *, ..., reduction="mean", sample_weight=None)`` and
+returns an array of the framework its inputs came from, with that framework's autodiff and
+compilers intact. Importing multiloss imports no framework.
+"""
+
+from multiloss.backends import array_namespace, backend_name
+from multiloss.losses.regression import (
+    huber,
+    log_cosh,
+    mae,
+    mean_absolute_error,
+    mean_squared_error,
+    mean_squared_log_error,
+    mse,
+    msle,
+    poisson,
+    quantile,
+    smooth_l1,
+)
+from multiloss.registry import REGISTRY, loss
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGISTRY",
+    "array_namespace",
+    "backend_name",
+    "huber",
+    "log_cosh",
+    "loss",
+    "mae",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "mean_squared_log_error",
+    "mse",
+    "msle",
+    "poisson",
+    "quantile",
+    "smooth_l1",
+]

@@ -1,0 +1,109 @@
+"""Per-call backend dispatch: which framework do these arrays belong to?
+
+``array_namespace(*arrays)`` returns the array-API namespace (plus multiloss's extension ops,
+see :mod:`multiloss.backends._extensions`) of the framework that owns the arrays. The answer is
+cached by ``type(x)``, so a call costs a few dict lookups. A framework is considered only when
+the user has already imported it (``name in sys.modules``), as einops does; multiloss never
+imports one on its own.
+
+Python scalars, lists and tuples belong to no framework: they adopt the framework of the other
+arguments, or NumPy when there is none. Arrays of two frameworks in one call are a ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+
+__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name", "installed"]
+
+#: Supported frameworks in dispatch order: (name, module whose presence enables it, the
+#: attribute names of that module's array types).
+BACKENDS = (
+    ("numpy", "numpy", ("ndarray", "generic")),
+    ("torch", "torch", ("Tensor",)),
+    ("jax", "jax", ("Array",)),
+    ("tensorflow", "tensorflow", ("Tensor", "Variable")),
+)
+
+_NEUTRAL = object()  # marker: Python scalars / sequences, which adopt the other arrays' framework
+_PYTHON_TYPES = (bool, int, float, list, tuple)
+
+_cache: dict[type, object] = {}  # type -> namespace or _NEUTRAL; only ever stored into
+_namespaces: dict[str, ModuleType] = {}
+
+
+def adapter(name: str) -> ModuleType:
+    """The adapter module ``multiloss.backends.<name>`` (imports that framework)."""
+    if name not in {b[0] for b in BACKENDS}:
+        raise ValueError(f"unknown backend {name!r}; expected one of {[b[0] for b in BACKENDS]}")
+    return importlib.import_module(f"multiloss.backends.{name}")
+
+
+def _namespace_of(name: str) -> ModuleType:
+    try:
+        return _namespaces[name]
+    except KeyError:
+        ns = _namespaces[name] = adapter(name).xp
+        return ns
+
+
+def _resolve(t: type) -> object:
+    if issubclass(t, _PYTHON_TYPES):
+        return _NEUTRAL
+    for name, module, attrs in BACKENDS:
+        mod = sys.modules.get(module)
+        if mod is not None and issubclass(t, tuple(getattr(mod, a) for a in attrs)):
+            return _namespace_of(name)
+    raise TypeError(
+        f"multiloss does not support arrays of type {t.__module__}.{t.__qualname__}; "
+        f"expected NumPy, PyTorch, JAX or TensorFlow arrays"
+    )
+
+
+def array_namespace(*arrays: object) -> ModuleType:
+    """The array-API namespace of the framework that owns ``arrays``.
+
+    ``None`` arguments are ignored; Python scalars and sequences adopt the framework of the
+    others (NumPy if there are none). Raises ``TypeError`` for unsupported types and for
+    arrays of two different frameworks in one call.
+
+    >>> import numpy as np, multiloss
+    >>> multiloss.array_namespace(np.ones(3), 2.0).__name__
+    'multiloss.xp.numpy'
+    """
+    found = None
+    for x in arrays:
+        if x is None:
+            continue
+        t = type(x)
+        ns = _cache.get(t)
+        if ns is None:
+            ns = _cache[t] = _resolve(t)
+        if ns is _NEUTRAL or ns is found:
+            continue
+        if found is not None:
+            raise TypeError(
+                f"arrays from two frameworks in one call: {found.backend} and {ns.backend} "
+                f"({t.__module__}.{t.__qualname__}); convert them to one framework first"
+            )
+        found = ns
+    return found if found is not None else _namespace_of("numpy")
+
+
+def backend_name(x: object) -> str:
+    """The name of the framework owning ``x``: 'numpy', 'torch', 'jax' or 'tensorflow'."""
+    return array_namespace(x).backend
+
+
+def installed() -> tuple[str, ...]:
+    """The backends whose framework can be imported here (imports each to find out)."""
+    names = []
+    for name, module, _ in BACKENDS:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        names.append(name)
+    return tuple(names)

@@ -1,0 +1,123 @@
+"""Extension ops: what the loss specs need beyond the array API standard.
+
+Every op has one portable default written against ``xp`` (keyword-only, never re-dispatching,
+as in array-api-extra). A backend adapter may override an op with the framework's fused or
+numerically stable kernel; the test suite checks each override against the default, values
+and gradients. ``EXTENSIONS`` is the complete list.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from types import ModuleType
+
+__all__ = ["EXTENSIONS", "build_namespace"]
+
+_LOG2 = math.log(2.0)
+
+
+def softplus(x, /, *, xp):
+    """log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) so it never overflows."""
+    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def log_sigmoid(x, /, *, xp):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    return -xp.softplus(-x)
+
+
+def logsumexp(x, /, *, axis=None, keepdims=False, xp):
+    """log(sum(exp(x))) along ``axis``, shifted by the (gradient-stopped) maximum.
+
+    The shift keeps exp from overflowing; a max of ±inf is replaced by 0 so that all -inf rows
+    give -inf rather than NaN (Blanchard, Higham & Higham 2021, as scipy.special.logsumexp).
+    """
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.stop_gradient(xp.where(xp.isfinite(m), m, 0.0))
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else xp.squeeze(out, axis=axis if axis is not None else tuple(range(x.ndim)))
+
+
+def log_softmax(x, /, *, axis=-1, xp):
+    """x - logsumexp(x) along ``axis``."""
+    return x - xp.logsumexp(x, axis=axis, keepdims=True)
+
+
+def xlogy(x, y, /, *, xp):
+    """x * log(y), defined as 0 where x == 0 (also for y == 0), with finite gradients there.
+
+    The inner ``where`` keeps log's derivative away from y = 0 when x = 0: without it the
+    unselected branch contributes 0 * inf = NaN to the gradient.
+    """
+    zero = x == 0
+    return xp.where(zero, 0.0, x * xp.log(xp.where(zero, 1.0, y)))
+
+
+def squared_difference(x, y, /, *, xp):
+    """(x - y)**2, elementwise."""
+    d = x - y
+    return d * d
+
+
+def huber_difference(x, y, delta, /, *, xp):
+    """Huber_δ(x - y): ½e² for |e| ≤ δ, else δ(|e| - ½δ); written with min(|e|, δ) (as optax)
+    so the derivative is e inside and ±δ outside, continuous at |e| = δ."""
+    a = xp.abs(x - y)
+    m = xp.minimum(a, delta)
+    return 0.5 * m * m + delta * (a - m)
+
+
+def smooth_l1_difference(x, y, beta, /, *, xp):
+    """PyTorch's smooth L1 = Huber_β(x - y) / β (for β > 0): ½e²/β for |e| < β, else |e| - ½β."""
+    a = xp.abs(x - y)
+    m = xp.minimum(a, beta)
+    return 0.5 * m * (m / beta) + (a - m)
+
+
+def stop_gradient(x, /, *, xp):
+    """x, with no gradient flowing back through it (identity where there is no autodiff)."""
+    return x
+
+
+def is_concrete(x, /, *, xp):
+    """True when ``x`` holds values that can be inspected now (eager, not traced or compiled).
+
+    Data-dependent input checks (labels in range, rates ≥ 0) run only when this is true.
+    """
+    return True
+
+
+EXTENSIONS = {
+    f.__name__: f
+    for f in (
+        softplus,
+        log_sigmoid,
+        logsumexp,
+        log_softmax,
+        xlogy,
+        squared_difference,
+        huber_difference,
+        smooth_l1_difference,
+        stop_gradient,
+        is_concrete,
+    )
+}
+
+
+def build_namespace(backend: str, base: ModuleType, overrides: dict) -> ModuleType:
+    """One namespace object: ``base``'s public names + every extension op.
+
+    Built once per backend; attribute access is then a plain module lookup. Extension ops not
+    in ``overrides`` are the portable defaults bound to this namespace.
+    """
+    unknown = set(overrides) - set(EXTENSIONS)
+    if unknown:
+        raise ValueError(f"overrides for unknown extension ops: {sorted(unknown)}")
+    ns = ModuleType(f"multiloss.xp.{backend}")
+    ns.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("_")})
+    ns.__doc__ = f"Array-API namespace for {backend}, with multiloss's extension ops."
+    ns.backend = backend
+    for name, default in EXTENSIONS.items():
+        setattr(ns, name, overrides.get(name) or functools.partial(default, xp=ns))
+    return ns

@@ -1,0 +1,419 @@
+"""TensorFlow adapter: an array-API namespace for TensorFlow, which has none.
+
+array-api-compat does not cover TensorFlow, so this module implements, with array-API
+semantics, the part of the standard that multiloss's specs use; ``__all__`` lists exactly
+what is here, and ``tests/test_tensorflow_namespace.py`` checks every entry against NumPy.
+
+Semantics follow the 2024.12 standard: ``axis`` as int, tuple or None, ``keepdims``,
+type promotion between arrays by ``result_type`` (TensorFlow itself refuses mixed dtypes),
+and Python scalars that take the dtype of the array they meet. Where the standard leaves a
+choice to the library, we take NumPy's and JAX's: an integer array meeting a floating array
+promotes to the floating dtype; bfloat16 with float16 promotes to float32; the default
+floating dtype for Python floats alone is float32, TensorFlow's.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from types import SimpleNamespace
+from typing import NamedTuple
+
+import ml_dtypes
+import numpy as np
+import tensorflow as tf
+
+from multiloss.backends._extensions import build_namespace
+
+__array_api_version__ = "2024.12"
+
+# --- dtypes -----------------------------------------------------------------------------------
+bool = tf.bool  # noqa: A001 (the standard's name)
+int8, int16, int32, int64 = tf.int8, tf.int16, tf.int32, tf.int64
+uint8, uint16, uint32, uint64 = tf.uint8, tf.uint16, tf.uint32, tf.uint64
+float16, bfloat16, float32, float64 = tf.float16, tf.bfloat16, tf.float32, tf.float64
+
+_SIGNED = (int8, int16, int32, int64)
+_UNSIGNED = (uint8, uint16, uint32, uint64)
+_FLOATS = (float16, bfloat16, float32, float64)
+_DEFAULT_FLOAT = float32
+_DEFAULT_INT = int64
+e, pi, inf, nan = math.e, math.pi, math.inf, math.nan
+
+
+def _dtype(x):
+    return x if isinstance(x, tf.DType) else x.dtype
+
+
+def isdtype(dtype, kind):
+    """Whether ``dtype`` is of ``kind`` (a dtype, a kind name, or a tuple of those)."""
+    if isinstance(kind, tuple):
+        return builtins.any(isdtype(dtype, k) for k in kind)
+    if isinstance(kind, tf.DType):
+        return dtype == kind
+    kinds = {
+        "bool": (bool,),
+        "signed integer": _SIGNED,
+        "unsigned integer": _UNSIGNED,
+        "integral": _SIGNED + _UNSIGNED,
+        "real floating": _FLOATS,
+        "complex floating": (),
+        "numeric": _SIGNED + _UNSIGNED + _FLOATS,
+    }
+    if kind not in kinds:
+        raise ValueError(f"unknown dtype kind {kind!r}")
+    return dtype in kinds[kind]
+
+
+class finfo_object(NamedTuple):
+    bits: int
+    eps: float
+    max: float
+    min: float
+    smallest_normal: float
+    dtype: tf.DType
+
+
+class iinfo_object(NamedTuple):
+    bits: int
+    max: int
+    min: int
+    dtype: tf.DType
+
+
+def finfo(type, /):  # noqa: A002 (the standard's name)
+    """Machine limits of a floating dtype (bfloat16 through ml_dtypes)."""
+    dt = _dtype(type)
+    f = ml_dtypes.finfo(dt.as_numpy_dtype) if dt == bfloat16 else np.finfo(dt.as_numpy_dtype)
+    return finfo_object(f.bits, float(f.eps), float(f.max), float(f.min), float(f.smallest_normal), dt)
+
+
+def iinfo(type, /):  # noqa: A002
+    dt = _dtype(type)
+    i = np.iinfo(dt.as_numpy_dtype)
+    return iinfo_object(i.bits, int(i.max), int(i.min), dt)
+
+
+def _promote_pair(a, b):
+    if a == b:
+        return a
+    if a == bool or b == bool:
+        raise TypeError(f"no array-API promotion between {a.name} and {b.name}")
+    af, bf = a in _FLOATS, b in _FLOATS
+    if af and bf:
+        if float64 in (a, b):
+            return float64
+        return float32  # any other pair of distinct floats (f16/bf16/f32)
+    if af or bf:  # integer with floating: the floating dtype (NumPy/JAX choice)
+        return a if af else b
+    if (a in _SIGNED) == (b in _SIGNED):
+        return a if a.size >= b.size else b
+    s, u = (a, b) if a in _SIGNED else (b, a)
+    if s.size > u.size:
+        return s
+    wider = {1: int16, 2: int32, 4: int64}.get(u.size)
+    if wider is None:
+        raise TypeError(f"no array-API promotion between {a.name} and {b.name}")
+    return wider
+
+
+def result_type(*arrays_and_dtypes):
+    """The dtype that ``arrays_and_dtypes`` promote to; Python scalars are weak."""
+    dtypes = [_dtype(x) for x in arrays_and_dtypes if isinstance(x, (tf.DType, tf.Tensor, tf.Variable))]
+    if not dtypes:
+        scalars = [type(x) for x in arrays_and_dtypes]
+        return _DEFAULT_FLOAT if float in scalars else (bool if scalars and builtins.all(s is builtins.bool for s in scalars) else _DEFAULT_INT)
+    out = dtypes[0]
+    for d in dtypes[1:]:
+        out = _promote_pair(out, d)
+    if out not in _FLOATS and builtins.any(isinstance(x, float) for x in arrays_and_dtypes):
+        out = _DEFAULT_FLOAT
+    return out
+
+
+def _is_array(x):
+    return isinstance(x, (tf.Tensor, tf.Variable))
+
+
+def _promote(*args):
+    """Tensors of one dtype from arrays and Python scalars, by ``result_type``."""
+    dt = result_type(*args)
+    return [tf.cast(a, dt) if _is_array(a) and a.dtype != dt else a if _is_array(a) else tf.constant(a, dt) for a in args]
+
+
+# --- creation and conversion --------------------------------------------------------------
+def asarray(obj, /, *, dtype=None, device=None, copy=None):
+    if _is_array(obj):
+        return obj if dtype is None or obj.dtype == dtype else tf.cast(obj, dtype)
+    if dtype is None and isinstance(obj, (float, list, tuple)) and not isinstance(obj, np.ndarray):
+        arr = np.asarray(obj)
+        if arr.dtype == np.float64:  # Python floats: TensorFlow's default float
+            dtype = _DEFAULT_FLOAT
+    return tf.convert_to_tensor(obj, dtype=dtype)
+
+
+def astype(x, dtype, /, *, copy=True, device=None):
+    return x if x.dtype == dtype else tf.cast(x, dtype)
+
+
+def zeros(shape, *, dtype=None, device=None):
+    return tf.zeros(shape, dtype or _DEFAULT_FLOAT)
+
+
+def ones(shape, *, dtype=None, device=None):
+    return tf.ones(shape, dtype or _DEFAULT_FLOAT)
+
+
+def full(shape, fill_value, *, dtype=None, device=None):
+    return tf.fill(shape, tf.constant(fill_value, dtype or result_type(fill_value)))
+
+
+def zeros_like(x, /, *, dtype=None, device=None):
+    return tf.zeros_like(x, dtype=dtype or x.dtype)
+
+
+def ones_like(x, /, *, dtype=None, device=None):
+    return tf.ones_like(x, dtype=dtype or x.dtype)
+
+
+def full_like(x, /, fill_value, *, dtype=None, device=None):
+    return tf.fill(tf.shape(x), tf.constant(fill_value, dtype or x.dtype))
+
+
+def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
+    if stop is None:
+        start, stop = 0, start
+    return tf.range(start, stop, step, dtype=dtype or result_type(start, stop, step))
+
+
+# --- elementwise --------------------------------------------------------------------------
+def _unary(tf_fn, name):
+    def fn(x, /):
+        return tf_fn(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _binary(tf_fn, name):
+    def fn(x1, x2, /):
+        return tf_fn(*_promote(x1, x2))
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+abs = _unary(tf.abs, "abs")  # noqa: A001
+negative = _unary(tf.negative, "negative")
+sign = _unary(tf.sign, "sign")
+sqrt = _unary(tf.sqrt, "sqrt")
+square = _unary(tf.square, "square")
+exp = _unary(tf.exp, "exp")
+expm1 = _unary(tf.math.expm1, "expm1")
+log = _unary(tf.math.log, "log")
+log1p = _unary(tf.math.log1p, "log1p")
+sinh = _unary(tf.sinh, "sinh")
+cosh = _unary(tf.cosh, "cosh")
+tanh = _unary(tf.tanh, "tanh")
+floor = _unary(tf.floor, "floor")
+ceil = _unary(tf.math.ceil, "ceil")
+round = _unary(tf.round, "round")  # noqa: A001 (half to even, as the standard)
+isfinite = _unary(tf.math.is_finite, "isfinite")
+isnan = _unary(tf.math.is_nan, "isnan")
+isinf = _unary(tf.math.is_inf, "isinf")
+logical_not = _unary(tf.logical_not, "logical_not")
+
+add = _binary(tf.add, "add")
+subtract = _binary(tf.subtract, "subtract")
+multiply = _binary(tf.multiply, "multiply")
+divide = _binary(tf.divide, "divide")
+pow = _binary(tf.pow, "pow")  # noqa: A001
+maximum = _binary(tf.maximum, "maximum")
+minimum = _binary(tf.minimum, "minimum")
+equal = _binary(tf.equal, "equal")
+not_equal = _binary(tf.not_equal, "not_equal")
+less = _binary(tf.less, "less")
+less_equal = _binary(tf.less_equal, "less_equal")
+greater = _binary(tf.greater, "greater")
+greater_equal = _binary(tf.greater_equal, "greater_equal")
+logical_and = _binary(tf.logical_and, "logical_and")
+logical_or = _binary(tf.logical_or, "logical_or")
+
+
+def logaddexp(x1, x2, /):
+    """log(exp(x1) + exp(x2)) without overflow; equal infinities give that infinity."""
+    x1, x2 = _promote(x1, x2)
+    m = tf.maximum(x1, x2)
+    return tf.where(x1 == x2, x1 + math.log(2.0), m + tf.math.log1p(tf.exp(-tf.abs(x1 - x2))))
+
+
+def where(condition, x1, x2, /):
+    x1, x2 = _promote(x1, x2)
+    return tf.where(condition, x1, x2)
+
+
+def clip(x, /, min=None, max=None):  # noqa: A002
+    if min is not None:
+        x = tf.maximum(x, tf.cast(min, x.dtype) if _is_array(min) else tf.constant(min, x.dtype))
+    if max is not None:
+        x = tf.minimum(x, tf.cast(max, x.dtype) if _is_array(max) else tf.constant(max, x.dtype))
+    return x
+
+
+# --- reductions ---------------------------------------------------------------------------
+def _axis(axis):
+    return list(axis) if isinstance(axis, tuple) else axis
+
+
+def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001
+    if dtype is None and x.dtype == bool:
+        dtype = _DEFAULT_INT
+    return tf.reduce_sum(x if dtype is None else tf.cast(x, dtype), axis=_axis(axis), keepdims=keepdims)
+
+
+def prod(x, /, *, axis=None, dtype=None, keepdims=False):
+    return tf.reduce_prod(x if dtype is None else tf.cast(x, dtype), axis=_axis(axis), keepdims=keepdims)
+
+
+def mean(x, /, *, axis=None, keepdims=False):
+    return tf.reduce_mean(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def max(x, /, *, axis=None, keepdims=False):  # noqa: A001
+    return tf.reduce_max(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def min(x, /, *, axis=None, keepdims=False):  # noqa: A001
+    return tf.reduce_min(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def all(x, /, *, axis=None, keepdims=False):  # noqa: A001
+    return tf.reduce_all(tf.cast(x, bool), axis=_axis(axis), keepdims=keepdims)
+
+
+def any(x, /, *, axis=None, keepdims=False):  # noqa: A001
+    return tf.reduce_any(tf.cast(x, bool), axis=_axis(axis), keepdims=keepdims)
+
+
+# --- manipulation and indexing ------------------------------------------------------------
+def reshape(x, /, shape, *, copy=None):
+    return tf.reshape(x, shape)
+
+
+def broadcast_to(x, /, shape):
+    return tf.broadcast_to(x, shape)
+
+
+def expand_dims(x, /, *, axis=0):
+    return tf.expand_dims(x, axis)
+
+
+def squeeze(x, /, axis):
+    return tf.squeeze(x, axis=_axis(axis))
+
+
+def permute_dims(x, /, axes):
+    return tf.transpose(x, axes)
+
+
+def moveaxis(x, source, destination, /):
+    return tf.experimental.numpy.moveaxis(x, source, destination)
+
+
+def concat(arrays, /, *, axis=0):
+    arrays = _promote(*arrays)
+    if axis is None:
+        return tf.concat([tf.reshape(a, [-1]) for a in arrays], 0)
+    return tf.concat(arrays, axis)
+
+
+def stack(arrays, /, *, axis=0):
+    return tf.stack(_promote(*arrays), axis)
+
+
+def take(x, indices, /, *, axis=None):
+    if axis is None:
+        x, axis = tf.reshape(x, [-1]), 0
+    return tf.gather(x, indices, axis=axis)
+
+
+def take_along_axis(x, indices, /, *, axis=-1):
+    """x's values at ``indices`` along ``axis``; the other axes of both must match."""
+    axis = axis % x.ndim
+    if axis != x.ndim - 1:
+        x, indices = moveaxis(x, axis, -1), moveaxis(indices, axis, -1)
+    out = tf.gather(x, indices, batch_dims=x.ndim - 1)
+    return out if axis == x.ndim - 1 else moveaxis(out, -1, axis)
+
+
+# --- linear algebra -----------------------------------------------------------------------
+def matmul(x1, x2, /):
+    return tf.linalg.matmul(*_promote(x1, x2))
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    x1, x2 = _promote(x1, x2)
+    return tf.reduce_sum(x1 * x2, axis=axis)
+
+
+__all__ = [
+    # dtypes and their introspection
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "bfloat16", "float32", "float64", "e", "pi", "inf", "nan",
+    "isdtype", "finfo", "iinfo", "result_type", "astype",
+    # creation
+    "asarray", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
+    # elementwise
+    "abs", "negative", "sign", "sqrt", "square", "exp", "expm1", "log", "log1p", "sinh",
+    "cosh", "tanh", "floor", "ceil", "round", "isfinite", "isnan", "isinf", "logical_not",
+    "add", "subtract", "multiply", "divide", "pow", "maximum", "minimum", "logaddexp",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+    "logical_or", "where", "clip",
+    # reductions
+    "sum", "prod", "mean", "max", "min", "all", "any",
+    # manipulation and indexing
+    "reshape", "broadcast_to", "expand_dims", "squeeze", "permute_dims", "moveaxis",
+    "concat", "stack", "take", "take_along_axis",
+    # linear algebra
+    "matmul", "vecdot",
+]  # fmt: skip
+
+
+def _logsumexp(x, /, *, axis=None, keepdims=False):
+    return tf.reduce_logsumexp(x, axis=_axis(axis), keepdims=keepdims)
+
+
+xp = build_namespace(
+    "tensorflow",
+    SimpleNamespace(**{name: globals()[name] for name in __all__}),
+    {
+        "softplus": tf.math.softplus,
+        "log_sigmoid": tf.math.log_sigmoid,
+        "logsumexp": _logsumexp,
+        "log_softmax": lambda x, /, *, axis=-1: tf.nn.log_softmax(x, axis=axis),
+        "xlogy": tf.math.xlogy,
+        "squared_difference": tf.math.squared_difference,
+        "stop_gradient": tf.stop_gradient,
+        "is_concrete": lambda x, /: tf.executing_eagerly(),
+    },
+)
+xp.__array_api_version__ = __array_api_version__
+
+DTYPES = {"float64": float64, "float32": float32, "float16": float16, "bfloat16": bfloat16}
+
+
+def from_numpy(a, dtype=None):
+    return tf.constant(np.asarray(a), dtype=DTYPES[dtype] if dtype else None)
+
+
+def to_numpy(x):
+    x = x.numpy() if hasattr(x, "numpy") else np.asarray(x)
+    return x.astype(np.float32) if x.dtype == ml_dtypes.bfloat16 else np.asarray(x)
+
+
+def value_and_grad(fn, *args):
+    with tf.GradientTape() as tape:
+        tape.watch(args)
+        value = fn(*args)
+    grads = tape.gradient(value, args, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return value, tuple(grads)

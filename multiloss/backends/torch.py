@@ -1,0 +1,66 @@
+"""PyTorch adapter: array-api-compat's torch namespace + torch's fused kernels.
+
+Data checks are skipped while torch.compile traces (``is_concrete``), so they never break a graph.
+"""
+
+from __future__ import annotations
+
+import array_api_compat.torch as _base
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from multiloss.backends._extensions import build_namespace
+
+__all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]
+
+
+def _logsumexp(x, /, *, axis=None, keepdims=False):
+    return torch.logsumexp(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
+
+
+def _is_concrete(x, /):
+    return not torch.compiler.is_compiling()
+
+
+xp = build_namespace(
+    "torch",
+    _base,
+    {
+        "softplus": F.softplus,
+        "log_sigmoid": F.logsigmoid,
+        "logsumexp": _logsumexp,
+        "log_softmax": lambda x, /, *, axis=-1: torch.log_softmax(x, dim=axis),
+        "xlogy": torch.xlogy,
+        "squared_difference": lambda x, y, /: F.mse_loss(x, y, reduction="none"),
+        "huber_difference": lambda x, y, delta, /: F.huber_loss(x, y, reduction="none", delta=delta),
+        "smooth_l1_difference": lambda x, y, beta, /: F.smooth_l1_loss(x, y, reduction="none", beta=beta),
+        "stop_gradient": torch.Tensor.detach,
+        "is_concrete": _is_concrete,
+    },
+)
+
+DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+def from_numpy(a, dtype=None):
+    t = torch.from_numpy(np.array(a))  # a copy: never share memory with the caller
+    return t.to(DTYPES[dtype]) if dtype else t
+
+
+def to_numpy(x):
+    x = x.detach().cpu()
+    return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+
+
+def value_and_grad(fn, *args):
+    """fn(*args) and its gradient with respect to every argument (fn returns a scalar)."""
+    args = [a.detach().clone().requires_grad_(True) for a in args]
+    value = fn(*args)
+    grads = torch.autograd.grad(value, args, allow_unused=True)
+    return value, tuple(torch.zeros_like(a) if g is None else g for a, g in zip(args, grads))

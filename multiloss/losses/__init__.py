@@ -1,0 +1,1 @@
+"""The loss specs, one module per family; importing a module registers its losses."""

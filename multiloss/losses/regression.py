@@ -1,0 +1,203 @@
+"""Regression losses: MSE, MAE, Huber, smooth L1, log-cosh, quantile, MSLE, Poisson.
+
+Each spec returns the per-element loss of ``e = y_pred - y_true``; reduction, sample weights,
+validation and the dtype policy come from :func:`multiloss.registry.loss`. Kinks have a
+defined gradient, the same on every backend: the midpoint of the one-sided derivatives
+(0 for |e| at 0, as torch and TensorFlow give; the JAX adapter's ``abs`` agrees).
+"""
+
+from __future__ import annotations
+
+import math
+
+from multiloss import _validation as v
+from multiloss import domains
+from multiloss.registry import Fixed, Native, loss
+
+__all__ = [
+    "huber",
+    "log_cosh",
+    "mae",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "mean_squared_log_error",
+    "mse",
+    "msle",
+    "poisson",
+    "quantile",
+    "smooth_l1",
+]
+
+_LOG2 = math.log(2.0)
+_KERAS_FN_NOTE = "Keras averages over the last axis per sample, then over the batch (same mean when unweighted)."
+
+
+@loss(
+    family="regression",
+    domain=domains.real_pairs(),
+    aliases=("mse",),
+    natives=(
+        Native("torch", "torch.nn.functional.mse_loss", kwargs={"reduction": Fixed("none")},
+               notes=("PyTorch broadcasts (N,) against (N, 1) to (N, N) with only a warning.",)),
+        Native("keras", "keras.losses.mean_squared_error", order=("y_true", "y_pred"), per="last_axis",
+               notes=(_KERAS_FN_NOTE,)),
+        Native("optax", "optax.losses.squared_error", notes=("optax returns unreduced values.",)),
+        Native("optax", "optax.losses.l2_loss", scale=0.5, exact=False,
+               notes=("optax's l2_loss is half the squared error.",)),
+    ),
+)
+def mean_squared_error(y_true, y_pred, *, xp):
+    """Mean squared error: (y_pred - y_true)²."""
+    return xp.squared_difference(y_pred, y_true)
+
+
+@loss(
+    family="regression",
+    domain=domains.real_pairs(),
+    aliases=("mae",),
+    natives=(
+        Native("torch", "torch.nn.functional.l1_loss", kwargs={"reduction": Fixed("none")}),
+        Native("keras", "keras.losses.mean_absolute_error", order=("y_true", "y_pred"), per="last_axis",
+               notes=(_KERAS_FN_NOTE,)),
+    ),
+)
+def mean_absolute_error(y_true, y_pred, *, xp):
+    """Mean absolute error: |y_pred - y_true|; gradient 0 at a zero error. optax has no MAE."""
+    return xp.abs(y_pred - y_true)
+
+
+@loss(
+    family="regression",
+    domain=domains.real_pairs("delta"),
+    conditions={"delta": "> 0"},
+    natives=(
+        Native("torch", "torch.nn.functional.huber_loss", kwargs={"reduction": Fixed("none"), "delta": "delta"}),
+        Native("keras", "keras.losses.huber", order=("y_true", "y_pred"), per="last_axis",
+               kwargs={"delta": "delta"}, notes=(_KERAS_FN_NOTE,)),
+        Native("optax", "optax.losses.huber_loss", kwargs={"delta": "delta"}),
+    ),
+)
+def huber(y_true, y_pred, *, delta=1.0, xp):
+    """Huber loss (Huber 1964): ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond.
+
+    Quadratic near 0, linear in the tails, so an outlier's gradient is capped at δ. Equal to
+    δ·smooth_l1(β=δ); PyTorch's smooth L1 and Huber agree only at δ = β = 1.
+    """
+    return xp.huber_difference(y_pred, y_true, delta)
+
+
+@loss(
+    family="regression",
+    domain=domains.real_pairs("beta"),
+    conditions={"beta": ">= 0"},
+    natives=(
+        Native("torch", "torch.nn.functional.smooth_l1_loss", kwargs={"reduction": Fixed("none"), "beta": "beta"},
+               notes=("PyTorch's smooth L1 divides Huber by β: huber(δ) = δ·smooth_l1(β=δ).",)),
+    ),
+)
+def smooth_l1(y_true, y_pred, *, beta=1.0, xp):
+    """Smooth L1 (PyTorch's definition, Girshick 2015): ½e²/β for |e| < β, |e| − ½β beyond; β = 0 is L1."""
+    if beta == 0:
+        return xp.abs(y_pred - y_true)
+    return xp.smooth_l1_difference(y_pred, y_true, beta)
+
+
+@loss(
+    family="regression",
+    domain=domains.real_pairs(),
+    natives=(
+        Native("keras", "keras.losses.log_cosh", order=("y_true", "y_pred"), per="last_axis",
+               notes=(_KERAS_FN_NOTE, "Keras computes e + softplus(-2e) - log 2, which loses precision for small |e|.")),
+        Native("optax", "optax.losses.log_cosh",
+               notes=("optax computes logaddexp(e, -e) - log 2, which loses precision for small |e|.",)),
+    ),
+)
+def log_cosh(y_true, y_pred, *, xp):
+    """Log-cosh loss: log(cosh(e)), ≈ ½e² near 0 and |e| − log 2 in the tails.
+
+    Computed without overflow (cosh overflows float32 for |e| > 89) and without cancellation:
+    log1p(2 sinh²(e/2)) for |e| < 2, |e| + softplus(−2|e|) − log 2 beyond (the naive
+    tail formula alone has relative error ~ eps/e² near 0). The gradient is tanh(e).
+    """
+    a = xp.abs(y_pred - y_true)
+    near = a < 2.0
+    s = xp.sinh(0.5 * xp.where(near, a, 0.0))  # masked so the far branch cannot overflow
+    return xp.where(near, xp.log1p(2.0 * s * s), a + xp.softplus(-2.0 * a) - _LOG2)
+
+
+@loss(
+    family="regression",
+    domain=domains.real_pairs(),
+    conditions={"q": "[0, 1]"},
+    natives=(
+        Native("sklearn", "sklearn.metrics.mean_pinball_loss", order=("y_true", "y_pred"), kwargs={"alpha": "q"},
+               exact=False, notes=("scikit-learn calls the quantile `alpha` and returns the mean only.",)),
+    ),
+)
+def quantile(y_true, y_pred, *, q=0.5, xp):
+    """Quantile (pinball) loss (Koenker & Bassett 1978): q·(y − ŷ) if y ≥ ŷ, else (1 − q)·(ŷ − y).
+
+    Minimised by the q-th quantile; q weights under-prediction. Written as
+    ½|e| + (½ − q)·e with e = ŷ − y, so its gradient at e = 0 is the midpoint ½ − q.
+    """
+    e = y_pred - y_true
+    return 0.5 * xp.abs(e) + (0.5 - q) * e
+
+
+def _check_msle(xp, y_true, y_pred):
+    v.check_values(xp, y_true, "y_true", "> -1 for a logarithmic error", y_true > -1)
+    v.check_values(xp, y_pred, "y_pred", "> -1 for a logarithmic error", y_pred > -1)
+
+
+@loss(
+    family="regression",
+    domain=domains.nonnegative_pairs(),
+    checks=_check_msle,
+    aliases=("msle",),
+    natives=(
+        Native("keras", "keras.losses.mean_squared_logarithmic_error", order=("y_true", "y_pred"),
+               per="last_axis", exact=False,
+               notes=("Keras clamps both inputs to ≥ 1e-7 first, silently changing values below it "
+                      "(and any negative value).",)),
+    ),
+)
+def mean_squared_log_error(y_true, y_pred, *, xp):
+    """Mean squared logarithmic error: (log1p(ŷ) − log1p(y))²; both must be > −1 (ValueError)."""
+    d = xp.log1p(y_pred) - xp.log1p(y_true)
+    return d * d
+
+
+def _check_poisson(xp, y_true, y_pred, *, log_input):
+    v.check_values(xp, y_true, "y_true", "≥ 0 (counts)", y_true >= 0)
+    if not log_input:
+        v.check_values(xp, y_pred, "y_pred", "a rate ≥ 0 (pass log_input=True for log-rates)", y_pred >= 0)
+
+
+@loss(
+    family="regression",
+    domain=domains.counts_and_rates(),
+    checks=_check_poisson,
+    natives=(
+        Native("torch", "torch.nn.functional.poisson_nll_loss",
+               kwargs={"reduction": Fixed("none"), "log_input": "log_input", "eps": Fixed(0.0)},
+               notes=("PyTorch's default is log_input=True (ours False, as Keras).",
+                      "With log_input=False PyTorch adds eps=1e-8 inside the log (mapped here with eps=0); "
+                      "y = 0 with rate 0 gives NaN there, 0 here.")),
+        Native("keras", "keras.losses.poisson", order=("y_true", "y_pred"), per="last_axis", exact=False,
+               notes=("Keras takes a rate and computes rate − y·log(rate + 1e-7).",)),
+    ),
+)
+def poisson(y_true, y_pred, *, log_input=False, xp):
+    """Poisson negative log-likelihood without the log(y!) term: λ − y·log λ.
+
+    ``y_pred`` is the rate λ ≥ 0 (Keras's convention) or, with ``log_input=True``, the
+    log-rate x (PyTorch's default): exp(x) − y·x, stable for any x. 0·log 0 is 0.
+    """
+    if log_input:
+        return xp.exp(y_pred) - y_true * y_pred
+    return y_pred - xp.xlogy(y_true, y_pred)
+
+
+mse = mean_squared_error
+mae = mean_absolute_error
+msle = mean_squared_log_error

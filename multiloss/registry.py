@@ -1,0 +1,192 @@
+"""The registry: every loss, registered once, with what the rest of the project reads.
+
+``@loss(...)`` turns an elementwise spec into the public function (dispatch, validation,
+dtype policy, reduction) and records a :class:`LossSpec`: parameters and their conditions,
+the input domain that test inputs are generated from, and the frameworks' native
+counterparts with the mapping of conventions. The test matrix, the ``multiloss`` command,
+the benchmarks and (later) the wrappers and teaching tables all read ``REGISTRY``.
+
+dtype policy: the result has ``y_pred``'s floating dtype; float16 / bfloat16 are computed in
+float32 and rounded once at the end; integer or boolean targets are cast to that dtype.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable
+
+from multiloss import _validation as v
+from multiloss._reduction import reduce
+from multiloss.backends import array_namespace
+
+__all__ = ["REGISTRY", "LossSpec", "Native", "get", "loss"]
+
+
+@dataclass(frozen=True)
+class Native:
+    """A framework's own version of a loss and how to call it so it matches ours.
+
+    ``call`` is the native called on per-element inputs: ``api`` is imported and called with
+    the inputs in ``order`` (our argument names) and keyword arguments ``kwargs`` (native name
+    -> our parameter name, or a fixed value wrapped in :class:`Fixed`). ``per`` says what one
+    output value covers: "element" or "last_axis" (Keras functions average the last axis, so
+    they are called on inputs of shape (..., 1)). ``scale``: native = scale × ours.
+    ``exact``: equal up to rounding under this mapping; otherwise ``notes`` says how they
+    differ, and a test asserts that difference. ``notes`` also hold the conventions a user
+    porting a model needs (defaults, safeguards, argument order), one sentence each.
+    """
+
+    framework: str  # "torch", "keras", "optax", "sklearn"
+    api: str  # dotted path, e.g. "torch.nn.functional.huber_loss"
+    order: tuple[str, ...] = ("y_pred", "y_true")
+    kwargs: dict = field(default_factory=dict)
+    per: str = "element"
+    scale: float = 1.0
+    exact: bool = True
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A fixed keyword value in :attr:`Native.kwargs` (rather than one of our parameters)."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    name: str
+    function: Callable  # the public function
+    kernel: Callable  # the elementwise spec: kernel(*arrays, **params, xp=xp)
+    family: str
+    inputs: tuple[str, ...]  # positional array arguments, in order
+    labels: tuple[str, ...]  # inputs that may be integer / boolean
+    params: dict  # name -> default
+    conditions: dict  # name -> condition text for _validation.check_param
+    domain: Callable  # domain(rng, n, params) -> {input name: float64 NumPy array}
+    natives: tuple[Native, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        return (self.kernel.__doc__ or "").strip().splitlines()[0]
+
+
+REGISTRY: dict[str, LossSpec] = {}
+
+
+def get(name: str) -> LossSpec:
+    """The spec of a registered loss, by name or alias."""
+    for spec in REGISTRY.values():
+        if name == spec.name or name in spec.aliases:
+            return spec
+    raise KeyError(f"no registered loss {name!r}; known: {sorted(REGISTRY)}")
+
+
+def _as_array(xp, x, like=None):
+    if hasattr(x, "dtype") and hasattr(x, "shape"):
+        return x
+    if like is not None and isinstance(x, (bool, int, float)):
+        return xp.asarray(x, dtype=like.dtype)
+    return xp.asarray(x)
+
+
+def loss(
+    *,
+    family: str,
+    domain: Callable,
+    labels: tuple[str, ...] = ("y_true",),
+    conditions: dict | None = None,
+    checks: Callable | None = None,
+    natives: tuple[Native, ...] = (),
+    aliases: tuple[str, ...] = (),
+):
+    """Register an elementwise spec and return the public loss function.
+
+    The spec is ``kernel(*arrays, *, <params>, xp)``: it receives validated arrays of one
+    floating dtype and returns the per-element loss. The public function takes the same
+    arrays and parameters plus ``reduction`` and ``sample_weight``. ``conditions`` maps a
+    parameter to a condition (see ``_validation.check_param``); ``checks(xp, *arrays,
+    **params)`` validates values (run in eager mode only).
+    """
+    conditions = conditions or {}
+
+    def decorate(kernel):
+        sig = inspect.signature(kernel)
+        inputs = tuple(p.name for p in sig.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD)
+        params = {
+            p.name: p.default
+            for p in sig.parameters.values()
+            if p.kind is p.KEYWORD_ONLY and p.name != "xp"
+        }
+        floats = tuple(n for n in inputs if n not in labels)
+        ref = floats[0]  # the input whose dtype the result takes
+
+        @functools.wraps(kernel)
+        def public(*arrays, reduction="mean", sample_weight=None, **kwargs):
+            if len(arrays) != len(inputs):
+                raise TypeError(f"{kernel.__name__}() takes {len(inputs)} arrays {inputs}; got {len(arrays)}")
+            unknown = kwargs.keys() - params.keys()
+            if unknown:
+                raise TypeError(f"{kernel.__name__}() got unexpected keyword argument(s) {sorted(unknown)}")
+            p = {**params, **kwargs}
+            for name, condition in conditions.items():
+                v.check_param(name, p[name], condition)
+            v.check_reduction(reduction)
+
+            xp = array_namespace(*arrays, sample_weight)
+            named = {n: _as_array(xp, a) for n, a in zip(inputs, arrays)}
+            dtype = named[ref].dtype
+            for n, a in named.items():
+                (v.check_numeric if n in labels else v.check_floating)(xp, a, n)
+            for n in inputs[1:]:
+                v.check_same_shape(xp, named[inputs[0]], named[n], inputs[0], n)
+            compute = xp.float32 if dtype in _low_precision(xp) else dtype
+            args = [a if a.dtype == compute else xp.astype(a, compute) for a in named.values()]
+            if checks is not None:
+                checks(xp, *args, **p)
+
+            out = kernel(*args, **p, xp=xp)
+            if sample_weight is not None:
+                sample_weight = _as_array(xp, sample_weight)
+                v.check_numeric(xp, sample_weight, "sample_weight")
+                v.check_weight_shape(xp, sample_weight, v.shape_of(out))
+                if sample_weight.dtype != compute:
+                    sample_weight = xp.astype(sample_weight, compute)
+            out = reduce(xp, out, reduction, sample_weight)
+            return out if compute == dtype else xp.astype(out, dtype)
+
+        public.__signature__ = sig.replace(
+            parameters=[p for p in sig.parameters.values() if p.name != "xp"]
+            + [
+                inspect.Parameter("reduction", inspect.Parameter.KEYWORD_ONLY, default="mean"),
+                inspect.Parameter("sample_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
+            ]
+        )
+        spec = LossSpec(
+            name=kernel.__name__,
+            function=public,
+            kernel=kernel,
+            family=family,
+            inputs=inputs,
+            labels=tuple(n for n in inputs if n in labels),
+            params=params,
+            conditions=conditions,
+            domain=domain,
+            natives=natives,
+            aliases=aliases,
+        )
+        if spec.name in REGISTRY:
+            raise ValueError(f"a loss named {spec.name!r} is already registered")
+        REGISTRY[spec.name] = spec
+        public.spec = spec
+        return public
+
+    return decorate
+
+
+@functools.cache
+def _low_precision(xp) -> tuple:
+    return tuple(getattr(xp, n) for n in ("float16", "bfloat16") if hasattr(xp, n))
