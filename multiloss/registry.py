@@ -13,6 +13,7 @@ float32 and rounded once at the end; integer or boolean targets are cast to that
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,7 +22,7 @@ from multiloss import _validation as v
 from multiloss._reduction import reduce
 from multiloss.backends import array_namespace
 
-__all__ = ["REGISTRY", "LossSpec", "Native", "get", "loss"]
+__all__ = ["REGISTRY", "Fixed", "LossSpec", "Native", "get", "loss"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,18 @@ class Native:
     exact: bool = True
     notes: tuple[str, ...] = ()
 
+    @property
+    def backend(self) -> str:
+        """The backend whose arrays the native takes (Keras runs on its TensorFlow backend)."""
+        return {"keras": "tensorflow", "optax": "jax", "sklearn": "numpy"}.get(self.framework, self.framework)
+
+    def __call__(self, arrays: dict, params: dict):
+        """Call the native on ``arrays`` (by our input names) with our ``params`` mapped."""
+        module, _, attr = self.api.rpartition(".")
+        fn = getattr(importlib.import_module(module), attr)
+        kwargs = {k: v.value if isinstance(v, Fixed) else params[v] for k, v in self.kwargs.items()}
+        return fn(*(arrays[n] for n in self.order), **kwargs)
+
 
 @dataclass(frozen=True)
 class Fixed:
@@ -68,6 +81,7 @@ class LossSpec:
     domain: Callable  # domain(rng, n, params) -> {input name: float64 NumPy array}
     natives: tuple[Native, ...] = ()
     aliases: tuple[str, ...] = ()
+    variants: tuple[dict, ...] = ()  # parameter settings checked besides the defaults
 
     @property
     def summary(self) -> str:
@@ -102,12 +116,14 @@ def loss(
     checks: Callable | None = None,
     natives: tuple[Native, ...] = (),
     aliases: tuple[str, ...] = (),
+    variants: tuple[dict, ...] = (),
 ):
     """Register an elementwise spec and return the public loss function.
 
     The spec is ``kernel(*arrays, *, <params>, xp)``: it receives validated arrays of one
     floating dtype and returns the per-element loss. The public function takes the same
-    arrays and parameters plus ``reduction`` and ``sample_weight``. ``conditions`` maps a
+    arrays and parameters plus ``reduction`` and ``sample_weight``. ``variants`` are parameter
+    settings the test matrix checks besides the defaults. ``conditions`` maps a
     parameter to a condition (see ``_validation.check_param``); ``checks(xp, *arrays,
     **params)`` validates values (run in eager mode only).
     """
@@ -177,6 +193,7 @@ def loss(
             domain=domain,
             natives=natives,
             aliases=aliases,
+            variants=variants,
         )
         if spec.name in REGISTRY:
             raise ValueError(f"a loss named {spec.name!r} is already registered")

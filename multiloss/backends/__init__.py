@@ -12,6 +12,7 @@ arguments, or NumPy when there is none. Arrays of two frameworks in one call are
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from types import ModuleType
@@ -19,11 +20,12 @@ from types import ModuleType
 __all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name", "installed"]
 
 #: Supported frameworks in dispatch order: (name, module whose presence enables it, the
-#: attribute names of that module's array types).
+#: dotted attribute paths of that module's array types; JAX's tracers under grad/jit/vmap are
+#: not all ``jax.Array`` instances).
 BACKENDS = (
     ("numpy", "numpy", ("ndarray", "generic")),
     ("torch", "torch", ("Tensor",)),
-    ("jax", "jax", ("Array",)),
+    ("jax", "jax", ("Array", "core.Tracer")),
     ("tensorflow", "tensorflow", ("Tensor", "Variable")),
 )
 
@@ -54,7 +56,7 @@ def _resolve(t: type) -> object:
         return _NEUTRAL
     for name, module, attrs in BACKENDS:
         mod = sys.modules.get(module)
-        if mod is not None and issubclass(t, tuple(getattr(mod, a) for a in attrs)):
+        if mod is not None and issubclass(t, tuple(functools.reduce(getattr, a.split("."), mod) for a in attrs)):
             return _namespace_of(name)
     raise TypeError(
         f"multiloss does not support arrays of type {t.__module__}.{t.__qualname__}; "

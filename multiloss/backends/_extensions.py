@@ -45,13 +45,14 @@ def log_softmax(x, /, *, axis=-1, xp):
 
 
 def xlogy(x, y, /, *, xp):
-    """x * log(y), defined as 0 where x == 0 (also for y == 0), with finite gradients there.
+    """x * log(y), with 0 * log(0) = 0, and finite gradients there.
 
-    The inner ``where`` keeps log's derivative away from y = 0 when x = 0: without it the
-    unselected branch contributes 0 * inf = NaN to the gradient.
+    Only the point x = y = 0 is masked, so the derivative in x is log(y) wherever y > 0
+    (TensorFlow's xlogy gives 0 for every x = 0). The inner ``where`` keeps log's derivative
+    away from y = 0: without it the unselected branch contributes 0 * inf = NaN.
     """
-    zero = x == 0
-    return xp.where(zero, 0.0, x * xp.log(xp.where(zero, 1.0, y)))
+    both = (x == 0) & (y == 0)
+    return xp.where(both, 0.0, x * xp.log(xp.where(both, 1.0, y)))
 
 
 def squared_difference(x, y, /, *, xp):
@@ -61,18 +62,22 @@ def squared_difference(x, y, /, *, xp):
 
 
 def huber_difference(x, y, delta, /, *, xp):
-    """Huber_δ(x - y): ½e² for |e| ≤ δ, else δ(|e| - ½δ); written with min(|e|, δ) (as optax)
-    so the derivative is e inside and ±δ outside, continuous at |e| = δ."""
-    a = xp.abs(x - y)
-    m = xp.minimum(a, delta)
-    return 0.5 * m * m + delta * (a - m)
+    """Huber_δ(x - y): ½e² for |e| ≤ δ, else δ(|e| - ½δ).
+
+    Each branch is computed on its own and selected with ``where``, so the derivative is
+    exactly e inside and ±δ outside (continuous at |e| = δ). The min(|e|, δ) form (optax)
+    computes the inside derivative as (m - δ) + δ, which loses digits when |e| ≪ δ.
+    """
+    e = x - y
+    a = xp.abs(e)
+    return xp.where(a <= delta, 0.5 * e * e, delta * (a - 0.5 * delta))
 
 
 def smooth_l1_difference(x, y, beta, /, *, xp):
-    """PyTorch's smooth L1 = Huber_β(x - y) / β (for β > 0): ½e²/β for |e| < β, else |e| - ½β."""
-    a = xp.abs(x - y)
-    m = xp.minimum(a, beta)
-    return 0.5 * m * (m / beta) + (a - m)
+    """PyTorch's smooth L1 = Huber_β(x - y) / β (β > 0): ½e²/β for |e| < β, else |e| - ½β."""
+    e = x - y
+    a = xp.abs(e)
+    return xp.where(a < beta, (0.5 / beta) * e * e, a - 0.5 * beta)
 
 
 def stop_gradient(x, /, *, xp):

@@ -36,6 +36,7 @@ float16, bfloat16, float32, float64 = tf.float16, tf.bfloat16, tf.float32, tf.fl
 _SIGNED = (int8, int16, int32, int64)
 _UNSIGNED = (uint8, uint16, uint32, uint64)
 _FLOATS = (float16, bfloat16, float32, float64)
+_INTEGRAL = _SIGNED + _UNSIGNED
 _DEFAULT_FLOAT = float32
 _DEFAULT_INT = int64
 e, pi, inf, nan = math.e, math.pi, math.inf, math.nan
@@ -145,10 +146,12 @@ def _promote(*args):
 def asarray(obj, /, *, dtype=None, device=None, copy=None):
     if _is_array(obj):
         return obj if dtype is None or obj.dtype == dtype else tf.cast(obj, dtype)
-    if dtype is None and isinstance(obj, (float, list, tuple)) and not isinstance(obj, np.ndarray):
+    if dtype is None and isinstance(obj, (int, float, list, tuple)) and not isinstance(obj, np.generic):
         arr = np.asarray(obj)
         if arr.dtype == np.float64:  # Python floats: TensorFlow's default float
             dtype = _DEFAULT_FLOAT
+        elif arr.dtype == np.int64:  # Python ints: the default integer (TensorFlow's is int32)
+            dtype = _DEFAULT_INT
     return tf.convert_to_tensor(obj, dtype=dtype)
 
 
@@ -187,9 +190,12 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
 
 
 # --- elementwise --------------------------------------------------------------------------
-def _unary(tf_fn, name):
+def _unary(tf_fn, name, kinds=(), other=None):
+    """``tf_fn`` as an array-API function; ``other`` serves the dtypes in ``kinds``, which
+    TensorFlow's kernel refuses (integers for floor/isnan, unsigned for abs/sign)."""
+
     def fn(x, /):
-        return tf_fn(x)
+        return other(x) if x.dtype in kinds else tf_fn(x)
 
     fn.__name__ = fn.__qualname__ = name
     return fn
@@ -203,9 +209,9 @@ def _binary(tf_fn, name):
     return fn
 
 
-abs = _unary(tf.abs, "abs")  # noqa: A001
-negative = _unary(tf.negative, "negative")
-sign = _unary(tf.sign, "sign")
+abs = _unary(tf.abs, "abs", _UNSIGNED, tf.identity)  # noqa: A001
+negative = _unary(tf.negative, "negative", _UNSIGNED, lambda x: tf.zeros_like(x) - x)  # wraps
+sign = _unary(tf.sign, "sign", _UNSIGNED, lambda x: tf.cast(x > 0, x.dtype))
 sqrt = _unary(tf.sqrt, "sqrt")
 square = _unary(tf.square, "square")
 exp = _unary(tf.exp, "exp")
@@ -215,12 +221,12 @@ log1p = _unary(tf.math.log1p, "log1p")
 sinh = _unary(tf.sinh, "sinh")
 cosh = _unary(tf.cosh, "cosh")
 tanh = _unary(tf.tanh, "tanh")
-floor = _unary(tf.floor, "floor")
-ceil = _unary(tf.math.ceil, "ceil")
+floor = _unary(tf.floor, "floor", _INTEGRAL, tf.identity)
+ceil = _unary(tf.math.ceil, "ceil", _INTEGRAL, tf.identity)
 round = _unary(tf.round, "round")  # noqa: A001 (half to even, as the standard)
-isfinite = _unary(tf.math.is_finite, "isfinite")
-isnan = _unary(tf.math.is_nan, "isnan")
-isinf = _unary(tf.math.is_inf, "isinf")
+isfinite = _unary(tf.math.is_finite, "isfinite", _INTEGRAL, lambda x: tf.ones_like(x, dtype=bool))
+isnan = _unary(tf.math.is_nan, "isnan", _INTEGRAL, lambda x: tf.zeros_like(x, dtype=bool))
+isinf = _unary(tf.math.is_inf, "isinf", _INTEGRAL, lambda x: tf.zeros_like(x, dtype=bool))
 logical_not = _unary(tf.logical_not, "logical_not")
 
 add = _binary(tf.add, "add")
@@ -265,13 +271,23 @@ def _axis(axis):
     return list(axis) if isinstance(axis, tuple) else axis
 
 
+def _accumulator(x, dtype):
+    """The standard's default dtype for sum/prod: the default integer for bool and signed
+    integers, uint64 for unsigned ones (as NumPy), else ``x``'s own."""
+    if dtype is None and x.dtype in (bool,) + _SIGNED:
+        return _DEFAULT_INT
+    if dtype is None and x.dtype in _UNSIGNED:
+        return uint64
+    return dtype
+
+
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001
-    if dtype is None and x.dtype == bool:
-        dtype = _DEFAULT_INT
+    dtype = _accumulator(x, dtype)
     return tf.reduce_sum(x if dtype is None else tf.cast(x, dtype), axis=_axis(axis), keepdims=keepdims)
 
 
 def prod(x, /, *, axis=None, dtype=None, keepdims=False):
+    dtype = _accumulator(x, dtype)
     return tf.reduce_prod(x if dtype is None else tf.cast(x, dtype), axis=_axis(axis), keepdims=keepdims)
 
 
@@ -331,10 +347,16 @@ def stack(arrays, /, *, axis=0):
     return tf.stack(_promote(*arrays), axis)
 
 
+def _wrap(indices, n):
+    """Negative indices counted from the end, as the standard requires (tf.gather refuses them)."""
+    indices = tf.convert_to_tensor(indices)
+    return tf.where(indices < 0, indices + tf.cast(n, indices.dtype), indices)
+
+
 def take(x, indices, /, *, axis=None):
     if axis is None:
         x, axis = tf.reshape(x, [-1]), 0
-    return tf.gather(x, indices, axis=axis)
+    return tf.gather(x, _wrap(indices, tf.shape(x)[axis]), axis=axis)
 
 
 def take_along_axis(x, indices, /, *, axis=-1):
@@ -342,13 +364,18 @@ def take_along_axis(x, indices, /, *, axis=-1):
     axis = axis % x.ndim
     if axis != x.ndim - 1:
         x, indices = moveaxis(x, axis, -1), moveaxis(indices, axis, -1)
-    out = tf.gather(x, indices, batch_dims=x.ndim - 1)
+    out = tf.gather(x, _wrap(indices, tf.shape(x)[-1]), batch_dims=x.ndim - 1)
     return out if axis == x.ndim - 1 else moveaxis(out, -1, axis)
 
 
 # --- linear algebra -----------------------------------------------------------------------
 def matmul(x1, x2, /):
-    return tf.linalg.matmul(*_promote(x1, x2))
+    """As the standard: a 1-D operand is a row (x1) or column (x2) vector whose axis is dropped."""
+    x1, x2 = _promote(x1, x2)
+    out = tf.linalg.matmul(x1[None] if x1.ndim == 1 else x1, x2[:, None] if x2.ndim == 1 else x2)
+    if x1.ndim == 1:
+        out = tf.squeeze(out, -2)
+    return tf.squeeze(out, -1) if x2.ndim == 1 else out
 
 
 def vecdot(x1, x2, /, *, axis=-1):
@@ -391,7 +418,6 @@ xp = build_namespace(
         "log_sigmoid": tf.math.log_sigmoid,
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: tf.nn.log_softmax(x, axis=axis),
-        "xlogy": tf.math.xlogy,
         "squared_difference": tf.math.squared_difference,
         "stop_gradient": tf.stop_gradient,
         "is_concrete": lambda x, /: tf.executing_eagerly(),

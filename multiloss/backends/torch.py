@@ -31,7 +31,6 @@ xp = build_namespace(
         "log_sigmoid": F.logsigmoid,
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: torch.log_softmax(x, dim=axis),
-        "xlogy": torch.xlogy,
         "squared_difference": lambda x, y, /: F.mse_loss(x, y, reduction="none"),
         "huber_difference": lambda x, y, delta, /: F.huber_loss(x, y, reduction="none", delta=delta),
         "smooth_l1_difference": lambda x, y, beta, /: F.smooth_l1_loss(x, y, reduction="none", beta=beta),

@@ -70,6 +70,7 @@ def mean_absolute_error(y_true, y_pred, *, xp):
     family="regression",
     domain=domains.real_pairs("delta"),
     conditions={"delta": "> 0"},
+    variants=({"delta": 0.5}, {"delta": 2.0}),
     natives=(
         Native("torch", "torch.nn.functional.huber_loss", kwargs={"reduction": Fixed("none"), "delta": "delta"}),
         Native("keras", "keras.losses.huber", order=("y_true", "y_pred"), per="last_axis",
@@ -90,6 +91,7 @@ def huber(y_true, y_pred, *, delta=1.0, xp):
     family="regression",
     domain=domains.real_pairs("beta"),
     conditions={"beta": ">= 0"},
+    variants=({"beta": 0.5}, {"beta": 0.0}),
     natives=(
         Native("torch", "torch.nn.functional.smooth_l1_loss", kwargs={"reduction": Fixed("none"), "beta": "beta"},
                notes=("PyTorch's smooth L1 divides Huber by β: huber(δ) = δ·smooth_l1(β=δ).",)),
@@ -129,6 +131,7 @@ def log_cosh(y_true, y_pred, *, xp):
     family="regression",
     domain=domains.real_pairs(),
     conditions={"q": "[0, 1]"},
+    variants=({"q": 0.1}, {"q": 0.9}),
     natives=(
         Native("sklearn", "sklearn.metrics.mean_pinball_loss", order=("y_true", "y_pred"), kwargs={"alpha": "q"},
                exact=False, notes=("scikit-learn calls the quantile `alpha` and returns the mean only.",)),
@@ -137,11 +140,12 @@ def log_cosh(y_true, y_pred, *, xp):
 def quantile(y_true, y_pred, *, q=0.5, xp):
     """Quantile (pinball) loss (Koenker & Bassett 1978): q·(y − ŷ) if y ≥ ŷ, else (1 − q)·(ŷ − y).
 
-    Minimised by the q-th quantile; q weights under-prediction. Written as
-    ½|e| + (½ − q)·e with e = ŷ − y, so its gradient at e = 0 is the midpoint ½ − q.
+    Minimised by the q-th quantile; q weights under-prediction. One multiplication per
+    branch (exact to rounding); at e = ŷ − y = 0 the inner branch gives the gradient its
+    midpoint ½ − q, as for |e| (q = ½ is half the absolute error).
     """
     e = y_pred - y_true
-    return 0.5 * xp.abs(e) + (0.5 - q) * e
+    return xp.where(e > 0, (1.0 - q) * e, xp.where(e < 0, -q * e, (0.5 - q) * e))
 
 
 def _check_msle(xp, y_true, y_pred):
@@ -162,8 +166,15 @@ def _check_msle(xp, y_true, y_pred):
     ),
 )
 def mean_squared_log_error(y_true, y_pred, *, xp):
-    """Mean squared logarithmic error: (log1p(ŷ) − log1p(y))²; both must be > −1 (ValueError)."""
-    d = xp.log1p(y_pred) - xp.log1p(y_true)
+    """Mean squared logarithmic error: (log1p(ŷ) − log1p(y))²; both must be > −1 (ValueError).
+
+    The difference of logs is computed as log1p((ŷ − y)/(1 + y)) when that ratio is in
+    [−½, 1] and as log((1 + ŷ)/(1 + y)) otherwise, so it keeps full relative precision when
+    ŷ ≈ y (where subtracting two rounded logs cancels) and when the ratio is near 0 or large.
+    """
+    z = (y_pred - y_true) / (1.0 + y_true)
+    close = (z >= -0.5) & (z <= 1.0)
+    d = xp.where(close, xp.log1p(z), xp.log((1.0 + y_pred) / (1.0 + y_true)))
     return d * d
 
 
@@ -177,6 +188,7 @@ def _check_poisson(xp, y_true, y_pred, *, log_input):
     family="regression",
     domain=domains.counts_and_rates(),
     checks=_check_poisson,
+    variants=({"log_input": True},),
     natives=(
         Native("torch", "torch.nn.functional.poisson_nll_loss",
                kwargs={"reduction": Fixed("none"), "log_input": "log_input", "eps": Fixed(0.0)},

@@ -1,0 +1,1 @@
+"""Public testing helpers: independent references and per-backend conversions."""

@@ -1,0 +1,89 @@
+"""The check matrix: cases from the registry, their inputs, and reference values/gradients.
+
+Shared by the test suite and the ``multiloss`` command so both check the same thing: every
+registered loss, at its default parameters and each registered variant, on inputs drawn from
+its domain, against the independent per-element reference of :mod:`multiloss.testing.reference`.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from multiloss.registry import REGISTRY, LossSpec
+from multiloss.testing.reference import REFERENCES, derivative
+
+__all__ = ["Case", "EPS", "TINY", "cases", "math_module"]
+
+#: Machine epsilon and smallest subnormal of each floating dtype.
+EPS = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10, "bfloat16": 2.0**-7}
+TINY = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bfloat16": 2.0**-133}
+
+
+def compute_dtype(dtype: str) -> str:
+    """The dtype the library computes in for a ``dtype`` input (16-bit floats use float32)."""
+    return "float32" if dtype in ("float16", "bfloat16") else dtype
+
+
+def math_module():
+    """mpmath at 50 digits when installed, else math (float64)."""
+    try:
+        import mpmath
+    except ImportError:
+        import math
+
+        return math
+    mpmath.mp.dps = 50
+    return mpmath
+
+
+class Case:
+    """One loss at one parameter setting, with inputs of a fixed shape from its domain."""
+
+    def __init__(self, spec: LossSpec, params: dict, shape=(6, 8)):
+        self.spec, self.params, self.shape = spec, {**spec.params, **params}, shape
+        rng = np.random.default_rng(zlib.crc32(repr((spec.name, sorted(params.items()))).encode()))
+        raw = spec.domain(rng, int(np.prod(shape)), self.params)
+        self.inputs = {k: np.asarray(v, np.float64).reshape(shape) for k, v in raw.items()}
+        self.id = spec.name + "".join(f"-{k}={v}" for k, v in params.items())
+
+    def call(self, *arrays, **kwargs):
+        return self.spec.function(*arrays, **self.params, **kwargs)
+
+    def reference(self, inputs: dict, m):
+        """Per-element reference values and gradients, each with its scale.
+
+        Returns (values, scales, grads, grad_scales); grads map each input name to
+        d(loss_i)/d(input_i). A scale is the sum of the magnitudes of the loss's terms (or of
+        their derivatives): what a floating-point evaluation's error is proportional to.
+        """
+        ref = REFERENCES[self.spec.name]
+        names = self.spec.inputs
+        out = {k: [] for k in ("value", "scale", *(f"g_{n}" for n in names), *(f"s_{n}" for n in names))}
+        for point in zip(*(inputs[n].ravel() for n in names)):
+            args = dict(zip(names, (m.mpf(float(x)) if hasattr(m, "mpf") else float(x) for x in point)))
+
+            def terms(**change):
+                t = ref(**{**args, **change}, **self.params, m=m)
+                return t if isinstance(t, tuple) else (t,)
+
+            values = terms()
+            out["value"].append(float(sum(values)))
+            out["scale"].append(float(sum(abs(t) for t in values)))
+            for n in names:
+                slopes = [derivative(lambda x, n=n, k=k: terms(**{n: x})[k], args[n], m) for k in range(len(values))]
+                out[f"g_{n}"].append(float(sum(slopes)))
+                out[f"s_{n}"].append(float(sum(abs(s) for s in slopes)))
+        arr = {k: np.reshape(np.array(v, np.float64), self.shape) for k, v in out.items()}
+        return (
+            arr["value"],
+            arr["scale"],
+            {n: arr[f"g_{n}"] for n in names},
+            {n: arr[f"s_{n}"] for n in names},
+        )
+
+
+def cases(shape=(6, 8)) -> list[Case]:
+    """Every registered loss at its defaults and at each registered variant."""
+    return [Case(spec, p, shape) for spec in REGISTRY.values() for p in ({}, *spec.variants)]

@@ -1,0 +1,144 @@
+"""The test matrix: every registered loss × backend × dtype × reduction, against the reference.
+
+Truth is the independent per-element reference (plain Python over mpmath at 50 digits),
+evaluated at the inputs *as rounded to the dtype under test*, so only the library's own
+rounding is measured. Tolerances are stated once, below, in units of the dtype's epsilon.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from multiloss import backend_name
+from multiloss._validation import _dtype_name
+from multiloss.testing.matrix import EPS, TINY, cases, compute_dtype, math_module
+
+CASES = cases()
+M = math_module()
+
+#: Rounding errors one elementwise evaluation may make, in units of the compute dtype's eps.
+#: A sum of n terms adds n more (the worst-case bound of recursive summation). 16-bit results
+#: add one rounding to the output dtype and may underflow to its smallest subnormal.
+K = 4
+#: A gradient adds the reduction's backward (1/Σw and ×w) and the kernel's derivative chain.
+K_GRAD = 8
+#: mpmath differentiates the 50-digit reference to far better than this absolute error.
+REF_NOISE = 1e-30
+
+REDUCTIONS = {  # id: (reduction, weights: None | "element" | "sample")
+    "none": ("none", None),
+    "sum": ("sum", None),
+    "mean": ("mean", None),
+    "weighted-mean": ("mean", "element"),
+    "sum_over_batch_size-per-sample": ("sum_over_batch_size", "sample"),
+}
+
+
+def make_weights(kind, shape):
+    if kind is None:
+        return None
+    rng = np.random.default_rng(7)
+    w = rng.uniform(0.0, 2.0, shape if kind == "element" else shape[:1])
+    w.ravel()[::5] = 0.0  # zero weights are common (masks) and must drop their items
+    return w
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(case_id, key):
+    case, inputs = _pending.pop(key)
+    return case.reference(inputs, M)
+
+
+_pending: dict = {}
+
+
+def reference(case, inputs):
+    key = tuple((n, a.tobytes()) for n, a in sorted(inputs.items()))
+    _pending[key] = (case, inputs)
+    return _reference(case.id, key)
+
+
+def roundtrip(backend, a, dtype):
+    """``a`` as the backend stores it in ``dtype``, and those exact values in float64."""
+    x = backend.from_numpy(a, dtype)
+    return x, backend.to_numpy(x).astype(np.float64)
+
+
+def check_result(out, backend, dtype, shape):
+    assert backend_name(out) == backend.xp.backend
+    assert _dtype_name(out.dtype) == dtype
+    assert tuple(out.shape) == shape
+
+
+def assert_within(got, expected, tol, what):
+    err = np.abs(got - expected)
+    bad = ~(err <= tol)
+    if np.any(bad):
+        i = np.unravel_index(np.argmax(np.where(bad, err / np.maximum(tol, 1e-300), 0)), np.shape(err))
+        raise AssertionError(
+            f"{what}: {int(np.sum(bad))} of {np.size(err)} outside tolerance; worst at {i}: "
+            f"got {np.ravel(got)[np.ravel_multi_index(i, np.shape(err)) if np.ndim(err) else 0]!r}, "
+            f"expected {np.ravel(expected)[np.ravel_multi_index(i, np.shape(err)) if np.ndim(err) else 0]!r}, "
+            f"error {np.ravel(err)[np.ravel_multi_index(i, np.shape(err)) if np.ndim(err) else 0]:.3g} > "
+            f"tolerance {np.ravel(tol)[np.ravel_multi_index(i, np.shape(err)) if np.ndim(err) else 0]:.3g}"
+        )
+
+
+def expected_reduction(values, scales, reduction, w, dtype):
+    """Reduce reference values; return (expected, tolerance)."""
+    eps_out, eps_c, tiny = EPS[dtype], EPS[compute_dtype(dtype)], TINY[dtype]
+    n = values.size
+    if w is None:
+        w = np.ones(values.shape)
+    elif w.ndim < values.ndim:
+        w = np.broadcast_to(w.reshape(w.shape + (1,) * (values.ndim - w.ndim)), values.shape)
+    if reduction == "none":
+        expected = values * w
+        return expected, eps_out * np.abs(expected) + K * eps_c * scales * np.abs(w) + tiny
+    total = float(M.fsum(M.mpf(float(x)) for x in (values * w).ravel())) if hasattr(M, "mpf") else float(np.sum(values * w))
+    bound = (K + n) * eps_c * float(np.sum(scales * np.abs(w)))
+    divisor = {"sum": 1.0, "sum_over_batch_size": float(n), "mean": float(np.sum(w))}[reduction]
+    divisor = divisor or 1.0
+    expected = total / divisor
+    return expected, eps_out * abs(expected) + bound / divisor + tiny
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_value_matches_reference(case, reduction, backend, dtype):
+    arrays, rounded = zip(*(roundtrip(backend, case.inputs[n], dtype) for n in case.spec.inputs))
+    values, scales, _, _ = reference(case, dict(zip(case.spec.inputs, rounded)))
+    red, wkind = REDUCTIONS[reduction]
+    w = make_weights(wkind, case.shape)
+    kwargs = {}
+    if w is not None:
+        kwargs["sample_weight"], w = roundtrip(backend, w, dtype)
+    out = case.call(*arrays, reduction=red, **kwargs)
+    check_result(out, backend, dtype, case.shape if red == "none" else ())
+    expected, tol = expected_reduction(values, scales, red, w, dtype)
+    assert_within(backend.to_numpy(out).astype(np.float64), expected, tol, f"{case.id} {reduction} {dtype}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_gradient_matches_reference(case, backend, dtype):
+    if backend.value_and_grad is None:
+        pytest.skip(f"{backend.xp.backend} has no autodiff")
+    arrays, rounded = zip(*(roundtrip(backend, case.inputs[n], dtype) for n in case.spec.inputs))
+    _, _, grads, gscales = reference(case, dict(zip(case.spec.inputs, rounded)))
+    weights, w = roundtrip(backend, make_weights("element", case.shape), dtype)
+    value, got = backend.value_and_grad(lambda *a: case.call(*a, sample_weight=weights), *arrays)
+    divisor = float(np.sum(w)) or 1.0
+    eps_out, eps_c, tiny = EPS[dtype], EPS[compute_dtype(dtype)], TINY[dtype]
+    for name, g in zip(case.spec.inputs, got):
+        check_result(g, backend, dtype, case.shape)
+        expected = grads[name] * w / divisor
+        tol = eps_out * np.abs(expected) + K_GRAD * eps_c * gscales[name] * w / divisor + tiny + REF_NOISE
+        got = backend.to_numpy(g).astype(np.float64)
+        # Where the derivative does not exist (NaN reference: d/dy of y·log(rate) at y = rate = 0),
+        # the library defines one; it must at least be finite.
+        undefined = np.isnan(expected)
+        assert np.all(np.isfinite(got[undefined])), f"d{case.id}/d{name}: non-finite where undefined"
+        assert_within(got[~undefined], expected[~undefined], tol[~undefined], f"d{case.id}/d{name} {dtype}")
