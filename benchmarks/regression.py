@@ -153,6 +153,7 @@ def _torch_backend(threads, compile_):
 def _tf_backend(threads):
     import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")  # AutoGraph's "could not transform" warnings
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     shim = SimpleNamespace(
@@ -254,39 +255,12 @@ def bench_backend(be: Backend, modes, losses, args, registry) -> list[Row]:
                 data = registry[name].domain(np.random.default_rng(0), size, params)
                 t, p = (be.convert(data[k].astype(np.float32)) for k in ("y_true", "y_pred"))
                 try:
-                    try:
-                        row.ours_s[size], row.native_s[size] = bench_case(be, mode, ours, native, t, p, args, row)
-                    except TypeError as e:
-                        if not (be.name == "jax" and "Tracer" in str(e) and _register_jax_tracers()):
-                            raise
-                        row.notes.append(f"jax.jit failed ({_message(e)[:60]}...); retried with " + JAX_WORKAROUND)
-                        row.ours_s[size], row.native_s[size] = bench_case(be, mode, ours, native, t, p, args, row)
+                    row.ours_s[size], row.native_s[size] = bench_case(be, mode, ours, native, t, p, args, row)
                 except Exception as e:  # noqa: BLE001 (a failing case is reported, not fatal)
                     row.notes.append(f"FAILED at n={_size_name(size)}: {type(e).__name__}: {_message(e)}")
             rows.append(row)
             print_row(row, args.sizes, flush=True)
     return rows
-
-
-JAX_WORKAROUND = "tracer types pre-registered in multiloss.backends._cache"
-
-
-def _register_jax_tracers() -> bool:
-    """Benchmark-side workaround for multiloss's dispatch rejecting JAX tracers under jax.jit
-    (``issubclass(DynamicJaxprTracer, jax.Array)`` is False): map every Tracer subclass to the
-    JAX namespace in the dispatch cache. Returns False if already done (then it didn't help)."""
-    import jax
-
-    from multiloss import backends
-
-    ns = backends.array_namespace(jax.numpy.zeros(1))
-    todo, added = [jax.core.Tracer], False
-    while todo:
-        cls = todo.pop()
-        todo += cls.__subclasses__()
-        if backends._cache.get(cls) is not ns:
-            backends._cache[cls], added = ns, True
-    return added
 
 
 def _ours(fn, params):
@@ -333,7 +307,8 @@ def _compile_pair(be, ours, native, t, p):
 
         torch._dynamo.reset()  # a fresh cache per pair: no recompile limit, no stale guards
     for side, f in (("ours", ours), ("native", native)):
-        c = be.jit(f)
+        be.sync(f(t, p))  # one eager call first: fills multiloss's dispatch cache (its first
+        c = be.jit(f)  # resolution imports modules, which would break torch.compile's graph)
         t0 = time.perf_counter()
         try:
             be.sync(c(t, p))

@@ -18,8 +18,15 @@ _LOG2 = math.log(2.0)
 
 
 def softplus(x, /, *, xp):
-    """log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) so it never overflows."""
-    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+    """log(1 + exp(x)), as x + log1p(exp(-x)) for x > 0 and log1p(exp(x)) otherwise.
+
+    Neither branch overflows, and each is fed only its own side of 0 (so the unselected one
+    stays finite and contributes no NaN to the gradient); the derivative is sigmoid(x),
+    ½ at 0. The max(x, 0) + log1p(exp(-|x|)) form leaves the derivative at 0 to how each
+    framework splits ties in max and abs.
+    """
+    pos = x > 0
+    return xp.where(pos, x + xp.log1p(xp.exp(-xp.where(pos, x, 0.0))), xp.log1p(xp.exp(xp.where(pos, 0.0, x))))
 
 
 def log_sigmoid(x, /, *, xp):

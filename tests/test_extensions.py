@@ -1,0 +1,81 @@
+"""Extension ops: each backend's override agrees with the portable default, values and gradients."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from multiloss.backends._extensions import EXTENSIONS
+
+# Arguments for each op (NumPy float64), chosen to reach each op's hard cases: large |x|
+# (overflow), ±inf in logsumexp, x = y = 0 in xlogy, |e| at and around δ.
+X = np.array([[-1e4, -30.0, -1.5, 0.0], [0.0, 2.0, 30.0, 1e4]])
+CASES = {
+    "softplus": ((X,), {}),
+    "log_sigmoid": ((X,), {}),
+    "logsumexp": ((X,), {"axis": -1}),
+    "log_softmax": ((X,), {"axis": -1}),
+    "xlogy": ((np.array([0.0, 0.0, 2.0, 3.0]), np.array([0.0, 1.5, 0.5, 4.0])), {}),
+    "squared_difference": ((X[0], X[1]), {}),
+    "huber_difference": ((np.array([0.0, 1.0, -1.0, 0.5, 4.0]), np.array([0.0, 0.0, 0.0, 0.25, -1.0]), 1.0), {}),
+    "smooth_l1_difference": ((np.array([0.0, 0.5, -0.5, 0.1, 4.0]), np.array([0.0, 0.0, 0.0, 0.0, -1.0]), 0.5), {}),
+    "stop_gradient": ((X,), {}),
+    "is_concrete": ((X,), {}),
+}
+SMOOTH_EXCEPT_AT_KINKS = {"stop_gradient": "the default is the identity (NumPy has no autodiff)"}
+
+
+def test_every_extension_op_has_a_case():
+    assert set(CASES) == set(EXTENSIONS)
+
+
+@pytest.mark.parametrize("op", sorted(EXTENSIONS))
+def test_override_matches_default(op, backend):
+    xp = backend.xp
+    default = functools.partial(EXTENSIONS[op], xp=xp)
+    ops = getattr(xp, op)
+    args, kwargs = CASES[op]
+    arrays = [backend.from_numpy(a, "float64") if isinstance(a, np.ndarray) else a for a in args]
+    if op == "is_concrete":
+        assert ops(arrays[0]) is True
+        return
+    got, want = ops(*arrays, **kwargs), default(*arrays, **kwargs)
+    np.testing.assert_allclose(backend.to_numpy(got), backend.to_numpy(want), rtol=4 * 2.0**-52, atol=0)
+    if backend.value_and_grad is None or op == "stop_gradient":
+        return
+    n = sum(isinstance(a, np.ndarray) for a in args)
+
+    def total(fn):
+        return lambda *a: xp.sum(fn(*a, *arrays[n:], **kwargs))
+
+    _, g_got = backend.value_and_grad(total(ops), *arrays[:n])
+    _, g_want = backend.value_and_grad(total(default), *arrays[:n])
+    # exp(z) has condition number |z|: a gradient like softmax = exp(x - lse) is accurate to
+    # about |x| ulps, so the tolerance grows with |x| (the first argument's magnitude).
+    condition = 1.0 + np.abs(args[0])
+    for a, b in zip(g_got, g_want):
+        a, b = backend.to_numpy(a), backend.to_numpy(b)
+        assert np.all(np.isfinite(a)), f"{op} gradient not finite: {a}"
+        assert np.all(np.abs(a - b) <= 4 * 2.0**-52 * condition * np.abs(b)), f"{op} gradients: {a} vs {b}"
+
+
+def test_stop_gradient_stops_gradients(backend):
+    if backend.value_and_grad is None:
+        pytest.skip("NumPy has no autodiff")
+    xp = backend.xp
+    x = backend.from_numpy(np.array([1.0, 2.0]), "float64")
+    _, (g,) = backend.value_and_grad(lambda a: xp.sum(xp.stop_gradient(a) * a), x)
+    np.testing.assert_array_equal(backend.to_numpy(g), [1.0, 2.0])
+
+
+def test_is_concrete_is_false_while_tracing():
+    from conftest import load_backend
+
+    jax = load_backend("jax")
+    import jax as j
+
+    seen = []
+    j.jit(lambda x: seen.append(jax.xp.is_concrete(x)) or x)(jax.from_numpy(np.ones(2)))
+    assert seen == [False]
