@@ -201,10 +201,10 @@ def per_call(fn, args, sync, n) -> float:
 def interleaved(ours, native, args, sync, rounds, round_s) -> tuple[float, float]:
     """Min-over-rounds seconds per call of (ours, native), the two timed alternately."""
     for f in (ours, native):  # warm-up (caches, allocator, lazy init)
-        for _ in range(3):
+        for _ in range(2):
             sync(f(*args))
-    slowest = max(per_call(ours, args, sync, 3), per_call(native, args, sync, 3))
-    n = max(2, int(round_s / slowest))
+    slowest = max(per_call(ours, args, sync, 2), per_call(native, args, sync, 2))
+    n = max(1, int(round_s / slowest))
     best = {0: math.inf, 1: math.inf}
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -325,6 +325,27 @@ def _compile_pair(be, ours, native, t, p):
     return out[0], out[1], note
 
 
+def noise_floor(be: Backend, modes, args) -> list[tuple[str, float]]:
+    """A/A check: the native MSE timed against itself at the largest size, as the interleaved
+    loop times every pair; its distance from 1.00 is the noise in this run's ratios."""
+    import numpy as np
+
+    n = max(args.sizes)
+    rng = np.random.default_rng(1)
+    t, p = (be.convert(rng.normal(size=n).astype(np.float32)) for _ in range(2))
+    native = {**expressions(be.namespace), **natives(be.name)}["mean_squared_error"]
+    out = []
+    for mode in modes:
+        if mode == "jit" and be.jit is None:
+            continue
+        a, b = native, _ours(native, {})  # the same computation, two Python functions
+        if mode == "jit":
+            a, b, _ = _compile_pair(be, a, b, t, p)
+        ours_s, native_s = interleaved(a, b, (t, p), be.sync, args.rounds, args.round_ms / 1000)
+        out.append((f"{be.name} {mode}", ours_s / native_s))
+    return out
+
+
 # --- dispatch -------------------------------------------------------------------------------
 def bench_dispatch(backends) -> list[tuple[str, float]]:
     import numpy as np
@@ -413,11 +434,11 @@ def parse_args(argv=None):
     ap.add_argument("--losses", default=",".join(LOSSES), help="comma-separated multiloss names")
     ap.add_argument("--modes", default="eager,jit")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    ap.add_argument("--rounds", type=int, default=None, help="rounds per case (default 7; --quick 3)")
-    ap.add_argument("--round-ms", type=float, default=None, help="ms per side per round (default 20; --quick 4)")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds per case (default 11; --quick 3)")
+    ap.add_argument("--round-ms", type=float, default=None, help="ms per side per round (default 25; --quick 4)")
     args = ap.parse_args(argv)
-    args.rounds = args.rounds or (3 if args.quick else 7)
-    args.round_ms = args.round_ms or (4.0 if args.quick else 20.0)
+    args.rounds = args.rounds or (3 if args.quick else 11)
+    args.round_ms = args.round_ms or (4.0 if args.quick else 25.0)
     args.sizes = [int(float(s)) for s in args.sizes.split(",")]
     args.torch_compile = not args.no_torch_compile and (not args.quick or args.torch_compile)
     for name in args.losses.split(","):
@@ -455,11 +476,14 @@ def main(argv=None):
 
     modes = args.modes.split(",")
     losses = args.losses.split(",")
-    rows = []
+    rows, noise = [], []
     for be in backends:
         rows += bench_backend(be, modes, losses, args, REGISTRY)
+        noise += noise_floor(be, modes, args)
 
     summarize(rows, args.sizes)
+    print(f"  noise (A/A: the native MSE against itself at n={_size_name(max(args.sizes))}, same method): "
+          + ", ".join(f"{name} {r:.2f}" for name, r in noise))
     print("\nDispatch: multiloss.array_namespace(a, b) per call (target ≤ 2 µs):")
     for name, s in bench_dispatch(backends):
         print(f"  {name:<36} {s * 1e9:7.0f} ns" + ("" if name.startswith("(") else ("  ok" if s <= 2e-6 else "  OVER")))

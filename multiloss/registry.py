@@ -32,8 +32,9 @@ class Native:
     ``call`` is the native called on per-element inputs: ``api`` is imported and called with
     the inputs in ``order`` (our argument names) and keyword arguments ``kwargs`` (native name
     -> our parameter name, or a fixed value wrapped in :class:`Fixed`). ``per`` says what one
-    output value covers: "element" or "last_axis" (Keras functions average the last axis, so
-    they are called on inputs of shape (..., 1)). ``scale``: native = scale × ours.
+    output value covers: "element", "last_axis" (Keras functions average the last axis, so
+    they are called on inputs of shape (..., 1)) or "mean" (scikit-learn's metrics return the
+    mean). ``scale``: native = scale × ours.
     ``exact``: equal up to rounding under this mapping; otherwise ``notes`` says how they
     differ, and a test asserts that difference. ``notes`` also hold the conventions a user
     porting a model needs (defaults, safeguards, argument order), one sentence each.

@@ -42,8 +42,9 @@ _KERAS_FN_NOTE = "Keras averages over the last axis per sample, then over the ba
         Native("keras", "keras.losses.mean_squared_error", order=("y_true", "y_pred"), per="last_axis",
                notes=(_KERAS_FN_NOTE,)),
         Native("optax", "optax.losses.squared_error", notes=("optax returns unreduced values.",)),
-        Native("optax", "optax.losses.l2_loss", scale=0.5, exact=False,
-               notes=("optax's l2_loss is half the squared error.",)),
+        Native("optax", "optax.losses.l2_loss", scale=0.5, notes=("optax's l2_loss is half the squared error.",)),
+        Native("sklearn", "sklearn.metrics.mean_squared_error", order=("y_true", "y_pred"), per="mean",
+               notes=("scikit-learn weights by Σw like our 'mean'; multioutput averages per output first.",)),
     ),
 )
 def mean_squared_error(y_true, y_pred, *, xp):
@@ -57,6 +58,7 @@ def mean_squared_error(y_true, y_pred, *, xp):
     aliases=("mae",),
     natives=(
         Native("torch", "torch.nn.functional.l1_loss", kwargs={"reduction": Fixed("none")}),
+        Native("sklearn", "sklearn.metrics.mean_absolute_error", order=("y_true", "y_pred"), per="mean"),
         Native("keras", "keras.losses.mean_absolute_error", order=("y_true", "y_pred"), per="last_axis",
                notes=(_KERAS_FN_NOTE,)),
     ),
@@ -108,9 +110,11 @@ def smooth_l1(y_true, y_pred, *, beta=1.0, xp):
     family="regression",
     domain=domains.real_pairs(),
     natives=(
-        Native("keras", "keras.losses.log_cosh", order=("y_true", "y_pred"), per="last_axis",
-               notes=(_KERAS_FN_NOTE, "Keras computes e + softplus(-2e) - log 2, which loses precision for small |e|.")),
-        Native("optax", "optax.losses.log_cosh",
+        Native("keras", "keras.losses.log_cosh", order=("y_true", "y_pred"), per="last_axis", exact=False,
+               notes=(_KERAS_FN_NOTE,
+                      "Keras computes e + softplus(-2e) - log 2, which loses precision for small |e|.",
+                      "In float64 Keras subtracts a float32 log 2: every value is off by 1.9e-9.")),
+        Native("optax", "optax.losses.log_cosh", exact=False,
                notes=("optax computes logaddexp(e, -e) - log 2, which loses precision for small |e|.",)),
     ),
 )
@@ -134,7 +138,7 @@ def log_cosh(y_true, y_pred, *, xp):
     variants=({"q": 0.1}, {"q": 0.9}),
     natives=(
         Native("sklearn", "sklearn.metrics.mean_pinball_loss", order=("y_true", "y_pred"), kwargs={"alpha": "q"},
-               exact=False, notes=("scikit-learn calls the quantile `alpha` and returns the mean only.",)),
+               per="mean", notes=("scikit-learn calls the quantile `alpha`.",)),
     ),
 )
 def quantile(y_true, y_pred, *, q=0.5, xp):
@@ -163,6 +167,8 @@ def _check_msle(xp, y_true, y_pred):
                per="last_axis", exact=False,
                notes=("Keras clamps both inputs to ≥ 1e-7 first, silently changing values below it "
                       "(and any negative value).",)),
+        Native("sklearn", "sklearn.metrics.mean_squared_log_error", order=("y_true", "y_pred"), per="mean",
+               notes=("scikit-learn raises for values ≤ -1, as we do.",)),
     ),
 )
 def mean_squared_log_error(y_true, y_pred, *, xp):

@@ -1,0 +1,58 @@
+"""Each registered native counterpart (torch, Keras, optax, scikit-learn) against ours.
+
+Natives marked ``exact`` must equal ours under the registry's mapping of conventions, up to
+both sides' rounding (measured against the reference's scale). Where a native returns NaN
+or inf and we do not, that is a documented difference in our favour; the reverse fails.
+Inexact natives have their documented difference asserted in test_regression.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from multiloss.registry import REGISTRY
+from multiloss.testing.matrix import EPS, Case, math_module
+from conftest import load_backend
+from tests.test_matrix import K
+
+FRAMEWORK_MODULES = {"torch": "torch", "keras": "keras", "optax": "optax", "sklearn": "sklearn"}
+NATIVE_CASES = [
+    pytest.param(Case(spec, params), native, id=f"{Case(spec, params).id}-{native.api}")
+    for spec in REGISTRY.values()
+    for params in ({}, *spec.variants)
+    for native in spec.natives
+    if native.exact
+]
+M = math_module()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case, native", NATIVE_CASES)
+def test_native_agrees_under_mapped_conventions(case, native, dtype):
+    pytest.importorskip(FRAMEWORK_MODULES[native.framework], reason=f"{native.framework} is not installed")
+    backend = load_backend(native.backend)
+    inputs = {n: backend.from_numpy(case.inputs[n], dtype) for n in case.spec.inputs}
+    rounded = {n: backend.to_numpy(a).astype(np.float64) for n, a in inputs.items()}
+    values, scales, _, _ = case.reference(rounded, M)
+    ours = backend.to_numpy(case.call(*inputs.values(), reduction="none")).astype(np.float64)
+
+    if native.per == "last_axis":  # Keras functions average the last axis: one element per row
+        native_inputs = {n: backend.xp.reshape(a, case.shape + (1,)) for n, a in inputs.items()}
+    elif native.per == "mean":
+        native_inputs = {n: backend.xp.reshape(a, (-1,)) for n, a in inputs.items()}
+    else:
+        native_inputs = inputs
+    theirs = np.asarray(backend.to_numpy(native(native_inputs, case.params)), np.float64) / native.scale
+    if native.per == "mean":
+        ours, scales = np.mean(ours), np.mean(scales)
+    theirs = np.reshape(theirs, np.shape(ours))
+
+    finite = np.isfinite(theirs)
+    assert np.all(np.isfinite(ours)), "ours is not finite where the native is"
+    tol = 2 * (K + (values.size if native.per == "mean" else 0)) * EPS[dtype] * scales + 2 * EPS[dtype] * np.abs(ours)
+    err = np.abs(ours - theirs)
+    assert np.all(err[finite] <= np.broadcast_to(tol, np.shape(err))[finite]), (
+        f"{native.api} differs from ours by up to {np.max(err[finite]):.3g} "
+        f"(tolerance {np.min(np.broadcast_to(tol, np.shape(err))[finite]):.3g})"
+    )

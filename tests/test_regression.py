@@ -1,0 +1,287 @@
+"""Regression family: worked examples, hand-computed values, bad input, numerics, compilers,
+and the documented differences from the frameworks' own losses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import multiloss as ml
+from conftest import load_backend
+from multiloss.registry import REGISTRY
+from tests.test_matrix import K
+
+SEED_TRUE = [1.0, 2.0, 3.0, 4.0, 100.0]
+SEED_PRED = [1.1, 2.1, 2.9, 4.2, 5.0]
+
+
+def arrays(backend, *values, dtype="float64"):
+    return [backend.from_numpy(np.asarray(v, np.float64), dtype) for v in values]
+
+
+def value(backend, x):
+    return backend.to_numpy(x).astype(np.float64)
+
+
+# --- the seed article's example, and values computed by hand --------------------------------
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-14), ("float32", 1e-6)])
+@pytest.mark.parametrize(
+    "fn, expected",
+    # MSE: (0.01 + 0.01 + 0.01 + 0.04 + 9025) / 5; MAE: (0.1 + 0.1 + 0.1 + 0.2 + 95) / 5;
+    # Huber(1): (0.005 · 3 + 0.02 + (95 - 0.5)) / 5. The article prints 19.06 and 47.01.
+    [(ml.mse, 1805.014), (ml.mae, 19.1), (ml.huber, 18.907)],
+    ids=["mse", "mae", "huber"],
+)
+def test_seed_article_example(backend, fn, expected, dtype, rtol):
+    y_true, y_pred = arrays(backend, SEED_TRUE, SEED_PRED, dtype=dtype)
+    np.testing.assert_allclose(value(backend, fn(y_true, y_pred)), expected, rtol=rtol)
+
+
+HAND = [  # (loss, params, y_true, y_pred, per-element values worked out by hand)
+    ("huber", {"delta": 1.0}, [0.0, 0.0, 0.0], [0.5, -2.0, 1.0], [0.125, 1.5, 0.5]),
+    ("smooth_l1", {"beta": 0.5}, [0.0, 0.0], [0.25, -2.0], [0.0625, 1.75]),
+    ("smooth_l1", {"beta": 0.0}, [0.0, 1.0], [-3.0, 1.5], [3.0, 0.5]),
+    ("log_cosh", {}, [0.0, 0.0], [100.0, -1000.0], [100.0 - math.log(2.0), 1000.0 - math.log(2.0)]),
+    # The TF-Addons pinball example: mean 0.475, as scikit-learn's mean_pinball_loss.
+    ("quantile", {"q": 0.1}, [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0], [0.9, 0.9, 0.0, 0.1]),
+    ("mean_squared_log_error", {}, [0.0, math.e - 1.0], [math.e - 1.0, math.e - 1.0], [1.0, 0.0]),
+    ("poisson", {}, [2.0, 0.0, 1.0], [1.0, 0.0, math.e], [1.0, 0.0, math.e - 1.0]),
+    ("poisson", {"log_input": True}, [2.0, 0.0], [0.0, 1.0], [1.0, math.e]),
+]
+
+
+@pytest.mark.parametrize("name, params, y_true, y_pred, expected", HAND, ids=[f"{h[0]}{h[1]}" for h in HAND])
+def test_hand_computed_values(backend, name, params, y_true, y_pred, expected):
+    t, p = arrays(backend, y_true, y_pred)
+    out = REGISTRY[name].function(t, p, reduction="none", **params)
+    np.testing.assert_allclose(value(backend, out), expected, rtol=1e-15, atol=1e-15)
+
+
+def test_aliases_are_the_same_functions():
+    assert ml.mse is ml.mean_squared_error and ml.mae is ml.mean_absolute_error and ml.msle is ml.mean_squared_log_error
+
+
+# --- reduction and sample weights -----------------------------------------------------------
+def test_reductions_and_weights(backend):
+    t, p, w = arrays(backend, [[0.0, 0.0], [0.0, 0.0]], [[1.0, 2.0], [3.0, 4.0]], [1.0, 3.0])
+    loss = ml.mae
+    assert value(backend, loss(t, p, reduction="sum")) == 10.0
+    assert value(backend, loss(t, p)) == 2.5
+    np.testing.assert_array_equal(value(backend, loss(t, p, reduction="none")), [[1, 2], [3, 4]])
+    # per-sample weights (1, 3) apply to every element of their row
+    np.testing.assert_array_equal(value(backend, loss(t, p, reduction="none", sample_weight=w)), [[1, 2], [9, 12]])
+    assert value(backend, loss(t, p, sample_weight=w)) == 24.0 / 8.0  # Σwℓ / Σw over elements
+    assert value(backend, loss(t, p, sample_weight=w, reduction="sum_over_batch_size")) == 24.0 / 4.0  # Keras
+
+
+def test_all_zero_weights_give_zero_loss_and_zero_gradients(backend):
+    t, p, w = arrays(backend, [1.0, 2.0, 3.0], [3.0, 0.0, 1.0], [0.0, 0.0, 0.0])
+    for name, spec in REGISTRY.items():
+        tt, pp = (t, p) if name not in ("mean_squared_log_error", "poisson") else (t, t)
+        out = spec.function(tt, pp, sample_weight=w)
+        assert value(backend, out) == 0.0, name
+        if backend.value_and_grad is not None:
+            _, grads = backend.value_and_grad(lambda a, b: spec.function(a, b, sample_weight=w), tt, pp)
+            for g in grads:
+                np.testing.assert_array_equal(value(backend, g), 0.0, err_msg=name)
+
+
+# --- dtypes ---------------------------------------------------------------------------------
+def test_half_precision_accumulates_in_float32(backend):
+    # 4096 squared errors of 64 sum to 262144, past float16's largest value (65504).
+    dtype = "float16"
+    t, p = arrays(backend, np.zeros(4096), np.full(4096, 8.0), dtype=dtype)
+    out = ml.mse(t, p)
+    assert value(backend, out) == 64.0
+    assert value(backend, ml.mse(t, p, reduction="sum")) == np.inf  # the *result* does not fit float16
+
+
+def test_integer_targets_are_cast_to_the_prediction_dtype(backend):
+    t = backend.from_numpy(np.array([1, 2, 3], np.int32))
+    (p,) = arrays(backend, [1.5, 2.0, 2.0], dtype="float32")
+    out = ml.mse(t, p)
+    assert "float32" in str(out.dtype)
+    np.testing.assert_allclose(value(backend, out), (0.25 + 1.0) / 3, rtol=1e-7)
+
+
+def test_log_cosh_does_not_overflow_float32(backend):
+    t, p = arrays(backend, [0.0, 0.0], [89.5, -500.0], dtype="float32")
+    np.testing.assert_allclose(value(backend, ml.log_cosh(t, p, reduction="none")), [89.5 - math.log(2), 500 - math.log(2)], rtol=1e-7)
+    if backend.value_and_grad is not None:
+        _, (_, g) = backend.value_and_grad(lambda a, b: ml.log_cosh(a, b, reduction="sum"), t, p)
+        np.testing.assert_array_equal(value(backend, g), [1.0, -1.0])
+
+
+# --- bad input ------------------------------------------------------------------------------
+def test_shape_mismatch_names_both_shapes_and_the_backend(backend):
+    t, p = arrays(backend, np.zeros((4, 1)), np.zeros(4))
+    for spec in REGISTRY.values():
+        with pytest.raises(ValueError, match=rf"\(4, 1\) and \(4,\) \({backend.xp.backend}\)"):
+            spec.function(t, p)
+
+
+def test_non_floating_predictions_are_a_type_error(backend):
+    t = backend.from_numpy(np.zeros(3))
+    p = backend.from_numpy(np.zeros(3, np.int32))
+    with pytest.raises(TypeError, match=rf"`y_pred` must have a floating dtype; got int32 \({backend.xp.backend}\)"):
+        ml.huber(t, p)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda t, p: ml.huber(t, p, delta=0.0), r"`delta` must be a finite number > 0; got 0.0"),
+        (lambda t, p: ml.huber(t, p, delta=float("nan")), r"`delta` must be a finite number > 0"),
+        (lambda t, p: ml.smooth_l1(t, p, beta=-1.0), r"`beta` must be a finite number >= 0"),
+        (lambda t, p: ml.quantile(t, p, q=1.5), r"`q` must be a finite number \[0, 1\]"),
+        (lambda t, p: ml.mse(t, p, reduction="avg"), r"`reduction` must be one of"),
+        (lambda t, p: ml.mse(t, p, sample_weight=[1.0, 2.0]), r"`sample_weight` must have the loss's shape \(3,\)"),
+    ],
+)
+def test_bad_options_are_value_errors(backend, call, message):
+    t, p = arrays(backend, [1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=message):
+        call(t, p)
+
+
+def test_unknown_keyword_is_a_type_error():
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['delta'\]"):
+        ml.mse([1.0], [1.0], delta=1.0)
+
+
+@pytest.mark.parametrize(
+    "fn, y_true, y_pred, message",
+    [
+        (ml.msle, [0.0, -1.0], [1.0, 1.0], r"`y_true` must be > -1 .*1 value\(s\)"),
+        (ml.msle, [0.0, 1.0], [-2.0, 1.0], r"`y_pred` must be > -1"),
+        (ml.poisson, [-1.0, 1.0], [1.0, 1.0], r"`y_true` must be ≥ 0"),
+        (ml.poisson, [1.0, 1.0], [-0.5, 1.0], r"`y_pred` must be a rate ≥ 0"),
+    ],
+)
+def test_out_of_domain_values_are_value_errors_in_eager_mode(backend, fn, y_true, y_pred, message):
+    t, p = arrays(backend, y_true, y_pred)
+    with pytest.raises(ValueError, match=message + rf".*\({backend.xp.backend}\)"):
+        fn(t, p)
+
+
+# --- compilers ------------------------------------------------------------------------------
+def all_losses(t, p):
+    """Every registered loss at every checked parameter setting, as one vector."""
+    out = []
+    for spec in REGISTRY.values():
+        for params in ({}, *spec.variants):
+            out.append(spec.function(t, p, **params))
+    return out
+
+
+def compile_inputs():
+    rng = np.random.default_rng(0)
+    return rng.exponential(2.0, 64), rng.exponential(2.0, 64)  # valid for every regression loss
+
+
+def test_jax_jit_grad_vmap():
+    jb = load_backend("jax")
+    import jax
+
+    t, p = arrays(jb, *compile_inputs(), dtype="float32")
+    eager = [float(x) for x in all_losses(t, p)]
+    jitted = [float(x) for x in jax.jit(all_losses)(t, p)]
+    np.testing.assert_allclose(jitted, eager, rtol=2e-6)
+    g_eager = jax.grad(lambda a, b: sum(all_losses(a, b)), argnums=1)(t, p)
+    g_jit = jax.jit(jax.grad(lambda a, b: sum(all_losses(a, b)), argnums=1))(t, p)
+    np.testing.assert_allclose(g_jit, g_eager, rtol=1e-5, atol=1e-7)
+    per_row = jax.vmap(lambda a, b: ml.huber(a, b))(t.reshape(8, 8), p.reshape(8, 8))
+    np.testing.assert_allclose(per_row, [float(ml.huber(a, b)) for a, b in zip(t.reshape(8, 8), p.reshape(8, 8))], rtol=1e-6)
+
+
+def test_tf_function_jit_compile_and_gradient_tape():
+    tb = load_backend("tensorflow")
+    import tensorflow as tf
+
+    t, p = arrays(tb, *compile_inputs(), dtype="float32")
+    eager = [float(x) for x in all_losses(t, p)]
+    compiled = tf.function(all_losses, jit_compile=True)
+    np.testing.assert_allclose([float(x) for x in compiled(t, p)], eager, rtol=2e-6)
+
+    @tf.function(jit_compile=True)
+    def grad(a, b):
+        with tf.GradientTape() as tape:
+            tape.watch(b)
+            total = tf.add_n(all_losses(a, b))
+        return tape.gradient(total, b)
+
+    _, (_, g_eager) = tb.value_and_grad(lambda a, b: tf.add_n(all_losses(a, b)), t, p)
+    np.testing.assert_allclose(grad(t, p).numpy(), g_eager.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_torch_compile_fullgraph_has_no_graph_breaks():
+    tb = load_backend("torch")
+    import torch
+
+    t, p = arrays(tb, *compile_inputs(), dtype="float32")
+    eager = torch.stack(all_losses(t, p))
+    compiled = torch.compile(lambda a, b: torch.stack(all_losses(a, b)), fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(t, p), eager, rtol=2e-6, atol=0)
+
+
+def test_checks_are_skipped_under_jit_and_nothing_raises():
+    """Value checks need concrete values; under jit an out-of-domain rate gives NaN, documented."""
+    jb = load_backend("jax")
+    import jax
+
+    t, p = arrays(jb, [1.0], [-1.0])
+    assert np.isnan(float(jax.jit(ml.poisson)(t, p)))
+
+
+# --- documented differences from the natives ------------------------------------------------
+def test_keras_msle_clamps_negative_values_where_we_raise():
+    tb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    t, p = arrays(tb, [[-0.5]], [[0.0]])
+    assert float(keras.losses.mean_squared_logarithmic_error(t, p)[0]) < 1e-12  # both read as 1e-7
+    np.testing.assert_allclose(value(tb, ml.msle(t, p)), math.log(2.0) ** 2, rtol=1e-15)
+    t, p = arrays(tb, [[-2.0]], [[0.0]])
+    assert float(keras.losses.mean_squared_logarithmic_error(t, p)[0]) < 1e-12
+    with pytest.raises(ValueError, match="> -1"):
+        ml.msle(t, p)
+    t, p = arrays(tb, [[1e-9]], [[0.5]])  # below Keras's clamp: it reads 1e-7
+    keras_value = float(keras.losses.mean_squared_logarithmic_error(t, p)[0])
+    np.testing.assert_allclose(keras_value, (math.log1p(0.5) - math.log1p(1e-7)) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(value(tb, ml.msle(t, p)), (math.log1p(0.5) - math.log1p(1e-9)) ** 2, rtol=1e-14)
+
+
+def test_keras_poisson_adds_epsilon_inside_the_log():
+    tb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    t, p = arrays(tb, [[3.0]], [[0.01]])
+    np.testing.assert_allclose(float(keras.losses.poisson(t, p)[0]), 0.01 - 3 * math.log(0.01 + 1e-7), rtol=1e-12)
+    np.testing.assert_allclose(value(tb, ml.poisson(t, p)), 0.01 - 3 * math.log(0.01), rtol=1e-14)
+
+
+@pytest.mark.parametrize("framework", ["keras", "optax"])
+def test_log_cosh_natives_lose_precision_near_zero(framework):
+    """At e = 1e-3 the tail formula the natives use cancels; ours keeps full precision."""
+    mpmath = pytest.importorskip("mpmath")
+    e = float(np.float32(1e-3))  # the input as float32 holds it
+    exact = float(mpmath.log(mpmath.cosh(mpmath.mpf(e))))  # ≈ 5e-7
+    if framework == "keras":
+        b = load_backend("tensorflow")
+        keras = pytest.importorskip("keras")
+        native = lambda t, p: keras.losses.log_cosh(t, p)[0]  # noqa: E731
+    else:
+        b = load_backend("jax")
+        optax = pytest.importorskip("optax")
+        native = lambda t, p: optax.losses.log_cosh(p, t)[0, 0]  # noqa: E731
+    t, p = arrays(b, [[0.0]], [[1e-3]], dtype="float32")
+    ours = float(value(b, ml.log_cosh(t, p)))
+    theirs = float(value(b, native(t, p)))
+    ulp = np.spacing(np.float32(exact))
+    assert abs(ours - exact) <= K * ulp
+    assert abs(theirs - exact) > 100 * ulp
+
+
+def test_huber_is_delta_times_smooth_l1():
+    t, p = np.array([0.0, 0.0, 0.0]), np.array([0.3, 1.5, -4.0])
+    np.testing.assert_allclose(ml.huber(t, p, delta=2.0, reduction="none"), 2.0 * ml.smooth_l1(t, p, beta=2.0, reduction="none"), rtol=1e-15)
