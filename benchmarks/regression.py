@@ -18,7 +18,9 @@ NumPy and CPU torch are synchronous). Thread pools are pinned to ``--threads`` (
 for stable numbers on a shared machine). Compile time is excluded: each compiled function is
 called before timing.
 
-It also times ``multiloss.array_namespace(a, b)``, the per-call dispatch, for each backend.
+It also times ``multiloss.array_namespace(a, b)``, the per-call dispatch, for each backend,
+and an A/A check (the native MSE against itself) whose distance from 1.00 shows the noise of
+the run: other processes on the machine inflate it, so compare ratios, not absolute times.
 """
 
 from __future__ import annotations
@@ -466,7 +468,8 @@ def main(argv=None):
     print(f"# multiloss {multiloss.__version__}, Python {sys.version.split()[0]}, numpy {np.__version__}, "
           + ", ".join(f"{b.name} {_version(b.name)}" for b in backends if b.name != "numpy"))
     print(f"# float32; {args.rounds} interleaved rounds of ~{args.round_ms:g} ms per side; min per call; "
-          f"{args.threads} thread(s); os.cpu_count()={os.cpu_count()}")
+          f"{args.threads} thread(s); os.cpu_count()={os.cpu_count()}; "
+          f"load average at start {os.getloadavg()[0]:.1f}")
     print("# jit: " + ", ".join(f"{b.name}={b.jit_name if b.jit else 'no (eager only)'}" for b in backends))
     if "torch" in args.backends and not args.torch_compile:
         print("# torch.compile skipped (--quick or --no-torch-compile)")

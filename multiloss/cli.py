@@ -1,0 +1,96 @@
+"""The ``multiloss`` command.
+
+``multiloss`` (or ``multiloss check``) evaluates every registered loss, at its defaults and
+each registered variant, on every installed backend, on inputs drawn from the loss's domain,
+and compares per-element values and gradients with the independent reference. It prints one
+table and exits 1 if any backend disagrees. With only NumPy installed it checks NumPy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import os
+import sys
+import time
+
+from multiloss.backends import BACKENDS, adapter
+
+DIST = {"numpy": "numpy", "torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
+
+
+def _load_backends(names, log):
+    """Import each framework (with progress: TensorFlow takes seconds); return the adapters."""
+    loaded, missing = [], []
+    for name in names:
+        start = time.perf_counter()
+        log(f"importing {name} ...")
+        try:
+            b = adapter(name)
+        except ImportError:
+            missing.append(name)
+            log(" not installed\n")
+            continue
+        if name == "jax":
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
+        log(f" {time.perf_counter() - start:.1f} s\n")
+        loaded.append(b)
+    return loaded, missing
+
+
+def _version(module_name):
+    mod = sys.modules.get(module_name)
+    return getattr(mod, "__version__", "?")
+
+
+def check(args) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from multiloss.testing.matrix import GRAD_ULPS, ULPS, cases, check as check_case, math_module
+
+    def log(msg):
+        if not args.quiet:
+            print(msg, end="", file=sys.stderr, flush=True)
+
+    backends, missing = _load_backends(args.backends, log)
+    m = math_module()
+    ref = "mpmath, 50 digits" if m.__name__ == "mpmath" else "math, float64 (install mpmath for 50 digits)"
+    print(f"multiloss check: every registered loss, {args.dtype}, against the reference ({ref})")
+    print("backends: " + ", ".join(f"{b.xp.backend} {_version(dict((n, mod) for n, mod, _ in BACKENDS)[b.xp.backend])}" for b in backends)
+          + (f"; not installed: {', '.join(missing)}" if missing else ""))
+    print(f"pass: values within {ULPS} ulps, gradients within {GRAD_ULPS} ulps (of the loss's term scale)\n")
+    header = f"{'loss':<34} {'backend':<11} {'mean value':>14} {'max err':>9} {'grad err':>9}  ok"
+    print(header)
+    print("-" * len(header))
+    failures = 0
+    for case in cases():
+        for b in backends:
+            if args.dtype not in b.DTYPES:
+                continue
+            try:
+                r = check_case(case, b, args.dtype, m)
+            except Exception as exc:  # a crash is a disagreement too; report it in the table
+                print(f"{case.id:<34} {b.xp.backend:<11} {'error: ' + type(exc).__name__ + ': ' + str(exc)[:60]}")
+                failures += 1
+                continue
+            grad = "—" if r["grad_ulps"] is None else f"{r['grad_ulps']:.2f}"
+            mark = "✓" if r["ok"] else "✗"
+            failures += not r["ok"]
+            print(f"{case.id:<34} {b.xp.backend:<11} {r['value']:>14.7g} {r['ulps']:>9.2f} {grad:>9}  {mark}")
+    print(f"\n{'all agree' if not failures else f'{failures} disagreement(s)'}")
+    return 1 if failures else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="multiloss", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("check", help="check every loss on every installed backend (the default)")
+    for target in (parser, p):
+        target.add_argument("--dtype", default="float32", choices=["float64", "float32", "float16", "bfloat16"])
+        target.add_argument("--backends", default=",".join(n for n, _, _ in BACKENDS),
+                            type=lambda s: [x for x in s.split(",") if x], help="comma-separated subset")
+        target.add_argument("-q", "--quiet", action="store_true", help="no import progress")
+    args = parser.parse_args(argv)
+    return check(args)

@@ -14,11 +14,16 @@ import numpy as np
 from multiloss.registry import REGISTRY, LossSpec
 from multiloss.testing.reference import REFERENCES, derivative
 
-__all__ = ["Case", "EPS", "TINY", "cases", "math_module"]
+__all__ = ["Case", "EPS", "GRAD_ULPS", "TINY", "ULPS", "cases", "check", "math_module"]
 
 #: Machine epsilon and smallest subnormal of each floating dtype.
 EPS = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10, "bfloat16": 2.0**-7}
 TINY = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bfloat16": 2.0**-133}
+#: The accuracy every loss must reach: per-element values within ULPS × eps of the reference,
+#: relative to the scale of the loss's terms (see Case.reference); gradients within GRAD_ULPS,
+#: which adds the reduction's backward (1/Σw, ×w) to the kernel's derivative chain.
+ULPS = 4
+GRAD_ULPS = 8
 
 
 def compute_dtype(dtype: str) -> str:
@@ -87,3 +92,38 @@ class Case:
 def cases(shape=(6, 8)) -> list[Case]:
     """Every registered loss at its defaults and at each registered variant."""
     return [Case(spec, p, shape) for spec in REGISTRY.values() for p in ({}, *spec.variants)]
+
+
+def _ulps(got, expected, scale, dtype):
+    """|got − expected| in units of eps(dtype) × scale (subnormal noise ignored)."""
+    err = np.abs(np.asarray(got, np.float64) - expected)
+    err = np.where(err <= TINY[dtype], 0.0, err)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(err == 0, 0.0, err / (EPS[compute_dtype(dtype)] * scale))
+
+
+def check(case: Case, backend, dtype: str, m) -> dict:
+    """Run ``case`` on ``backend`` in ``dtype``; compare per-element values and gradients of the
+    sum with the reference. Returns the mean loss, the worst errors in ulps and ``ok``."""
+    arrays = [backend.from_numpy(case.inputs[n], dtype) for n in case.spec.inputs]
+    rounded = {n: backend.to_numpy(a).astype(np.float64) for n, a in zip(case.spec.inputs, arrays)}
+    values, scales, grads, gscales = case.reference(rounded, m)
+    got = backend.to_numpy(case.call(*arrays, reduction="none"))
+    result = {
+        "value": float(np.mean(got, dtype=np.float64)),
+        "ulps": float(np.max(_ulps(got, values, scales, dtype))),
+        "grad_ulps": None,
+    }
+    ok = result["ulps"] <= ULPS
+    if backend.value_and_grad is not None:
+        _, g = backend.value_and_grad(lambda *a: case.call(*a, reduction="sum"), *arrays)
+        worst = 0.0
+        for name, gi in zip(case.spec.inputs, g):
+            defined = ~np.isnan(grads[name])
+            gi = backend.to_numpy(gi)
+            ok &= bool(np.all(np.isfinite(gi)))
+            worst = max(worst, float(np.max(_ulps(gi[defined], grads[name][defined], gscales[name][defined], dtype))))
+        result["grad_ulps"] = worst
+        ok &= worst <= GRAD_ULPS
+    result["ok"] = bool(ok)
+    return result
