@@ -56,7 +56,7 @@ def check(args) -> int:
 
     backends, missing = _load_backends(args.backends, log)
     m = math_module()
-    ref = "mpmath, 50 digits" if m.__name__ == "mpmath" else "math, float64 (install mpmath for 50 digits)"
+    ref = "mpmath, 50 digits" if m.__name__ == "mpmath" else "math, float64; install mpmath to check gradients too"
     print(f"multiloss check: every registered loss, {args.dtype}, against the reference ({ref})")
     print("backends: " + ", ".join(f"{b.xp.backend} {_version(dict((n, mod) for n, mod, _ in BACKENDS)[b.xp.backend])}" for b in backends)
           + (f"; not installed: {', '.join(missing)}" if missing else ""))
@@ -75,7 +75,7 @@ def check(args) -> int:
                 print(f"{case.id:<34} {b.xp.backend:<11} {'error: ' + type(exc).__name__ + ': ' + str(exc)[:60]}")
                 failures += 1
                 continue
-            grad = "—" if r["grad_ulps"] is None else f"{r['grad_ulps']:.2f}"
+            grad = "—" if r["grad_ulps"] is None else f"{r['grad_ulps']:.2f}"  # no autodiff or no mpmath
             mark = "✓" if r["ok"] else "✗"
             failures += not r["ok"]
             print(f"{case.id:<34} {b.xp.backend:<11} {r['value']:>14.7g} {r['ulps']:>9.2f} {grad:>9}  {mark}")

@@ -143,6 +143,8 @@ def loss(
 
         @functools.wraps(kernel)
         def public(*arrays, reduction="mean", sample_weight=None, **kwargs):
+            if len(arrays) < len(inputs):  # arrays passed by name, e.g. y_true=..., y_pred=...
+                arrays += tuple(kwargs.pop(n) for n in inputs[len(arrays):] if n in kwargs)
             if len(arrays) != len(inputs):
                 raise TypeError(f"{kernel.__name__}() takes {len(inputs)} arrays {inputs}; got {len(arrays)}")
             unknown = kwargs.keys() - params.keys()

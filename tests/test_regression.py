@@ -148,6 +148,12 @@ def test_bad_options_are_value_errors(backend, call, message):
         call(t, p)
 
 
+def test_arrays_by_keyword():
+    assert ml.mse(y_true=[0.0, 0.0], y_pred=[1.0, 3.0]) == ml.mse([0.0, 0.0], y_pred=[1.0, 3.0]) == 5.0
+    with pytest.raises(TypeError, match=r"takes 2 arrays \('y_true', 'y_pred'\); got 1"):
+        ml.mse([0.0, 0.0])
+
+
 def test_unknown_keyword_is_a_type_error():
     with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['delta'\]"):
         ml.mse([1.0], [1.0], delta=1.0)
