@@ -4,8 +4,8 @@
 - ``"none"``: the per-element losses (times ``sample_weight`` when given);
 - ``"sum"``: Σ w·ℓ;
 - ``"mean"``: the mean, and with ``sample_weight`` the weighted mean Σ w·ℓ / Σ w (scikit-learn,
-  PyTorch's class weights, Keras's ``"mean_with_sample_weight"``). A weight that sums to 0 gives
-  exactly 0 with zero gradients, never 0/0;
+  PyTorch's class weights, Keras's ``"mean_with_sample_weight"``). A weight that sums to 0, or
+  an empty batch, gives exactly 0 with zero gradients, never 0/0 (PyTorch gives NaN);
 - ``"sum_over_batch_size"``: Σ w·ℓ / (number of elements), Keras's default, which counts items
   whose weight is 0.
 
@@ -26,7 +26,7 @@ def reduce(xp, loss, reduction: str, sample_weight=None):
     if sample_weight is None:
         if reduction == "none":
             return loss
-        if reduction == "sum":
+        if reduction == "sum" or 0 in tuple(loss.shape):  # an empty mean is 0, as Σw = 0 below
             return xp.sum(loss)
         return xp.mean(loss)  # "mean" and "sum_over_batch_size" agree without weights
     w = expand_weight(xp, sample_weight, loss.ndim)

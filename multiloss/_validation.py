@@ -73,8 +73,16 @@ def check_param(name: str, value, condition: str) -> None:
         raise ValueError(f"`{name}` must be a finite number {condition}; got {value!r}.")
 
 
-def check_values(xp, x, name: str, condition: str, ok) -> None:
-    """In eager mode, raise unless every value of ``x`` satisfies ``ok`` (a boolean array)."""
-    if xp.is_concrete(x) and not bool(xp.all(ok)):
-        bad = xp.sum(xp.astype(xp.logical_not(ok), xp.int64))
-        raise ValueError(f"`{name}` must be {condition}; {int(bad)} value(s) are not ({xp.backend}).")
+def check_bound(xp, x, name: str, condition: str, *, lower: float, strict: bool = False) -> None:
+    """In eager mode, raise unless every value of ``x`` is ≥ ``lower`` (> with ``strict``).
+
+    One reduction and one host sync on the happy path; NaN fails, as it should.
+    """
+    if not xp.is_concrete(x) or 0 in shape_of(x):
+        return
+    low = xp.min(x)
+    if bool(low > lower) if strict else bool(low >= lower):
+        return
+    ok = x > lower if strict else x >= lower
+    bad = int(xp.sum(xp.astype(xp.logical_not(ok), xp.int64)))
+    raise ValueError(f"`{name}` must be {condition}; {bad} value(s) are not ({xp.backend}).")

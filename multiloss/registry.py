@@ -141,7 +141,6 @@ def loss(
         floats = tuple(n for n in inputs if n not in labels)
         ref = floats[0]  # the input whose dtype the result takes
 
-        @functools.wraps(kernel)
         def public(*arrays, reduction="mean", sample_weight=None, **kwargs):
             if len(arrays) < len(inputs):  # arrays passed by name, e.g. y_true=..., y_pred=...
                 arrays += tuple(kwargs.pop(n) for n in inputs[len(arrays):] if n in kwargs)
@@ -162,7 +161,7 @@ def loss(
                 (v.check_numeric if n in labels else v.check_floating)(xp, a, n)
             for n in inputs[1:]:
                 v.check_same_shape(xp, named[inputs[0]], named[n], inputs[0], n)
-            compute = xp.float32 if dtype in _low_precision(xp) else dtype
+            compute = xp.float32 if dtype in xp.low_precision else dtype
             args = [a if a.dtype == compute else xp.astype(a, compute) for a in named.values()]
             if checks is not None:
                 checks(xp, *args, **p)
@@ -177,6 +176,10 @@ def loss(
             out = reduce(xp, out, reduction, sample_weight)
             return out if compute == dtype else xp.astype(out, dtype)
 
+        # Name and docs, but no __wrapped__: tf.function's AutoGraph would convert the kernel's
+        # source in its place and call it without ``xp``.
+        functools.update_wrapper(public, kernel, updated=())
+        del public.__wrapped__
         public.__signature__ = sig.replace(
             parameters=[p for p in sig.parameters.values() if p.name != "xp"]
             + [
@@ -205,8 +208,3 @@ def loss(
         return public
 
     return decorate
-
-
-@functools.cache
-def _low_precision(xp) -> tuple:
-    return tuple(getattr(xp, n) for n in ("float16", "bfloat16") if hasattr(xp, n))

@@ -88,6 +88,14 @@ def test_all_zero_weights_give_zero_loss_and_zero_gradients(backend):
                 np.testing.assert_array_equal(value(backend, g), 0.0, err_msg=name)
 
 
+def test_an_empty_batch_has_mean_zero(backend):
+    t, p = arrays(backend, np.zeros((0, 3)), np.zeros((0, 3)))
+    for spec in REGISTRY.values():
+        assert value(backend, spec.function(t, p)) == 0.0, spec.name
+        assert value(backend, spec.function(t, p, reduction="sum")) == 0.0, spec.name
+        assert backend.to_numpy(spec.function(t, p, reduction="none")).shape == (0, 3)
+
+
 # --- dtypes ---------------------------------------------------------------------------------
 def test_half_precision_accumulates_in_float32(backend):
     # 4096 squared errors of 64 sum to 262144, past float16's largest value (65504).

@@ -54,12 +54,11 @@ def log_softmax(x, /, *, axis=-1, xp):
 def xlogy(x, y, /, *, xp):
     """x * log(y), with 0 * log(0) = 0, and finite gradients there.
 
-    Only the point x = y = 0 is masked, so the derivative in x is log(y) wherever y > 0
-    (TensorFlow's xlogy gives 0 for every x = 0). The inner ``where`` keeps log's derivative
-    away from y = 0: without it the unselected branch contributes 0 * inf = NaN.
+    Only the point x = y = 0 is changed (y read as 1), so the derivative in x is log(y)
+    wherever y > 0 (TensorFlow's xlogy gives 0 for every x = 0) and log's derivative never
+    sees y = 0 when x = 0, where it would put 0 * inf = NaN into the gradient.
     """
-    both = (x == 0) & (y == 0)
-    return xp.where(both, 0.0, x * xp.log(xp.where(both, 1.0, y)))
+    return x * xp.log(xp.where((x == 0) & (y == 0), 1.0, y))
 
 
 def squared_difference(x, y, /, *, xp):
@@ -117,19 +116,27 @@ EXTENSIONS = {
 }
 
 
-def build_namespace(backend: str, base: ModuleType, overrides: dict) -> ModuleType:
+def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: dict | None = None) -> ModuleType:
     """One namespace object: ``base``'s public names + every extension op.
 
     Built once per backend; attribute access is then a plain module lookup. Extension ops not
-    in ``overrides`` are the portable defaults bound to this namespace.
+    in ``overrides`` are the portable defaults bound to this namespace. ``standard`` replaces
+    standard functions whose base version does not meet our conventions (each adapter says
+    why). ``backend`` names the framework; ``low_precision`` holds its 16-bit floating dtypes
+    (computed in float32).
     """
     unknown = set(overrides) - set(EXTENSIONS)
     if unknown:
         raise ValueError(f"overrides for unknown extension ops: {sorted(unknown)}")
     ns = ModuleType(f"multiloss.xp.{backend}")
     ns.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("_")})
+    missing = set(standard or {}) - set(ns.__dict__)
+    if missing:
+        raise ValueError(f"replacements for functions the namespace lacks: {sorted(missing)}")
+    ns.__dict__.update(standard or {})
     ns.__doc__ = f"Array-API namespace for {backend}, with multiloss's extension ops."
     ns.backend = backend
+    ns.low_precision = tuple(getattr(base, n) for n in ("float16", "bfloat16") if hasattr(base, n))
     for name, default in EXTENSIONS.items():
         setattr(ns, name, overrides.get(name) or functools.partial(default, xp=ns))
     return ns

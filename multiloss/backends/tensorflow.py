@@ -234,8 +234,35 @@ subtract = _binary(tf.subtract, "subtract")
 multiply = _binary(tf.multiply, "multiply")
 divide = _binary(tf.divide, "divide")
 pow = _binary(tf.pow, "pow")  # noqa: A001
-maximum = _binary(tf.maximum, "maximum")
-minimum = _binary(tf.minimum, "minimum")
+
+
+def _unbroadcast(g, x):
+    """Sum ``g`` over the axes along which ``x`` was broadcast, back to ``x``'s shape."""
+    axes, _ = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(x), s1=tf.shape(g))
+    return tf.reshape(tf.reduce_sum(g, axis=axes), tf.shape(x))
+
+
+def _ties_split(tf_fn, wins):
+    """``tf_fn`` (max or min) whose gradient at ties is split evenly between the arguments, as
+    in torch and JAX; TensorFlow's own gives it all to the first, so a kink like
+    max(q·d, (q − 1)·d) at d = 0 would get a different gradient on this backend alone."""
+
+    @tf.custom_gradient
+    def split(x1, x2):
+        def grad(g):
+            w1 = tf.where(x1 == x2, tf.constant(0.5, g.dtype), tf.cast(wins(x1, x2), g.dtype))
+            return _unbroadcast(g * w1, x1), _unbroadcast(g - g * w1, x2)
+
+        return tf_fn(x1, x2), grad
+
+    def fn(x1, x2):
+        return split(x1, x2) if x1.dtype.is_floating else tf_fn(x1, x2)
+
+    return fn
+
+
+maximum = _binary(_ties_split(tf.maximum, tf.greater), "maximum")
+minimum = _binary(_ties_split(tf.minimum, tf.less), "minimum")
 equal = _binary(tf.equal, "equal")
 not_equal = _binary(tf.not_equal, "not_equal")
 less = _binary(tf.less, "less")

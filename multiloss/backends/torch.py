@@ -19,6 +19,24 @@ def _logsumexp(x, /, *, axis=None, keepdims=False):
     return torch.logsumexp(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
 
 
+def _with_scalar(fn):
+    """``fn`` on a tensor and a Python scalar, made a tensor of the other's dtype and device.
+
+    array-api-compat's maximum/minimum promote through ``torch.result_type`` on every call,
+    which costs microseconds eagerly and is a graph break under torch.compile.
+    """
+
+    def wrapped(x1, x2, /):
+        if not isinstance(x2, torch.Tensor):
+            x2 = torch.tensor(x2, dtype=x1.dtype, device=x1.device)
+        elif not isinstance(x1, torch.Tensor):
+            x1 = torch.tensor(x1, dtype=x2.dtype, device=x2.device)
+        return fn(x1, x2)
+
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
 def _is_concrete(x, /):
     return not torch.compiler.is_compiling()
 
@@ -39,6 +57,7 @@ xp = build_namespace(
         "stop_gradient": torch.Tensor.detach,
         "is_concrete": _is_concrete,
     },
+    standard={"maximum": _with_scalar(torch.maximum), "minimum": _with_scalar(torch.minimum)},
 )
 
 DTYPES = {
