@@ -21,13 +21,27 @@ def _dtype_name(dtype) -> str:
     return getattr(dtype, "name", None) or str(dtype).removeprefix("torch.")
 
 
+_FLOATING = "real floating"
+_REAL = ("real floating", "integral", "bool")
+_kinds: dict = {}  # (backend, dtype, kind) -> bool; xp.isdtype costs microseconds per call
+
+
+def _is(xp, dtype, kind) -> bool:
+    key = (xp.backend, dtype, kind)
+    try:
+        return _kinds[key]
+    except KeyError:
+        ok = _kinds[key] = bool(xp.isdtype(dtype, kind))
+        return ok
+
+
 def check_floating(xp, x, name: str) -> None:
-    if not xp.isdtype(x.dtype, "real floating"):
+    if not _is(xp, x.dtype, _FLOATING):
         raise TypeError(f"`{name}` must have a floating dtype; got {_dtype_name(x.dtype)} ({xp.backend}).")
 
 
 def check_numeric(xp, x, name: str) -> None:
-    if not xp.isdtype(x.dtype, ("real floating", "integral", "bool")):
+    if not _is(xp, x.dtype, _REAL):
         raise TypeError(f"`{name}` must be real numbers; got {_dtype_name(x.dtype)} ({xp.backend}).")
 
 
@@ -37,6 +51,8 @@ def _same(a: tuple, b: tuple) -> bool:
 
 
 def check_same_shape(xp, a, b, name_a: str, name_b: str) -> None:
+    if a.shape == b.shape:
+        return
     sa, sb = shape_of(a), shape_of(b)
     if not _same(sa, sb):
         raise ValueError(

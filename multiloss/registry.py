@@ -139,30 +139,41 @@ def loss(
             if p.kind is p.KEYWORD_ONLY and p.name != "xp"
         }
         floats = tuple(n for n in inputs if n not in labels)
-        ref = floats[0]  # the input whose dtype the result takes
+        ref = inputs.index(floats[0])  # the input whose dtype the result takes
+        dtype_checks = tuple(v.check_numeric if n in labels else v.check_floating for n in inputs)
+        for name, condition in conditions.items():  # defaults must satisfy their own conditions
+            v.check_param(name, params[name], condition)
 
-        def public(*arrays, reduction="mean", sample_weight=None, **kwargs):
-            if len(arrays) < len(inputs):  # arrays passed by name, e.g. y_true=..., y_pred=...
+        def bind(arrays, kwargs):
+            """Slow path: arrays passed by name, and keyword parameters."""
+            if len(arrays) < len(inputs):  # e.g. y_true=..., y_pred=...
                 arrays += tuple(kwargs.pop(n) for n in inputs[len(arrays):] if n in kwargs)
             if len(arrays) != len(inputs):
                 raise TypeError(f"{kernel.__name__}() takes {len(inputs)} arrays {inputs}; got {len(arrays)}")
             unknown = kwargs.keys() - params.keys()
             if unknown:
                 raise TypeError(f"{kernel.__name__}() got unexpected keyword argument(s) {sorted(unknown)}")
-            p = {**params, **kwargs}
-            for name, condition in conditions.items():
-                v.check_param(name, p[name], condition)
-            v.check_reduction(reduction)
+            for name, value in kwargs.items():
+                if name in conditions:
+                    v.check_param(name, value, conditions[name])
+            return arrays, {**params, **kwargs}
+
+        def public(*arrays, reduction="mean", sample_weight=None, **kwargs):
+            p = params
+            if kwargs or len(arrays) != len(inputs):
+                arrays, p = bind(arrays, kwargs)
+            if reduction not in v.REDUCTIONS:
+                v.check_reduction(reduction)
 
             xp = array_namespace(*arrays, sample_weight)
-            named = {n: _as_array(xp, a) for n, a in zip(inputs, arrays)}
-            dtype = named[ref].dtype
-            for n, a in named.items():
-                (v.check_numeric if n in labels else v.check_floating)(xp, a, n)
-            for n in inputs[1:]:
-                v.check_same_shape(xp, named[inputs[0]], named[n], inputs[0], n)
+            arrays = [_as_array(xp, a) for a in arrays]
+            for check, name, a in zip(dtype_checks, inputs, arrays):
+                check(xp, a, name)
+            for name, a in zip(inputs[1:], arrays[1:]):
+                v.check_same_shape(xp, arrays[0], a, inputs[0], name)
+            dtype = arrays[ref].dtype
             compute = xp.float32 if dtype in xp.low_precision else dtype
-            args = [a if a.dtype == compute else xp.astype(a, compute) for a in named.values()]
+            args = [a if a.dtype == compute else xp.astype(a, compute) for a in arrays]
             if checks is not None:
                 checks(xp, *args, **p)
 
