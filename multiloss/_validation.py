@@ -21,27 +21,15 @@ def _dtype_name(dtype) -> str:
     return getattr(dtype, "name", None) or str(dtype).removeprefix("torch.")
 
 
-_FLOATING = "real floating"
-_REAL = ("real floating", "integral", "bool")
-_kinds: dict = {}  # (backend, dtype, kind) -> bool; xp.isdtype costs microseconds per call
-
-
-def _is(xp, dtype, kind) -> bool:
-    key = (xp.backend, dtype, kind)
-    try:
-        return _kinds[key]
-    except KeyError:
-        ok = _kinds[key] = bool(xp.isdtype(dtype, kind))
-        return ok
-
-
 def check_floating(xp, x, name: str) -> None:
-    if not _is(xp, x.dtype, _FLOATING):
+    # A tuple scan with ==, not xp.isdtype (microseconds) or a dict keyed by dtype (torch.compile
+    # cannot hash dtypes).
+    if x.dtype not in xp.real_floating:
         raise TypeError(f"`{name}` must have a floating dtype; got {_dtype_name(x.dtype)} ({xp.backend}).")
 
 
 def check_numeric(xp, x, name: str) -> None:
-    if not _is(xp, x.dtype, _REAL):
+    if x.dtype not in xp.real_floating and not xp.isdtype(x.dtype, ("integral", "bool")):
         raise TypeError(f"`{name}` must be real numbers; got {_dtype_name(x.dtype)} ({xp.backend}).")
 
 

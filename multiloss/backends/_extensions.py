@@ -122,8 +122,8 @@ def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: d
     Built once per backend; attribute access is then a plain module lookup. Extension ops not
     in ``overrides`` are the portable defaults bound to this namespace. ``standard`` replaces
     standard functions whose base version does not meet our conventions (each adapter says
-    why). ``backend`` names the framework; ``low_precision`` holds its 16-bit floating dtypes
-    (computed in float32).
+    why). ``backend`` names the framework; ``real_floating`` holds its floating dtypes and
+    ``low_precision`` the 16-bit ones among them (computed in float32).
     """
     unknown = set(overrides) - set(EXTENSIONS)
     if unknown:
@@ -136,7 +136,8 @@ def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: d
     ns.__dict__.update(standard or {})
     ns.__doc__ = f"Array-API namespace for {backend}, with multiloss's extension ops."
     ns.backend = backend
-    ns.low_precision = tuple(getattr(base, n) for n in ("float16", "bfloat16") if hasattr(base, n))
+    ns.real_floating = tuple(getattr(base, n) for n in ("float16", "bfloat16", "float32", "float64") if hasattr(base, n))
+    ns.low_precision = ns.real_floating[:-2]
     for name, default in EXTENSIONS.items():
         setattr(ns, name, overrides.get(name) or functools.partial(default, xp=ns))
     return ns
