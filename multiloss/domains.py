@@ -21,7 +21,7 @@ def real_pairs(*kink_params: str, big: float = 100.0):
         kinks = [0.0] + [s * params[k] for k in kink_params for s in (1.0, -1.0)] + [big, -big]
         y_true = np.round(rng.normal(0.0, 2.0, n) * 8) / 8
         error = rng.normal(0.0, 1.5, n)
-        error[: len(kinks)] = kinks
+        error[: len(kinks)] = kinks[:n]
         return {"y_true": y_true, "y_pred": y_true + error}
 
     return domain
@@ -47,10 +47,10 @@ def counts_and_rates():
         rate = rng.exponential(3.0, n)
         y_true = rng.poisson(rate).astype(np.float64)
         y_pred = rng.exponential(3.0, n)
-        y_true[0], y_pred[0] = 0.0, 0.0
+        y_true[:1], y_pred[:1] = 0.0, 0.0
         if params["log_input"]:
-            y_pred[0] = -20.0
             y_pred[1:] = np.log(y_pred[1:])
+            y_pred[:1] = -20.0
         return {"y_true": y_true, "y_pred": y_pred}
 
     return domain

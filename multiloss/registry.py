@@ -158,6 +158,8 @@ def loss(
                     v.check_param(name, value, conditions[name])
             return arrays, {**params, **kwargs}
 
+        fused = {}  # backend -> the kernel as that backend's xp.fuse compiles it
+
         def public(*arrays, reduction="mean", sample_weight=None, **kwargs):
             p = params
             if kwargs or len(arrays) != len(inputs):
@@ -177,7 +179,10 @@ def loss(
             if checks is not None:
                 checks(xp, *args, **p)
 
-            out = kernel(*args, **p, xp=xp)
+            run = fused.get(xp.backend)
+            if run is None:
+                run = fused[xp.backend] = xp.fuse(functools.partial(kernel, xp=xp))
+            out = run(*args, **p)
             if sample_weight is not None:
                 sample_weight = _as_array(xp, sample_weight)
                 v.check_numeric(xp, sample_weight, "sample_weight")

@@ -21,6 +21,7 @@ CASES = {
     "squared_difference": ((X[0], X[1]), {}),
     "huber_difference": ((np.array([0.0, 1.0, -1.0, 0.5, 4.0]), np.array([0.0, 0.0, 0.0, 0.25, -1.0]), 1.0), {}),
     "smooth_l1_difference": ((np.array([0.0, 0.5, -0.5, 0.1, 4.0]), np.array([0.0, 0.0, 0.0, 0.0, -1.0]), 0.5), {}),
+    "fuse": ((X,), {"scale": 0.5}),  # fuse(f)(X, scale=0.5) against f(X, scale=0.5)
     "stop_gradient": ((X,), {}),
     "is_concrete": ((X,), {}),
 }
@@ -41,6 +42,11 @@ def test_override_matches_default(op, backend):
     if op == "is_concrete":
         assert ops(arrays[0]) is True
         return
+    if op == "fuse":  # compare a fused function with the plain one, as for any other op
+        def plain(x, *, scale):
+            return xp.tanh(x * scale) / (1.0 + xp.abs(x))
+
+        ops, default = ops(plain), plain
     got, want = ops(*arrays, **kwargs), default(*arrays, **kwargs)
     np.testing.assert_allclose(backend.to_numpy(got), backend.to_numpy(want), rtol=4 * 2.0**-52, atol=0)
     if backend.value_and_grad is None or op == "stop_gradient":

@@ -301,3 +301,15 @@ def test_log_cosh_natives_lose_precision_near_zero(framework):
 def test_huber_is_delta_times_smooth_l1():
     t, p = np.array([0.0, 0.0, 0.0]), np.array([0.3, 1.5, -4.0])
     np.testing.assert_allclose(ml.huber(t, p, delta=2.0, reduction="none"), 2.0 * ml.smooth_l1(t, p, beta=2.0, reduction="none"), rtol=1e-15)
+
+
+def test_tf_function_autograph_converts_a_loss_passed_as_a_default_argument():
+    tb = load_backend("tensorflow")
+    import tensorflow as tf
+
+    @tf.function
+    def f(t, p, fn=ml.mean_squared_error):
+        return fn(t, p)
+
+    t, p = arrays(tb, [0.0, 1.0], [1.0, 3.0], dtype="float32")
+    assert float(f(t, p)) == 2.5

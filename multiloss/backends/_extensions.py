@@ -86,6 +86,16 @@ def smooth_l1_difference(x, y, beta, /, *, xp):
     return xp.where(a < beta, (0.5 / beta) * e * e, a - 0.5 * beta)
 
 
+def fuse(fn, /, *, xp):
+    """``fn(*arrays, **params)`` compiled as one kernel where eager execution runs op by op.
+
+    The default is ``fn`` itself. JAX overrides it with ``jax.jit`` (array parameters traced,
+    the others static), so an eager call of a loss is one dispatch instead of one per op;
+    inside the user's own jit it is simply inlined.
+    """
+    return fn
+
+
 def stop_gradient(x, /, *, xp):
     """x, with no gradient flowing back through it (identity where there is no autodiff)."""
     return x
@@ -110,6 +120,7 @@ EXTENSIONS = {
         squared_difference,
         huber_difference,
         smooth_l1_difference,
+        fuse,
         stop_gradient,
         is_concrete,
     )

@@ -121,16 +121,17 @@ def smooth_l1(y_true, y_pred, *, beta=1.0, xp):
 def log_cosh(y_true, y_pred, *, xp):
     """Log-cosh loss: log(cosh(e)), ≈ ½e² near 0 and |e| − log 2 in the tails.
 
-    As log1p(2·sinh²(m/2)) + max(|e| − 20, 0) with m = min(|e|, 20), since cosh(m) − 1 =
-    2 sinh²(m/2) and log cosh is linear (slope 1 to within e⁻⁴⁰) past 20. No overflow (cosh
-    overflows float32 past 89), no cancellation near 0 (the tail formula
+    As log1p(u²/(2 + 2u)) + max(|e| − 20, 0) with u = expm1(min(|e|, 20)), since
+    cosh(m) − 1 = u²/(2(1 + u)) and log cosh is linear (slope 1 to within e⁻⁴⁰) past 20.
+    No overflow (cosh overflows float32 past 89), no cancellation near 0 (the tail formula
     |e| + softplus(−2|e|) − log 2 of Keras and optax has relative error ~ eps/e² there), no
     branches. Gradient: tanh(e); the tail is max(·, 0) rather than |e| − m so that below 20
-    no +1 − 1 reaches the gradient.
+    no +1 − 1 reaches the gradient. (expm1 rather than sinh: several times faster in
+    TensorFlow and NumPy.)
     """
     a = xp.abs(y_pred - y_true)
-    s = xp.sinh(0.5 * xp.minimum(a, 20.0))
-    return xp.log1p(2.0 * s * s) + xp.maximum(a - 20.0, 0.0)
+    u = xp.expm1(xp.minimum(a, 20.0))
+    return xp.log1p(u * u / (2.0 + 2.0 * u)) + xp.maximum(a - 20.0, 0.0)
 
 
 @loss(
