@@ -433,6 +433,17 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _fuse(fn, /):
+    compiled = tf.function(
+        lambda arrays, static: fn(*arrays, **dict(static)), jit_compile=True, reduce_retracing=True
+    )
+
+    def call(*arrays, **params):
+        return compiled(arrays, tuple(params.items()))
+
+    return call
+
+
 def _logsumexp(x, /, *, axis=None, keepdims=False):
     return tf.reduce_logsumexp(x, axis=_axis(axis), keepdims=keepdims)
 
@@ -446,6 +457,7 @@ xp = build_namespace(
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: tf.nn.log_softmax(x, axis=axis),
         "squared_difference": tf.math.squared_difference,
+        "fuse": _fuse,
         "stop_gradient": tf.stop_gradient,
         "is_concrete": lambda x, /: tf.executing_eagerly(),
     },
