@@ -29,9 +29,9 @@ __all__ = ["REGISTRY", "Fixed", "LossSpec", "Native", "get", "loss"]
 class Native:
     """A framework's own version of a loss and how to call it so it matches ours.
 
-    ``call`` is the native called on per-element inputs: ``api`` is imported and called with
-    the inputs in ``order`` (our argument names) and keyword arguments ``kwargs`` (native name
-    -> our parameter name, or a fixed value wrapped in :class:`Fixed`). ``per`` says what one
+    Calling a ``Native`` imports ``api`` and calls it with the inputs in ``order`` (our
+    argument names) and keyword arguments ``kwargs`` (native name -> our parameter name, or
+    a fixed value wrapped in :class:`Fixed`). ``per`` says what one
     output value covers: "element", "last_axis" (Keras functions average the last axis, so
     they are called on inputs of shape (..., 1)) or "mean" (scikit-learn's metrics return the
     mean). ``scale``: native = scale × ours.
@@ -100,12 +100,9 @@ def get(name: str) -> LossSpec:
     raise KeyError(f"no registered loss {name!r}; known: {sorted(REGISTRY)}")
 
 
-def _as_array(xp, x, like=None):
-    if hasattr(x, "dtype") and hasattr(x, "shape"):
-        return x
-    if like is not None and isinstance(x, (bool, int, float)):
-        return xp.asarray(x, dtype=like.dtype)
-    return xp.asarray(x)
+def _as_array(xp, x):
+    """Arrays pass through; Python scalars and sequences become arrays of namespace ``xp``."""
+    return x if hasattr(x, "dtype") and hasattr(x, "shape") else xp.asarray(x)
 
 
 def loss(
