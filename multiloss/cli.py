@@ -9,15 +9,11 @@ table and exits 1 if any backend disagrees. With only NumPy installed it checks 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.metadata
 import os
 import sys
 import time
 
 from multiloss.backends import BACKENDS, adapter
-
-DIST = {"numpy": "numpy", "torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
 
 
 def _load_backends(names, log):
@@ -32,7 +28,7 @@ def _load_backends(names, log):
             missing.append(name)
             log(" not installed\n")
             continue
-        if name == "jax":
+        if name == "jax":  # so that --dtype float64 means float64 on JAX too (this process only)
             import jax
 
             jax.config.update("jax_enable_x64", True)
@@ -58,7 +54,7 @@ def check(args) -> int:
     m = math_module()
     ref = "mpmath, 50 digits" if m.__name__ == "mpmath" else "math, float64; install mpmath to check gradients too"
     print(f"multiloss check: every registered loss, {args.dtype}, against the reference ({ref})")
-    print("backends: " + ", ".join(f"{b.xp.backend} {_version(dict((n, mod) for n, mod, _ in BACKENDS)[b.xp.backend])}" for b in backends)
+    print("backends: " + ", ".join(f"{b.xp.backend} {_version(b.xp.backend)}" for b in backends)
           + (f"; not installed: {', '.join(missing)}" if missing else ""))
     print(f"pass: values within {ULPS} ulps, gradients within {GRAD_ULPS} ulps (of the loss's term scale)\n")
     header = f"{'loss':<34} {'backend':<11} {'mean value':>14} {'max err':>9} {'grad err':>9}  ok"

@@ -9,12 +9,9 @@ and gradients. ``EXTENSIONS`` is the complete list.
 from __future__ import annotations
 
 import functools
-import math
 from types import ModuleType
 
 __all__ = ["EXTENSIONS", "build_namespace"]
-
-_LOG2 = math.log(2.0)
 
 
 def softplus(x, /, *, xp):

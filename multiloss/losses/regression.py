@@ -8,8 +8,6 @@ defined gradient, the same on every backend: the midpoint of the one-sided deriv
 
 from __future__ import annotations
 
-import math
-
 from multiloss import _validation as v
 from multiloss import domains
 from multiloss.registry import Fixed, Native, loss
@@ -28,7 +26,6 @@ __all__ = [
     "smooth_l1",
 ]
 
-_LOG2 = math.log(2.0)
 _KERAS_FN_NOTE = "Keras averages over the last axis per sample, then over the batch (same mean when unweighted)."
 
 
