@@ -32,6 +32,10 @@ def _load_backends(names, log):
             import jax
 
             jax.config.update("jax_enable_x64", True)
+        if name == "tensorflow":  # each loss setting traces once; TF would warn about the count
+            import tensorflow as tf
+
+            tf.get_logger().setLevel("ERROR")
         log(f" {time.perf_counter() - start:.1f} s\n")
         loaded.append(b)
     return loaded, missing

@@ -434,12 +434,16 @@ __all__ = [
 
 
 def _fuse(fn, /):
-    compiled = tf.function(
-        lambda arrays, static: fn(*arrays, **dict(static)), jit_compile=True, reduce_retracing=True
-    )
+    # One tf.function per parameter setting: each then traces once per input signature,
+    # rather than one function retracing for every setting (and warning about it).
+    compiled = {}
 
     def call(*arrays, **params):
-        return compiled(arrays, tuple(params.items()))
+        key = tuple(params.items())
+        f = compiled.get(key)
+        if f is None:
+            f = compiled[key] = tf.function(lambda *a: fn(*a, **params), jit_compile=True, reduce_retracing=True)
+        return f(*arrays)
 
     return call
 
