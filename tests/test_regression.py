@@ -298,6 +298,18 @@ def test_log_cosh_natives_lose_precision_near_zero(framework):
     assert abs(theirs - exact) > 100 * ulp
 
 
+def test_keras_reductions_map_to_ours():
+    tb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    t, p, w = arrays(tb, [[0.0, 1.0], [2.0, 0.0], [1.0, 1.0]], [[1.0, 3.0], [0.0, 0.5], [1.0, 4.0]], [0.5, 0.0, 2.0])
+    # Keras's loss classes compute in floatx (float32) unless given a dtype.
+    default = keras.losses.MeanSquaredError(dtype="float64")(t, p, sample_weight=w)
+    weighted = keras.losses.MeanSquaredError(reduction="mean_with_sample_weight", dtype="float64")(t, p, sample_weight=w)
+    np.testing.assert_allclose(float(default), value(tb, ml.mse(t, p, sample_weight=w, reduction="sum_over_batch_size")), rtol=1e-15)
+    np.testing.assert_allclose(float(weighted), value(tb, ml.mse(t, p, sample_weight=w)), rtol=1e-15)
+    assert float(default) != float(weighted)
+
+
 def test_huber_is_delta_times_smooth_l1():
     t, p = np.array([0.0, 0.0, 0.0]), np.array([0.3, 1.5, -4.0])
     np.testing.assert_allclose(ml.huber(t, p, delta=2.0, reduction="none"), 2.0 * ml.smooth_l1(t, p, beta=2.0, reduction="none"), rtol=1e-15)

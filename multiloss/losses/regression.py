@@ -37,7 +37,10 @@ _KERAS_FN_NOTE = "Keras averages over the last axis per sample, then over the ba
         Native("torch", "torch.nn.functional.mse_loss", kwargs={"reduction": Fixed("none")},
                notes=("PyTorch broadcasts (N,) against (N, 1) to (N, N) with only a warning.",)),
         Native("keras", "keras.losses.mean_squared_error", order=("y_true", "y_pred"), per="last_axis",
-               notes=(_KERAS_FN_NOTE,)),
+               notes=(_KERAS_FN_NOTE,
+                      "Keras's default reduction divides Σwℓ by the number of values even with sample "
+                      "weights: our reduction='sum_over_batch_size'; its 'mean_with_sample_weight' is our 'mean'.",
+                      "Keras's loss classes compute in floatx (float32) unless given dtype=; ours keep y_pred's dtype.")),
         Native("optax", "optax.losses.squared_error", notes=("optax returns unreduced values.",)),
         Native("optax", "optax.losses.l2_loss", scale=0.5, notes=("optax's l2_loss is half the squared error.",)),
         Native("sklearn", "sklearn.metrics.mean_squared_error", order=("y_true", "y_pred"), per="mean",
