@@ -1,7 +1,7 @@
 """Reduction and sample weights, in one place.
 
 ``reduction``:
-- ``"none"``: the per-element losses (times ``sample_weight`` when given);
+- ``"none"``: the per-item losses (times ``sample_weight`` when given);
 - ``"sum"``: Σ w·ℓ;
 - ``"mean"``: the mean, and with ``sample_weight`` the weighted mean Σ w·ℓ / Σ w (scikit-learn,
   PyTorch's class weights, Keras's ``"mean_with_sample_weight"``). A weight that sums to 0, or
@@ -21,15 +21,23 @@ def expand_weight(xp, w, ndim: int):
     return xp.reshape(w, tuple(w.shape) + (1,) * (ndim - w.ndim)) if w.ndim < ndim else w
 
 
-def reduce(xp, loss, reduction: str, sample_weight=None):
-    """Reduce the per-element ``loss`` (already validated arguments)."""
-    if sample_weight is None:
+def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
+    """Reduce the per-item ``loss`` (already validated arguments).
+
+    ``item_weight`` is a weight the loss itself assigns (class weights, 0 for ignored labels,
+    with the loss's shape); it multiplies ``sample_weight`` and, like it, enters the divisor
+    of ``"mean"``: Σwℓ / Σw, PyTorch's rule for weighted and ignored targets.
+    """
+    if sample_weight is None and item_weight is None:
         if reduction == "none":
             return loss
         if reduction == "sum" or 0 in tuple(loss.shape):  # an empty mean is 0, as Σw = 0 below
             return xp.sum(loss)
         return xp.mean(loss)  # "mean" and "sum_over_batch_size" agree without weights
-    w = expand_weight(xp, sample_weight, loss.ndim)
+    w = item_weight
+    if sample_weight is not None:
+        sw = expand_weight(xp, sample_weight, loss.ndim)
+        w = sw if w is None else w * sw
     weighted = loss * w
     if reduction == "none":
         return weighted

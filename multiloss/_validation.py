@@ -33,6 +33,11 @@ def check_numeric(xp, x, name: str) -> None:
         raise TypeError(f"`{name}` must be real numbers; got {_dtype_name(x.dtype)} ({xp.backend}).")
 
 
+def check_integer(xp, x, name: str) -> None:
+    if not xp.isdtype(x.dtype, "integral"):
+        raise TypeError(f"`{name}` must hold integer class labels; got {_dtype_name(x.dtype)} ({xp.backend}).")
+
+
 def _same(a: tuple, b: tuple) -> bool:
     """Equal shapes; a dimension unknown while tracing (None) matches anything."""
     return len(a) == len(b) and all(i == j or i is None or j is None for i, j in zip(a, b))

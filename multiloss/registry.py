@@ -76,7 +76,8 @@ class LossSpec:
     kernel: Callable  # the elementwise spec: kernel(*arrays, **params, xp=xp)
     family: str
     inputs: tuple[str, ...]  # positional array arguments, in order
-    labels: tuple[str, ...]  # inputs that may be integer / boolean
+    labels: tuple[str, ...]  # inputs that may be integer / boolean (cast to floating)
+    indices: tuple[str, ...]  # integer class-label inputs (kept integer)
     params: dict  # name -> default
     conditions: dict  # name -> condition text for _validation.check_param
     domain: Callable  # domain(rng, n, params) -> {input name: float64 NumPy array}
@@ -110,6 +111,8 @@ def loss(
     family: str,
     domain: Callable,
     labels: tuple[str, ...] = ("y_true",),
+    indices: tuple[str, ...] = (),
+    shapes: Callable | None = None,
     conditions: dict | None = None,
     checks: Callable | None = None,
     natives: tuple[Native, ...] = (),
@@ -119,8 +122,13 @@ def loss(
     """Register an elementwise spec and return the public loss function.
 
     The spec is ``kernel(*arrays, *, <params>, xp)``: it receives validated arrays of one
-    floating dtype and returns the per-element loss. The public function takes the same
-    arrays and parameters plus ``reduction`` and ``sample_weight``. ``variants`` are parameter
+    floating dtype and returns the per-item loss, or ``(loss, weight)`` when the loss weights
+    its own items (class weights, ignored labels; see ``_reduction.reduce``). The public
+    function takes the same arrays and parameters plus ``reduction`` and ``sample_weight``.
+    ``labels`` are inputs that may be integer or boolean (cast to the floating dtype);
+    ``indices`` are integer class labels, passed on as integers. ``shapes(xp, arrays, params)``
+    replaces the default check that all inputs have one shape. Parameters given as arrays
+    (or lists) become arrays of the inputs' framework and floating dtype. ``variants`` are parameter
     settings the test matrix checks besides the defaults. ``conditions`` maps a
     parameter to a condition (see ``_validation.check_param``); ``checks(xp, *arrays,
     **params)`` validates values (run in eager mode only).
@@ -135,9 +143,12 @@ def loss(
             for p in sig.parameters.values()
             if p.kind is p.KEYWORD_ONLY and p.name != "xp"
         }
-        floats = tuple(n for n in inputs if n not in labels)
+        floats = tuple(n for n in inputs if n not in labels and n not in indices)
         ref = inputs.index(floats[0])  # the input whose dtype the result takes
-        dtype_checks = tuple(v.check_numeric if n in labels else v.check_floating for n in inputs)
+        dtype_checks = tuple(
+            v.check_integer if n in indices else v.check_numeric if n in labels else v.check_floating for n in inputs
+        )
+        casts = tuple(n not in indices for n in inputs)
         for name, condition in conditions.items():  # defaults must satisfy their own conditions
             v.check_param(name, params[name], condition)
 
@@ -164,15 +175,25 @@ def loss(
             if reduction not in v.REDUCTIONS:
                 v.check_reduction(reduction)
 
-            xp = array_namespace(*arrays, sample_weight)
+            array_params = [k for k, x in p.items() if x is not None and not isinstance(x, (bool, int, float, str))]
+            xp = array_namespace(*arrays, sample_weight, *(p[k] for k in array_params))
             arrays = [_as_array(xp, a) for a in arrays]
             for check, name, a in zip(dtype_checks, inputs, arrays):
                 check(xp, a, name)
-            for name, a in zip(inputs[1:], arrays[1:]):
-                v.check_same_shape(xp, arrays[0], a, inputs[0], name)
+            if shapes is None:
+                for name, a in zip(inputs[1:], arrays[1:]):
+                    v.check_same_shape(xp, arrays[0], a, inputs[0], name)
+            else:
+                shapes(xp, dict(zip(inputs, arrays)), p)
             dtype = arrays[ref].dtype
             compute = xp.float32 if dtype in xp.low_precision else dtype
-            args = [a if a.dtype == compute else xp.astype(a, compute) for a in arrays]
+            args = [a if not cast or a.dtype == compute else xp.astype(a, compute) for cast, a in zip(casts, arrays)]
+            if array_params:
+                p = dict(p)
+                for k in array_params:
+                    a = _as_array(xp, p[k])
+                    v.check_numeric(xp, a, k)
+                    p[k] = a if a.dtype == compute else xp.astype(a, compute)
             if checks is not None:
                 checks(xp, *args, **p)
 
@@ -180,13 +201,14 @@ def loss(
             if run is None:
                 run = fused[xp.backend] = xp.fuse(functools.partial(kernel, xp=xp))
             out = run(*args, **p)
+            out, item_weight = out if isinstance(out, tuple) else (out, None)
             if sample_weight is not None:
                 sample_weight = _as_array(xp, sample_weight)
                 v.check_numeric(xp, sample_weight, "sample_weight")
                 v.check_weight_shape(xp, sample_weight, v.shape_of(out))
                 if sample_weight.dtype != compute:
                     sample_weight = xp.astype(sample_weight, compute)
-            out = reduce(xp, out, reduction, sample_weight)
+            out = reduce(xp, out, reduction, sample_weight, item_weight)
             return out if compute == dtype else xp.astype(out, dtype)
 
         # Name and docs, but no __wrapped__: tf.function's AutoGraph would convert the kernel's
@@ -207,6 +229,7 @@ def loss(
             family=family,
             inputs=inputs,
             labels=tuple(n for n in inputs if n in labels),
+            indices=tuple(n for n in inputs if n in indices),
             params=params,
             conditions=conditions,
             domain=domain,

@@ -439,11 +439,18 @@ def _fuse(fn, /):
     compiled = {}
 
     def call(*arrays, **params):
-        key = tuple(params.items())
+        static = {k: v for k, v in params.items() if not _is_array(v)}
+        dynamic = [k for k, v in params.items() if _is_array(v)]  # array parameters are traced
+        key = (tuple(static.items()), tuple(dynamic))
         f = compiled.get(key)
         if f is None:
-            f = compiled[key] = tf.function(lambda *a: fn(*a, **params), jit_compile=True, reduce_retracing=True)
-        return f(*arrays)
+            n = len(arrays)
+
+            def traced(*a):
+                return fn(*a[:n], **static, **dict(zip(dynamic, a[n:])))
+
+            f = compiled[key] = tf.function(traced, jit_compile=True, reduce_retracing=True)
+        return f(*arrays, *(params[k] for k in dynamic))
 
     return call
 
