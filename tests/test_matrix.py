@@ -109,15 +109,15 @@ def expected_reduction(values, scales, reduction, w, dtype):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_value_matches_reference(case, reduction, backend, dtype):
-    arrays, rounded = zip(*(roundtrip(backend, case.inputs[n], dtype) for n in case.spec.inputs))
-    values, scales, _, _ = reference(case, dict(zip(case.spec.inputs, rounded)))
+    arrays, held = case.to_backend(backend, dtype)
+    values, scales, _, _ = reference(case, held)
     red, wkind = REDUCTIONS[reduction]
-    w = make_weights(wkind, case.shape)
+    w = make_weights(wkind, case.out_shape)
     kwargs = {}
     if w is not None:
         kwargs["sample_weight"], w = roundtrip(backend, w, dtype)
     out = case.call(*arrays, reduction=red, **kwargs)
-    check_result(out, backend, dtype, case.shape if red == "none" else ())
+    check_result(out, backend, dtype, case.out_shape if red == "none" else ())
     expected, tol = expected_reduction(values, scales, red, w, dtype)
     assert_within(backend.to_numpy(out).astype(np.float64), expected, tol, f"{case.id} {reduction} {dtype}")
 
@@ -126,17 +126,17 @@ def test_value_matches_reference(case, reduction, backend, dtype):
 def test_gradient_matches_reference(case, backend, dtype):
     if backend.value_and_grad is None:
         pytest.skip(f"{backend.xp.backend} has no autodiff")
-    arrays, rounded = zip(*(roundtrip(backend, case.inputs[n], dtype) for n in case.spec.inputs))
-    _, _, grads, gscales = reference(case, dict(zip(case.spec.inputs, rounded)))
-    weights, w = roundtrip(backend, make_weights("element", case.shape), dtype)
-    _, grads_got = backend.value_and_grad(lambda *a: case.call(*a, sample_weight=weights), *arrays)
+    arrays, held = case.to_backend(backend, dtype)
+    _, _, grads, gscales = reference(case, held)
+    weights, w = roundtrip(backend, make_weights("element", case.out_shape), dtype)
     divisor = float(np.sum(w)) or 1.0
     eps_out, eps_c, tiny = EPS[dtype], EPS[compute_dtype(dtype)], TINY[dtype]
-    for name, g in zip(case.spec.inputs, grads_got):
-        check_result(g, backend, dtype, case.shape)
+    for name, g in case.grad_of_sum(backend, arrays, sample_weight=weights).items():
+        check_result(g, backend, dtype, case.inputs[name].shape)
+        wx = w.reshape(w.shape + (1,) * (g.ndim - w.ndim))  # a row's weight on each of its entries
         with np.errstate(invalid="ignore"):  # an undefined (NaN/inf) derivative times weight 0
-            expected = grads[name] * w / divisor
-            tol = eps_out * np.abs(expected) + K_GRAD * eps_c * gscales[name] * w / divisor + tiny + REF_NOISE
+            expected = grads[name] * wx / divisor
+            tol = eps_out * np.abs(expected) + K_GRAD * eps_c * gscales[name] * wx / divisor + tiny + REF_NOISE
         actual = backend.to_numpy(g).astype(np.float64)
         # Where the derivative does not exist (NaN reference: d/dy of y·log(rate) at y = rate = 0),
         # the library defines one; it must at least be finite.

@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 
 from multiloss.registry import REGISTRY, LossSpec
-from multiloss.testing.reference import REFERENCES, derivative
+from multiloss.testing.reference import REFERENCES, ROW_REFERENCES, derivative
 
 __all__ = ["Case", "EPS", "GRAD_ULPS", "TINY", "ULPS", "cases", "check", "math_module"]
 
@@ -49,45 +49,93 @@ class Case:
     def __init__(self, spec: LossSpec, params: dict, shape=(6, 8)):
         self.spec, self.params, self.shape = spec, {**spec.params, **params}, shape
         rng = np.random.default_rng(zlib.crc32(repr((spec.name, sorted(params.items()))).encode()))
-        raw = spec.domain(rng, int(np.prod(shape)), self.params)
-        self.inputs = {k: np.asarray(v, np.float64).reshape(shape) for k, v in raw.items()}
+        self.inputs = {k: np.asarray(v) for k, v in spec.domain(rng, shape, self.params).items()}
         self.id = spec.name + "".join(f"-{k}={v}" for k, v in params.items())
 
     def call(self, *arrays, **kwargs):
         return self.spec.function(*arrays, **self.params, **kwargs)
 
-    def reference(self, inputs: dict, m, gradients: bool = True):
-        """Per-element reference values and gradients, each with its scale.
+    def to_backend(self, backend, dtype: str):
+        """The inputs as ``backend`` arrays in ``dtype`` (class labels stay integer), and the
+        values those arrays hold, in float64 (int64 for labels), for the reference."""
+        arrays, held = [], {}
+        for n in self.spec.inputs:
+            x = backend.from_numpy(self.inputs[n], None if n in self.spec.indices else dtype)
+            arrays.append(x)
+            held[n] = self.inputs[n] if n in self.spec.indices else backend.to_numpy(x).astype(np.float64)
+        return arrays, held
 
-        Returns (values, scales, grads, grad_scales); grads map each input name to
-        d(loss_i)/d(input_i) (empty without ``gradients``). A scale is the sum of the
-        magnitudes of the loss's terms (or of their derivatives): what a floating-point
-        evaluation's error is proportional to.
+    def grad_of_sum(self, backend, arrays, **kwargs):
+        """Gradients of ``call(..., **kwargs)`` with respect to each floating input, by name."""
+        names = [n for n in self.spec.inputs if n not in self.spec.indices]
+        fixed = dict(zip(self.spec.inputs, arrays))
+
+        def f(*floats):
+            return self.call(*({**fixed, **dict(zip(names, floats))}[n] for n in self.spec.inputs), **kwargs)
+
+        _, grads = backend.value_and_grad(f, *(fixed[n] for n in names))
+        return dict(zip(names, grads))
+
+    @property
+    def rows(self) -> bool:
+        """Whether the loss is per row (classes on the last axis) rather than per element."""
+        return self.spec.name in ROW_REFERENCES
+
+    @property
+    def out_shape(self) -> tuple:
+        return self.shape[:-1] if self.rows else self.shape
+
+    def reference(self, inputs: dict, m, gradients: bool = True):
+        """Per-item reference values and gradients, each with its scale.
+
+        Returns (values, scales, grads, grad_scales): values and scales have the loss's
+        per-item shape; grads map each floating input to d(loss_item)/d(input), with the
+        input's shape (empty without ``gradients``). A scale is the sum of the magnitudes of
+        the loss's terms (or of their derivatives): what a floating-point evaluation's error
+        is proportional to. Per-row losses get rows (lists) of their full-rank inputs.
         """
-        ref = REFERENCES[self.spec.name]
+        ref = (ROW_REFERENCES if self.rows else REFERENCES)[self.spec.name]
         names = self.spec.inputs
-        out = {k: [] for k in ("value", "scale", *(f"g_{n}" for n in names), *(f"s_{n}" for n in names))}
-        for point in zip(*(inputs[n].ravel() for n in names)):
-            args = dict(zip(names, (m.mpf(float(x)) if hasattr(m, "mpf") else float(x) for x in point)))
+        floats = [n for n in names if n not in self.spec.indices] if gradients else []
+        mp = hasattr(m, "mpf")
+        values, scales = np.zeros(self.out_shape), np.zeros(self.out_shape)
+        grads = {n: np.zeros(inputs[n].shape) for n in floats}
+        gscales = {n: np.zeros(inputs[n].shape) for n in floats}
+
+        def convert(x, n):
+            if n in self.spec.indices:
+                return int(x)
+            return m.mpf(float(x)) if mp else float(x)
+
+        for idx in np.ndindex(*self.out_shape):
+            args = {}
+            for n in names:
+                a = inputs[n][idx]
+                args[n] = [convert(x, n) for x in a] if np.ndim(a) else convert(a, n)
 
             def terms(**change):
                 t = ref(**{**args, **change}, **self.params, m=m)
                 return t if isinstance(t, tuple) else (t,)
 
-            values = terms()
-            out["value"].append(float(sum(values)))
-            out["scale"].append(float(sum(abs(t) for t in values)))
-            for n in names if gradients else ():
-                slopes = [derivative(lambda x, n=n, k=k: terms(**{n: x})[k], args[n], m) for k in range(len(values))]
-                out[f"g_{n}"].append(float(sum(slopes)))
-                out[f"s_{n}"].append(float(sum(abs(s) for s in slopes)))
-        arr = {k: np.reshape(np.array(v, np.float64), self.shape) for k, v in out.items() if v}
-        return (
-            arr["value"],
-            arr["scale"],
-            {n: arr[f"g_{n}"] for n in names if gradients},
-            {n: arr[f"s_{n}"] for n in names if gradients},
-        )
+            value = terms()
+            values[idx] = float(sum(value))
+            scales[idx] = float(sum(abs(t) for t in value))
+            for n in floats:
+                coords = range(len(args[n])) if isinstance(args[n], list) else [None]
+                for j in coords:
+                    def along(x, k, n=n, j=j):
+                        if j is None:
+                            return terms(**{n: x})[k]
+                        row = list(args[n])
+                        row[j] = x
+                        return terms(**{n: row})[k]
+
+                    at = args[n] if j is None else args[n][j]
+                    slopes = [derivative(lambda x, k=k: along(x, k), at, m) for k in range(len(value))]
+                    where = idx if j is None else idx + (j,)
+                    grads[n][where] = float(sum(slopes))
+                    gscales[n][where] = float(sum(abs(s) for s in slopes))
+        return values, scales, grads, gscales
 
 
 def cases(shape=(6, 8)) -> list[Case]:
@@ -109,25 +157,23 @@ def check(case: Case, backend, dtype: str, m) -> dict:
 
     Gradients are checked only against mpmath's derivatives: a float64 finite difference
     cannot resolve kinks and domain edges closer than its step."""
-    arrays = [backend.from_numpy(case.inputs[n], dtype) for n in case.spec.inputs]
-    rounded = {n: backend.to_numpy(a).astype(np.float64) for n, a in zip(case.spec.inputs, arrays)}
+    arrays, held = case.to_backend(backend, dtype)
     with_grads = backend.value_and_grad is not None and hasattr(m, "diff")
-    values, scales, grads, gscales = case.reference(rounded, m, gradients=with_grads)
+    values, scales, grads, gscales = case.reference(held, m, gradients=with_grads)
     got = backend.to_numpy(case.call(*arrays, reduction="none"))
     result = {
         "value": float(np.mean(got, dtype=np.float64)),
-        "ulps": float(np.max(_ulps(got, values, scales, dtype))),
+        "ulps": float(np.max(_ulps(got, values, scales, dtype), initial=0.0)),
         "grad_ulps": None,
     }
     ok = result["ulps"] <= ULPS
     if with_grads:
-        _, g = backend.value_and_grad(lambda *a: case.call(*a, reduction="sum"), *arrays)
         worst = 0.0
-        for name, gi in zip(case.spec.inputs, g):
+        for name, gi in case.grad_of_sum(backend, arrays, reduction="sum").items():
             defined = ~np.isnan(grads[name])
             gi = backend.to_numpy(gi)
             ok &= bool(np.all(np.isfinite(gi)))
-            worst = max(worst, float(np.max(_ulps(gi[defined], grads[name][defined], gscales[name][defined], dtype))))
+            worst = max(worst, float(np.max(_ulps(gi[defined], grads[name][defined], gscales[name][defined], dtype), initial=0.0)))
         result["grad_ulps"] = worst
         ok &= worst <= GRAD_ULPS
     result["ok"] = bool(ok)

@@ -10,7 +10,7 @@ their magnitudes, not to the (possibly tiny) result, so tolerances scale with th
 
 from __future__ import annotations
 
-__all__ = ["REFERENCES", "derivative"]
+__all__ = ["REFERENCES", "ROW_REFERENCES", "derivative"]
 
 
 def mean_squared_error(y_true, y_pred, *, m):
@@ -64,6 +64,9 @@ REFERENCES = {
         poisson,
     )
 }
+
+
+ROW_REFERENCES: dict = {}  # per-row losses (classes on the last axis), filled by later families
 
 
 def derivative(f, x, m):
