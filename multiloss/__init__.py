@@ -6,6 +6,17 @@ compilers intact. Importing multiloss imports no framework.
 """
 
 from multiloss.backends import array_namespace, backend_name
+from multiloss.losses.classification import (
+    binary_cross_entropy,
+    binary_focal,
+    categorical_cross_entropy,
+    categorical_focal,
+    categorical_hinge,
+    hinge,
+    kl_divergence,
+    sparse_categorical_cross_entropy,
+    squared_hinge,
+)
 from multiloss.losses.regression import (
     huber,
     log_cosh,
@@ -27,6 +38,15 @@ __all__ = [
     "REGISTRY",
     "array_namespace",
     "backend_name",
+    "binary_cross_entropy",
+    "binary_focal",
+    "categorical_cross_entropy",
+    "categorical_focal",
+    "categorical_hinge",
+    "hinge",
+    "kl_divergence",
+    "sparse_categorical_cross_entropy",
+    "squared_hinge",
     "huber",
     "log_cosh",
     "loss",

@@ -24,9 +24,9 @@ def expand_weight(xp, w, ndim: int):
 def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
     """Reduce the per-item ``loss`` (already validated arguments).
 
-    ``item_weight`` is a weight the loss itself assigns (class weights, 0 for ignored labels,
-    with the loss's shape); it multiplies ``sample_weight`` and, like it, enters the divisor
-    of ``"mean"``: Σwℓ / Σw, PyTorch's rule for weighted and ignored targets.
+    ``item_weight`` holds weights the loss has already applied to its items (class weights,
+    0 for ignored labels): they stay out of the numerator but count in the divisor of
+    ``"mean"``, which is then Σ wℓ / Σ w, PyTorch's rule for weighted and ignored targets.
     """
     if sample_weight is None and item_weight is None:
         if reduction == "none":
@@ -34,19 +34,16 @@ def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
         if reduction == "sum" or 0 in tuple(loss.shape):  # an empty mean is 0, as Σw = 0 below
             return xp.sum(loss)
         return xp.mean(loss)  # "mean" and "sum_over_batch_size" agree without weights
-    w = item_weight
-    if sample_weight is not None:
-        sw = expand_weight(xp, sample_weight, loss.ndim)
-        w = sw if w is None else w * sw
-    weighted = loss * w
+    sw = None if sample_weight is None else expand_weight(xp, sample_weight, loss.ndim)
+    weighted = loss if sw is None else loss * sw
     if reduction == "none":
         return weighted
-    total = xp.sum(weighted)
     if reduction == "sum":
-        return total
+        return xp.sum(weighted)
     if reduction == "sum_over_batch_size":
         return xp.mean(weighted)
+    w = sw if item_weight is None else item_weight if sw is None else item_weight * sw
     shape = tuple(loss.shape)
     denominator = xp.sum(w if tuple(w.shape) == shape else xp.broadcast_to(w, shape))
     # Σw = 0 means Σwℓ = 0 too; dividing by 1 there gives 0 with finite gradients.
-    return total / xp.where(denominator == 0, 1.0, denominator)
+    return xp.sum(weighted) / xp.where(denominator == 0, 1.0, denominator)

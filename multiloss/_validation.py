@@ -95,3 +95,10 @@ def check_bound(xp, x, name: str, condition: str, *, lower: float, strict: bool 
     ok = x > lower if strict else x >= lower
     bad = int(xp.sum(xp.astype(xp.logical_not(ok), xp.int64)))
     raise ValueError(f"`{name}` must be {condition}; {bad} value(s) are not ({xp.backend}).")
+
+
+def check_all(xp, ok, name: str, condition: str) -> None:
+    """In eager mode, raise unless the boolean array ``ok`` is true everywhere."""
+    if xp.is_concrete(ok) and not bool(xp.all(ok)):
+        bad = int(xp.sum(xp.astype(xp.logical_not(ok), xp.int64)))
+        raise ValueError(f"`{name}` must be {condition}; {bad} value(s) are not ({xp.backend}).")

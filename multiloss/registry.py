@@ -22,7 +22,7 @@ from multiloss import _validation as v
 from multiloss._reduction import reduce
 from multiloss.backends import array_namespace
 
-__all__ = ["REGISTRY", "Fixed", "LossSpec", "Native", "get", "loss"]
+__all__ = ["DTYPE", "REGISTRY", "Fixed", "LossSpec", "Native", "get", "loss"]
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,35 @@ class Native:
     scale: float = 1.0
     exact: bool = True
     notes: tuple[str, ...] = ()
+    when: dict = field(default_factory=dict)  # our parameter values under which the mapping holds
+    construct: bool = False  # ``api`` is a class: kwargs go to its constructor, arrays to its call
+
+    def applies(self, params: dict) -> bool:
+        return all(params.get(k) == v for k, v in self.when.items())
 
     @property
     def backend(self) -> str:
         """The backend whose arrays the native takes (Keras runs on its TensorFlow backend)."""
         return {"keras": "tensorflow", "optax": "jax", "sklearn": "numpy"}.get(self.framework, self.framework)
 
-    def __call__(self, arrays: dict, params: dict):
-        """Call the native on ``arrays`` (by our input names) with our ``params`` mapped."""
+    def __call__(self, arrays: dict, params: dict, dtype: str | None = None):
+        """Call the native on ``arrays`` (by our input names) with our ``params`` mapped.
+
+        A kwargs value is one of our parameter names, a :class:`Fixed` value, a function of
+        our parameters and the dtype name, or ``DTYPE`` (the inputs' dtype name, for Keras's ``dtype=``)."""
         module, _, attr = self.api.rpartition(".")
         fn = getattr(importlib.import_module(module), attr)
-        kwargs = {k: v.value if isinstance(v, Fixed) else params[v] for k, v in self.kwargs.items()}
-        return fn(*(arrays[n] for n in self.order), **kwargs)
+
+        def value(v):
+            if isinstance(v, Fixed):
+                return v.value
+            if v is DTYPE:
+                return dtype
+            return v(params, dtype) if callable(v) else params[v]
+
+        kwargs = {k: value(v) for k, v in self.kwargs.items()}
+        args = [arrays[n] for n in self.order]
+        return fn(**kwargs)(*args) if self.construct else fn(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,9 @@ class Fixed:
     """A fixed keyword value in :attr:`Native.kwargs` (rather than one of our parameters)."""
 
     value: object
+
+
+DTYPE = object()  # in Native.kwargs: the dtype name of the inputs
 
 
 @dataclass(frozen=True)
@@ -122,8 +142,8 @@ def loss(
     """Register an elementwise spec and return the public loss function.
 
     The spec is ``kernel(*arrays, *, <params>, xp)``: it receives validated arrays of one
-    floating dtype and returns the per-item loss, or ``(loss, weight)`` when the loss weights
-    its own items (class weights, ignored labels; see ``_reduction.reduce``). The public
+    floating dtype and returns the per-item loss, or ``(weighted loss, weight)`` when the loss
+    weights its own items (class weights, ignored labels; see ``_reduction.reduce``). The public
     function takes the same arrays and parameters plus ``reduction`` and ``sample_weight``.
     ``labels`` are inputs that may be integer or boolean (cast to the floating dtype);
     ``indices`` are integer class labels, passed on as integers. ``shapes(xp, arrays, params)``
@@ -180,20 +200,20 @@ def loss(
             arrays = [_as_array(xp, a) for a in arrays]
             for check, name, a in zip(dtype_checks, inputs, arrays):
                 check(xp, a, name)
-            if shapes is None:
-                for name, a in zip(inputs[1:], arrays[1:]):
-                    v.check_same_shape(xp, arrays[0], a, inputs[0], name)
-            else:
-                shapes(xp, dict(zip(inputs, arrays)), p)
             dtype = arrays[ref].dtype
             compute = xp.float32 if dtype in xp.low_precision else dtype
-            args = [a if not cast or a.dtype == compute else xp.astype(a, compute) for cast, a in zip(casts, arrays)]
             if array_params:
                 p = dict(p)
                 for k in array_params:
                     a = _as_array(xp, p[k])
                     v.check_numeric(xp, a, k)
                     p[k] = a if a.dtype == compute else xp.astype(a, compute)
+            if shapes is None:
+                for name, a in zip(inputs[1:], arrays[1:]):
+                    v.check_same_shape(xp, arrays[0], a, inputs[0], name)
+            else:
+                shapes(xp, dict(zip(inputs, arrays)), p)
+            args = [a if not cast or a.dtype == compute else xp.astype(a, compute) for cast, a in zip(casts, arrays)]
             if checks is not None:
                 checks(xp, *args, **p)
 

@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 
 from multiloss.registry import REGISTRY, LossSpec
-from multiloss.testing.reference import REFERENCES, ROW_REFERENCES, derivative
+from multiloss.testing.reference import REFERENCES, ROW_REFERENCES, Weighted, derivative
 
 __all__ = ["Case", "EPS", "GRAD_ULPS", "TINY", "ULPS", "cases", "check", "math_module"]
 
@@ -88,8 +88,9 @@ class Case:
     def reference(self, inputs: dict, m, gradients: bool = True):
         """Per-item reference values and gradients, each with its scale.
 
-        Returns (values, scales, grads, grad_scales): values and scales have the loss's
-        per-item shape; grads map each floating input to d(loss_item)/d(input), with the
+        Returns (values, scales, grads, grad_scales, weights): values and scales have the
+        loss's per-item shape, and so do the weights a self-weighting loss counts in the mean's
+        divisor (ones otherwise); grads map each floating input to d(loss_item)/d(input), with the
         input's shape (empty without ``gradients``). A scale is the sum of the magnitudes of
         the loss's terms (or of their derivatives): what a floating-point evaluation's error
         is proportional to. Per-row losses get rows (lists) of their full-rank inputs.
@@ -98,7 +99,7 @@ class Case:
         names = self.spec.inputs
         floats = [n for n in names if n not in self.spec.indices] if gradients else []
         mp = hasattr(m, "mpf")
-        values, scales = np.zeros(self.out_shape), np.zeros(self.out_shape)
+        values, scales, weights = np.zeros(self.out_shape), np.zeros(self.out_shape), np.ones(self.out_shape)
         grads = {n: np.zeros(inputs[n].shape) for n in floats}
         gscales = {n: np.zeros(inputs[n].shape) for n in floats}
 
@@ -115,9 +116,13 @@ class Case:
 
             def terms(**change):
                 t = ref(**{**args, **change}, **self.params, m=m)
+                t = t.terms if isinstance(t, Weighted) else t
                 return t if isinstance(t, tuple) else (t,)
 
             value = terms()
+            whole = ref(**args, **self.params, m=m)
+            if isinstance(whole, Weighted):
+                weights[idx] = float(whole.weight)
             values[idx] = float(sum(value))
             scales[idx] = float(sum(abs(t) for t in value))
             for n in floats:
@@ -135,7 +140,7 @@ class Case:
                     where = idx if j is None else idx + (j,)
                     grads[n][where] = float(sum(slopes))
                     gscales[n][where] = float(sum(abs(s) for s in slopes))
-        return values, scales, grads, gscales
+        return values, scales, grads, gscales, weights
 
 
 def cases(shape=(6, 8)) -> list[Case]:
@@ -159,7 +164,7 @@ def check(case: Case, backend, dtype: str, m) -> dict:
     cannot resolve kinks and domain edges closer than its step."""
     arrays, held = case.to_backend(backend, dtype)
     with_grads = backend.value_and_grad is not None and hasattr(m, "diff")
-    values, scales, grads, gscales = case.reference(held, m, gradients=with_grads)
+    values, scales, grads, gscales, _ = case.reference(held, m, gradients=with_grads)
     got = backend.to_numpy(case.call(*arrays, reduction="none"))
     result = {
         "value": float(np.mean(got, dtype=np.float64)),

@@ -10,7 +10,7 @@ their magnitudes, not to the (possibly tiny) result, so tolerances scale with th
 
 from __future__ import annotations
 
-__all__ = ["REFERENCES", "ROW_REFERENCES", "derivative"]
+__all__ = ["REFERENCES", "ROW_REFERENCES", "Weighted", "derivative"]
 
 
 def mean_squared_error(y_true, y_pred, *, m):
@@ -66,10 +66,120 @@ REFERENCES = {
 }
 
 
-ROW_REFERENCES: dict = {}  # per-row losses (classes on the last axis), filled by later families
+
+# --- classification (elementwise) -----------------------------------------------------------
+def _log_sigmoid(x, m):
+    return -m.log1p(m.exp(-x))
+
+
+def _binary_logs(y_pred, from_logits, m):
+    if from_logits:
+        return _log_sigmoid(y_pred, m), _log_sigmoid(-y_pred, m)
+    return m.log(y_pred), m.log(1 - y_pred)
+
+
+def binary_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, pos_weight, m):
+    y = y_true * (1 - label_smoothing) + label_smoothing / 2
+    log_p, log_q = _binary_logs(y_pred, from_logits, m)
+    return -(1 if pos_weight is None else pos_weight) * y * log_p, -(1 - y) * log_q
+
+
+def binary_focal(y_true, y_pred, *, alpha, gamma, from_logits, m):
+    log_p, log_q = _binary_logs(y_pred, from_logits, m)
+    p_t = y_true * m.exp(log_p) + (1 - y_true) * m.exp(log_q)
+    one_minus_pt = y_true * m.exp(log_q) + (1 - y_true) * m.exp(log_p)  # not 1 − p_t: no cancellation
+    del p_t
+    a = 1 if alpha is None else alpha * y_true + (1 - alpha) * (1 - y_true)
+    w = a * one_minus_pt**gamma
+    return -w * y_true * log_p, -w * (1 - y_true) * log_q
+
+
+def hinge(y_true, y_pred, *, m):
+    y = -1 if y_true == 0 else y_true
+    return max(0, 1 - y * y_pred)
+
+
+def squared_hinge(y_true, y_pred, *, m):
+    return hinge(y_true, y_pred, m=m) ** 2
+
+
+REFERENCES.update(
+    {f.__name__: f for f in (binary_cross_entropy, binary_focal, hinge, squared_hinge)}
+)
+
+
+# --- classification (per row: y_true and y_pred are lists over the classes) -----------------
+class Weighted:
+    """A per-item loss that weights itself: its (already weighted) terms and its weight in the
+    divisor of the mean (class weights; 0 for an ignored label)."""
+
+    def __init__(self, terms, weight):
+        self.terms, self.weight = terms, weight
+
+
+def _neg_log_probs(row, from_logits, m):
+    """For each class, the terms of −log p_c: (lse, −x_c) from logits, (−log p_c,) from
+    probabilities. Kept apart so that a scale sees the cancellation of lse − x_c."""
+    if not from_logits:
+        return [(-m.log(p),) for p in row]
+    top = max(row)
+    lse = top + m.log(m.fsum(m.exp(x - top) for x in row))
+    return [(lse, -x) for x in row]
+
+
+def categorical_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, axis, m):
+    c = len(y_pred)
+    y = [t * (1 - label_smoothing) + label_smoothing / c for t in y_true]
+    nlp = _neg_log_probs(y_pred, from_logits, m)
+    return tuple(t * term for t, terms in zip(y, nlp) for term in terms)
+
+
+def sparse_categorical_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, class_weight, ignore_index,
+                                     axis, m):
+    if y_true == ignore_index:
+        return Weighted((0,), 0)
+    c = len(y_pred)
+    w = [1] * c if class_weight is None else list(class_weight)
+    nlp = _neg_log_probs(y_pred, from_logits, m)
+    terms = [(1 - label_smoothing) * w[y_true] * term for term in nlp[y_true]]
+    if label_smoothing:
+        terms += [label_smoothing / c * w[k] * term for k in range(c) for term in nlp[k]]
+    return Weighted(tuple(terms), w[y_true])
+
+
+def categorical_focal(y_true, y_pred, *, alpha, gamma, from_logits, axis, m):
+    nlp = _neg_log_probs(y_pred, from_logits, m)
+    a = 1 if alpha is None else alpha
+    return tuple(a * (1 - m.exp(-sum(terms))) ** gamma * t * term for t, terms in zip(y_true, nlp) for term in terms)
+
+
+def categorical_hinge(y_true, y_pred, *, m):
+    positive = sum(t * s for t, s in zip(y_true, y_pred))
+    wrong = max((s for t, s in zip(y_true, y_pred) if t == 0), default=-m.inf)  # none: a soft row
+    return max(0, 1 + wrong - positive)
+
+
+def kl_divergence(y_true, y_pred, *, from_logits, axis, m):
+    nlp = _neg_log_probs(y_pred, from_logits, m)
+    return tuple(x for t, terms in zip(y_true, nlp) for x in (t * m.log(t) if t else 0, *(t * term for term in terms)))
+
+
+ROW_REFERENCES = {
+    f.__name__: f
+    for f in (
+        categorical_cross_entropy,
+        sparse_categorical_cross_entropy,
+        categorical_focal,
+        categorical_hinge,
+        kl_divergence,
+    )
+}
 
 
 def derivative(f, x, m):
     """df/dx by mpmath's central difference at the working precision: at a kink, the
     midpoint of the one-sided slopes."""
-    return m.diff(f, x)
+    d = m.diff(f, x)
+    if isinstance(d, m.mpc):  # f is real only on one side (a label at the edge of [0, 1]
+        return d.real if d.imag == 0 else m.nan  # under a fractional power): undefined here
+    return d
