@@ -458,7 +458,7 @@ def _fuse(fn, /):
             def traced(*a):
                 return fn(*a[:n], **static, **dict(zip(dynamic, a[n:])))
 
-            f = compiled[key] = tf.function(traced, jit_compile=True, reduce_retracing=True)
+            f = compiled[key] = tf.function(traced, jit_compile=True)  # static shapes, as under jax.jit
         return f(*arrays, *(params[k] for k in dynamic))
 
     return call

@@ -42,7 +42,11 @@ def _binary_logs(xp, y_pred, from_logits):
     if from_logits:
         return -xp.softplus(-y_pred), -xp.softplus(y_pred)
     tiny = _tiny(xp, y_pred)
-    return xp.log(xp.maximum(y_pred, tiny)), xp.maximum(xp.log1p(-y_pred), math.log(tiny))
+    # log(1 − p): log1p(−p) below ½ (accurate for small p), log(1 − p) above (1 − p is exact
+    # there), each fed only its own inputs so that p = 1 puts no inf into the other's gradient.
+    small = y_pred < 0.5
+    log_q = xp.where(small, xp.log1p(-xp.where(small, y_pred, 0.0)), xp.log(xp.maximum(1.0 - y_pred, tiny)))
+    return xp.log(xp.maximum(y_pred, tiny)), log_q
 
 
 def _log_probs(xp, y_pred, from_logits, axis):
@@ -266,11 +270,15 @@ def sparse_categorical_cross_entropy(
     class) and ``ignore_index``: item i's loss is (1 − ls)·w_y·(−log p_y) + (ls/C)Σ_c w_c(−log p_c),
     0 if ignored, and ``"mean"`` divides by Σ_i w_{y_i} over the kept items; a batch whose
     labels are all ignored gives 0. Labels outside [0, C) raise ``ValueError`` in eager mode;
-    under jit they cannot be checked, and the gather then reads a clamped (JAX) or
-    backend-defined column.
+    under jit they cannot be checked and give NaN (never a clamped, wrapped or zero column,
+    which is what JAX, NumPy-style −1 indexing and TensorFlow on GPU would read).
     """
+    n = y_pred.shape[axis]
     keep = None if ignore_index is None else y_true != ignore_index
-    labels = y_true if keep is None else xp.where(keep, y_true, 0)
+    in_range = (y_true >= 0) & (y_true < n)
+    # Gather a valid column for every item; out-of-range labels (seen only under jit, where they
+    # cannot raise) get NaN below rather than a clamped, wrapped or zero column.
+    labels = xp.where(in_range if keep is None else in_range & keep, y_true, 0)
     index = xp.expand_dims(labels, axis=axis)
     if from_logits:
         lse = xp.logsumexp(y_pred, axis=axis, keepdims=True)
@@ -290,12 +298,12 @@ def sparse_categorical_cross_entropy(
             neg_log_p = xp.reshape(class_weight, tuple(shape)) * neg_log_p
     out = nll
     if neg_log_p is not None:
-        n = y_pred.shape[axis]
         out = (1.0 - label_smoothing) * nll + (label_smoothing / n) * xp.sum(neg_log_p, axis=axis)
     if keep is not None:
         kept = xp.astype(keep, out.dtype)
         out = out * kept
         weight = kept if weight is None else weight * kept
+    out = xp.where(in_range if keep is None else in_range | ~keep, out, math.nan)
     return out if weight is None else (out, weight)
 
 
@@ -309,8 +317,11 @@ def sparse_categorical_cross_entropy(
         Native("keras", "keras.losses.CategoricalFocalCrossentropy", order=("y_true", "y_pred"), construct=True,
                kwargs={"alpha": lambda p, dtype: 1.0 if p["alpha"] is None else p["alpha"], "gamma": "gamma",
                        "from_logits": "from_logits", "axis": "axis", "reduction": Fixed(None), "dtype": DTYPE},
+               when={"from_logits": False},
                notes=("Keras's default alpha=0.25 scales every class, so its γ=0 is 0.25 × CCE; ours defaults to "
-                      "no α.", "Keras renormalizes probabilities; we do not.", _KERAS_CLIP)),
+                      "no α.", "Keras renormalizes probabilities; we do not.", _KERAS_CLIP,
+                      "From logits Keras takes the softmax and then clips, so a very wrong logit (e.g. −1e4) costs "
+                      "at most −log(1e-7) = 16.1 there; ours stays exact.")),
     ),
 )
 def categorical_focal(y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, axis=-1, xp):
