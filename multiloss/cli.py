@@ -56,7 +56,7 @@ def check(args) -> int:
 
     backends, missing = _load_backends(args.backends, log)
     m = math_module()
-    ref = "mpmath, 50 digits" if m.__name__ == "mpmath" else "math, float64; install mpmath to check gradients too"
+    ref = "mpmath, 60 digits" if m.__name__ == "mpmath" else "math, float64; install mpmath to check gradients too"
     print(f"multiloss check: every registered loss, {args.dtype}, against the reference ({ref})")
     print("backends: " + ", ".join(f"{b.xp.backend} {_version(b.xp.backend)}" for b in backends)
           + (f"; not installed: {', '.join(missing)}" if missing else ""))

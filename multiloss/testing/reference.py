@@ -2,7 +2,7 @@
 
 Written from the definitions, not from the specs: no xp, no stability tricks, one branch per
 case of the definition. Each takes scalars and ``m``, a math module: ``mpmath`` (the tests,
-at 50 digits, so the formulas need no care) or ``math`` (the ``multiloss`` command when
+at 60 digits, so the formulas need no care) or ``math`` (the ``multiloss`` command when
 mpmath is absent, in float64). A loss whose terms can cancel returns the tuple of its terms:
 its value is their sum, and a float computation of it is accurate relative to the sum of
 their magnitudes, not to the (possibly tiny) result, so tolerances scale with that.
@@ -10,7 +10,7 @@ their magnitudes, not to the (possibly tiny) result, so tolerances scale with th
 
 from __future__ import annotations
 
-__all__ = ["REFERENCES", "ROW_REFERENCES", "Weighted", "derivative"]
+__all__ = ["REFERENCES", "ROW_REFERENCES", "Weighted", "derivatives"]
 
 
 def mean_squared_error(y_true, y_pred, *, m):
@@ -176,10 +176,17 @@ ROW_REFERENCES = {
 }
 
 
-def derivative(f, x, m):
-    """df/dx by mpmath's central difference at the working precision: at a kink, the
-    midpoint of the one-sided slopes."""
-    d = m.diff(f, x)
-    if isinstance(d, m.mpc):  # f is real only on one side (a label at the edge of [0, 1]
-        return d.real if d.imag == 0 else m.nan  # under a fractional power): undefined here
-    return d
+def derivatives(f, x, m):
+    """The derivative at x of each term of the tuple-valued f, by one central difference at
+    mpmath's working precision (step 1e-25·max(1, |x|) at 60 digits: truncation ~1e-50,
+    rounding ~1e-35). At a kink this is the midpoint of the one-sided slopes. A term that is
+    real on one side only (a label at the edge of [0, 1] under a fractional power) has no
+    derivative there: NaN."""
+    h = m.mpf("1e-25") * max(1, abs(x))
+    slopes = []
+    for a, b in zip(f(x + h), f(x - h)):
+        d = (a - b) / (2 * h)
+        if isinstance(d, m.mpc):
+            d = d.real if d.imag == 0 else m.nan
+        slopes.append(d)
+    return slopes
