@@ -191,7 +191,7 @@ def compile_pair(be: Backend, ours, native, args_):
         t0 = time.perf_counter()
         try:
             be.sync(c(*args_))
-        except Exception as e:  # noqa: BLE001 (torch fullgraph=True on a graph break)
+        except Exception as e:  # torch fullgraph=True on a graph break
             if be.name != "torch":
                 raise
             import torch
@@ -283,16 +283,16 @@ def noise_floor(be: Backend, modes, args) -> list[tuple[str, float]]:
     labels, logits = inputs(LARGE, seed=1, cache=True)
     a = (be.labels(labels), be.logits(logits))
     del labels, logits
+    native = be.native
+
+    def copy(y, x):  # the same computation, two Python functions
+        return native(y, x)
+
     out = []
     for mode in modes:
         if mode == "jit" and be.jit is None:
             continue
-        native = be.native
-
-        def f(y, x):  # the same computation, two Python functions
-            return native(y, x)
-
-        g = native
+        f, g = native, copy
         if mode == "jit":
             f, g, _ = compile_pair(be, f, g, a)
         o, n = interleaved(f, g, a, be.sync, args.rounds_large, args.round_ms / 1000)
