@@ -82,18 +82,26 @@ def check_param(name: str, value, condition: str) -> None:
         raise ValueError(f"`{name}` must be a finite number {condition}; got {value!r}.")
 
 
-def check_bound(xp, x, name: str, condition: str, *, lower: float, strict: bool = False) -> None:
-    """In eager mode, raise unless every value of ``x`` is ≥ ``lower`` (> with ``strict``).
+def check_bound(xp, x, name: str, condition: str, *, lower=None, upper=None, strict: bool = False) -> None:
+    """In eager mode, raise unless every value of ``x`` is ≥ ``lower`` (> with ``strict``)
+    and ≤ ``upper``, either bound optional.
 
-    One reduction and one host sync on the happy path; NaN fails, as it should.
+    One reduction per bound and one host sync each on the happy path; NaN fails, as it should.
     """
     if not xp.is_concrete(x) or 0 in shape_of(x):
         return
-    low = xp.min(x)
-    if bool(low > lower) if strict else bool(low >= lower):
+    ok = True
+    if lower is not None:
+        low = xp.min(x)
+        ok = bool(low > lower) if strict else bool(low >= lower)
+    if ok and upper is not None:
+        ok = bool(xp.max(x) <= upper)
+    if ok:
         return
-    ok = x > lower if strict else x >= lower
-    bad = int(xp.sum(xp.astype(xp.logical_not(ok), xp.int64)))
+    good = (x > lower if strict else x >= lower) if lower is not None else x == x
+    if upper is not None:
+        good = good & (x <= upper)
+    bad = int(xp.sum(xp.astype(xp.logical_not(good), xp.int64)))
     raise ValueError(f"`{name}` must be {condition}; {bad} value(s) are not ({xp.backend}).")
 
 

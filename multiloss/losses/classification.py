@@ -58,8 +58,8 @@ def _log_probs(xp, y_pred, from_logits, axis):
 
 
 def _modulating(xp, one_minus_pt, gamma, tiny):
-    """(1 − p_t)^γ; below γ = 1 through exp(γ·log(max(·, tiny))) so the gradient stays finite
-    where 1 − p_t = 0, and γ = 0 gives exactly 1."""
+    """(1 − p_t)^γ, or None for γ = 0 (no factor: focal is then exactly cross-entropy); below
+    γ = 1 through exp(γ·log(max(·, tiny))) so the gradient stays finite where 1 − p_t = 0."""
     if gamma == 0:
         return None
     if gamma >= 1:
@@ -69,13 +69,12 @@ def _modulating(xp, one_minus_pt, gamma, tiny):
 
 def _check_probabilities(xp, y_pred, from_logits):
     if not from_logits:
-        v.check_bound(xp, y_pred, "y_pred", "a probability in [0, 1] (pass from_logits=True for logits)", lower=0.0)
-        v.check_bound(xp, -y_pred, "y_pred", "a probability in [0, 1] (pass from_logits=True for logits)", lower=-1.0)
+        condition = "a probability in [0, 1] (pass from_logits=True for logits)"
+        v.check_bound(xp, y_pred, "y_pred", condition, lower=0.0, upper=1.0)
 
 
 def _check_binary(xp, y_true, y_pred, *, from_logits, **_):
-    v.check_bound(xp, y_true, "y_true", "in [0, 1]", lower=0.0)
-    v.check_bound(xp, -y_true, "y_true", "in [0, 1]", lower=-1.0)
+    v.check_bound(xp, y_true, "y_true", "in [0, 1]", lower=0.0, upper=1.0)
     _check_probabilities(xp, y_pred, from_logits)
 
 
@@ -221,8 +220,7 @@ def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, axis, **_):
     n = y_pred.shape[axis]
     labels = y_true if ignore_index is None else xp.where(y_true == ignore_index, 0, y_true)
     ignored = "" if ignore_index is None else f" or equal to ignore_index={ignore_index}"
-    v.check_bound(xp, labels, "y_true", f"class labels in [0, {n}){ignored}", lower=0)
-    v.check_bound(xp, -labels, "y_true", f"class labels in [0, {n}){ignored}", lower=1 - n)
+    v.check_bound(xp, labels, "y_true", f"class labels in [0, {n}){ignored}", lower=0, upper=n - 1)
     _check_probabilities(xp, y_pred, from_logits)
 
 
