@@ -60,7 +60,8 @@ def check(args) -> int:
     print(f"multiloss check: every registered loss, {args.dtype}, against the reference ({ref})")
     print("backends: " + ", ".join(f"{b.xp.backend} {_version(b.xp.backend)}" for b in backends)
           + (f"; not installed: {', '.join(missing)}" if missing else ""))
-    print(f"pass: values within {ULPS} ulps, gradients within {GRAD_ULPS} ulps (of the loss's term scale)\n")
+    print(f"pass: values within {ULPS} ulps (+1 for the result's rounding), gradients within {GRAD_ULPS} ulps "
+          "(ulps of the loss's term scale)\n")
     header = f"{'loss':<34} {'backend':<11} {'mean value':>14} {'max err':>9} {'grad err':>9}  ok"
     print(header)
     print("-" * len(header))

@@ -151,12 +151,13 @@ def binary_focal(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, xp
     """Binary focal loss (Lin et al. 2017): α_t·(1 − p_t)^γ·BCE, p_t = p for y = 1, 1 − p for y = 0.
 
     α_t = α·y + (1 − α)(1 − y); ``alpha=None`` turns balancing off, and then γ = 0 is BCE
-    exactly. 1 − p_t comes from log p and log(1 − p) (sigmoid(∓x) for logits), so it keeps
-    its precision when p_t → 1.
+    exactly. 1 − p_t = y(1 − p) + (1 − y)p is formed directly (from sigmoid(∓x) for logits),
+    never as 1 − p_t, so it keeps its precision when p_t → 1.
     """
     log_p, log_q = _binary_logs(xp, y_pred, from_logits)
     out = _bce(xp, y_true, log_p, log_q, None)
-    weight = _modulating(xp, y_true * xp.exp(log_q) + (1.0 - y_true) * xp.exp(log_p), gamma, _tiny(xp, y_pred))
+    p, q = (xp.exp(log_p), xp.exp(log_q)) if from_logits else (y_pred, 1.0 - y_pred)
+    weight = _modulating(xp, y_true * q + (1.0 - y_true) * p, gamma, _tiny(xp, y_pred))
     if weight is not None:
         out = weight * out
     if alpha is not None:

@@ -170,7 +170,7 @@ def check(case: Case, backend, dtype: str, m) -> dict:
         "ulps": float(np.max(_ulps(got, values, scales, dtype), initial=0.0)),
         "grad_ulps": None,
     }
-    ok = result["ulps"] <= ULPS
+    ok = result["ulps"] <= ULPS + 1  # + the result's own rounding to its dtype, as in the tests
     if with_grads:
         worst = 0.0
         for name, gi in case.grad_of_sum(backend, arrays, reduction="sum").items():
