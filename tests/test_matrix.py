@@ -15,7 +15,7 @@ import pytest
 
 from multiloss import backend_name
 from multiloss._validation import _dtype_name
-from multiloss.testing.matrix import EPS, GRAD_ULPS, TINY, ULPS, cases, compute_dtype, math_module
+from multiloss.testing.matrix import EPS, GRAD_ULPS, REF_NOISE, TINY, ULPS, cases, compute_dtype, math_module
 
 CASES = cases()
 M = math_module()
@@ -26,9 +26,6 @@ M = math_module()
 #: to the output dtype and may underflow to its smallest subnormal.
 K = ULPS
 K_GRAD = GRAD_ULPS
-#: The reference derivative's own error: its central-difference step (1e-25) times the second
-#: derivative, which matters only where the true derivative is 0 at a kink of f'' (a hinge²).
-REF_NOISE = 1e-24
 
 FINITE_MAX = {"float64": 1.8e308, "float32": 3.4e38, "float16": 65504.0 * (1 + 2.0**-11), "bfloat16": 3.39e38}
 
