@@ -16,7 +16,7 @@ N=65,536, C=1,000 (throughput), eagerly and under the framework's compiler:
     numpy       the straightforward expression: mean(logsumexp(x) - x[i, y_i]), max-shifted
                                                                       eager only
 
-Timing method (as ``benchmarks/regression.py``): the two sides are timed in the same process,
+Timing method (``benchmarks/_harness.py``, shared with ``benchmarks/regression.py``): the two sides are timed in the same process,
 interleaved: each round runs n calls of one side then n of the other (the order alternates
 between rounds), n chosen so a round takes about ``--round-ms``; the time per call is the
 minimum over rounds and the ratio is ours / native. Every call is synchronised (JAX
@@ -45,10 +45,24 @@ import os
 import subprocess
 import sys
 import time
-import timeit
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import _harness
+from _harness import (
+    MALLOC_ENV,
+    dispatch_time,
+    error_message,
+    frameworks_env,
+    interleaved,
+    make_backends,
+    reexec_with_malloc_env,
+    tf_pinned,
+    to_float,
+    torch_jit,
+    version,
+)
 
 SMALL, LARGE = (32, 10), (65_536, 1_000)
 SIZES = (SMALL, LARGE)
@@ -102,11 +116,7 @@ def _torch_backend(threads, compile_):
     import torch
     import torch.nn.functional as F
 
-    torch.set_num_threads(threads)
-    jit = None
-    if compile_:
-        def jit(fn):  # fullgraph=True, so that a graph break is reported (then the default)
-            return torch.compile(fn, fullgraph=True, dynamic=False)
+    jit = torch_jit(threads, compile_)
 
     def native(labels, logits):
         return F.cross_entropy(logits, labels)
@@ -129,11 +139,7 @@ def _jax_backend(threads, compile_):
 
 
 def _tf_backend(threads, compile_):
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    tf = tf_pinned(threads)
     import keras
 
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -147,16 +153,6 @@ def _tf_backend(threads, compile_):
 
 
 MAKERS = {"numpy": _numpy_backend, "torch": _torch_backend, "jax": _jax_backend, "tensorflow": _tf_backend}
-
-
-def make_backends(names, threads, torch_compile):
-    out = []
-    for name in names:
-        try:
-            out.append(MAKERS[name](threads, torch_compile))
-        except ImportError as e:
-            print(f"# skipping {name}: {e}")
-    return out
 
 
 _INPUTS: dict = {}
@@ -205,38 +201,6 @@ def compile_pair(be: Backend, ours, native, args_):
     return out[0], out[1], notes
 
 
-# --- timing ---------------------------------------------------------------------------------
-def per_call(fn, args_, sync, n) -> float:
-    t0 = time.perf_counter()
-    for _ in range(n):
-        sync(fn(*args_))
-    return (time.perf_counter() - t0) / n
-
-
-def interleaved(ours, native, args_, sync, rounds, round_s) -> tuple[float, float]:
-    """Min-over-rounds seconds per call of (ours, native), the two timed alternately."""
-    for f in (ours, native):
-        for _ in range(2):
-            sync(f(*args_))
-    slowest = max(per_call(ours, args_, sync, 1), per_call(native, args_, sync, 1))
-    n = max(1, int(round_s / slowest))
-    best = [math.inf, math.inf]
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(rounds):
-            for side in ((0, 1) if r % 2 == 0 else (1, 0)):
-                best[side] = min(best[side], per_call((ours, native)[side], args_, sync, n))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return best[0], best[1]
-
-
-def to_float(x) -> float:
-    return float(x.numpy() if hasattr(x, "numpy") else x)
-
-
 @dataclass
 class Row:
     backend: str
@@ -269,9 +233,9 @@ def bench_backend(be: Backend, modes, args) -> list[Row]:
                         row.notes.append(f"values differ at {_size_name(size)}: {vo:.7g} vs {vn:.7g}")
                     rounds = args.rounds if size == SMALL else args.rounds_large
                     row.ours_s[size], row.native_s[size] = interleaved(
-                        ours, native, a, be.sync, rounds, args.round_ms / 1000)
+                        ours, native, a, be.sync, rounds, args.round_ms / 1000, probe=1)
             except Exception as e:  # noqa: BLE001 (a failing case is reported, not fatal)
-                row.notes.append(f"FAILED at {_size_name(size)}: {type(e).__name__}: {_message(e)}")
+                row.notes.append(f"FAILED at {_size_name(size)}: {type(e).__name__}: {error_message(e)}")
             del a
         rows.append(row)
         print_row(row, args.sizes)
@@ -283,27 +247,8 @@ def noise_floor(be: Backend, modes, args) -> list[tuple[str, float]]:
     labels, logits = inputs(LARGE, seed=1, cache=True)
     a = (be.labels(labels), be.logits(logits))
     del labels, logits
-    native = be.native
-
-    def copy(y, x):  # the same computation, two Python functions
-        return native(y, x)
-
-    out = []
-    for mode in modes:
-        if mode == "jit" and be.jit is None:
-            continue
-        f, g = native, copy
-        if mode == "jit":
-            f, g, _ = compile_pair(be, f, g, a)
-        o, n = interleaved(f, g, a, be.sync, args.rounds_large, args.round_ms / 1000)
-        out.append((f"{be.name} {mode}", o / n))
-    return out
-
-
-def _message(e: Exception) -> str:
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    line = lines[-1] if lines and lines[0] == "in user code:" else (lines[0] if lines else "")
-    return line[:100]
+    return _harness.noise_floor(be, modes, be.native, a, compile_pair, args.rounds_large, args.round_ms / 1000,
+                                probe=1)
 
 
 # --- peak memory (one fresh subprocess per backend, mode and side) ---------------------------
@@ -344,7 +289,7 @@ def _measure_call(fn, a, sync) -> tuple[float, float]:
 def memory_child(spec: str, threads: int) -> None:
     """Run in a fresh process: measure one side's peak memory; print one JSON line."""
     backend, mode, side = spec.split(",")
-    _frameworks_env(threads)
+    frameworks_env(threads)
     warnings.filterwarnings("ignore")
     be = MAKERS[backend](threads, mode == "jit")
     fn = ours_fn() if side == "ours" else be.native
@@ -409,15 +354,10 @@ def bench_memory(backends, modes, args) -> list[dict]:
 
 # --- dispatch -------------------------------------------------------------------------------
 def bench_dispatch(backends) -> list[tuple[str, float]]:
-    import multiloss
-
     out = []
     for be in backends:
         labels, logits = inputs(SMALL)
-        a, b = be.labels(labels), be.logits(logits)
-        multiloss.array_namespace(a, b)
-        timer = timeit.Timer(lambda a=a, b=b: multiloss.array_namespace(a, b))
-        out.append((be.name, min(timer.repeat(5, 50_000)) / 50_000))
+        out.append((be.name, dispatch_time(be.labels(labels), be.logits(logits), 50_000)))
     return out
 
 
@@ -544,40 +484,23 @@ def parse_args(argv=None):
     return args
 
 
-# glibc hands every freed block above its mmap threshold back to the OS, so each large
-# temporary is a fresh mmap whose pages fault in on first touch, which makes timings depend on
-# heap layout. The timing process runs with the thresholds raised (both sides alike); the
-# memory subprocesses run with glibc's defaults.
-MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
-
-
-def _frameworks_env(threads):
-    """Thread pools and logging, fixed before any framework starts."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if threads == 1 and "XLA_FLAGS" not in os.environ:
-        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.memory_child:
         memory_child(args.memory_child, args.threads)
         return
-    if any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **MALLOC_ENV})
-    _frameworks_env(args.threads)
+    reexec_with_malloc_env()
+    frameworks_env(args.threads)
     warnings.filterwarnings("ignore", module="torch")
     start = time.perf_counter()
 
-    backends = make_backends(args.backends.split(","), args.threads, args.torch_compile)
+    backends = make_backends(MAKERS, args.backends.split(","), args.threads, args.torch_compile)
     import numpy as np
 
     import multiloss
 
     print(f"# multiloss {multiloss.__version__}, Python {sys.version.split()[0]}, numpy {np.__version__}, "
-          + ", ".join(f"{b.name} {getattr(sys.modules.get(b.name), '__version__', '?')}"
-                      for b in backends if b.name != "numpy")
+          + ", ".join(f"{b.name} {version(b.name)}" for b in backends if b.name != "numpy")
           + (f", optax {sys.modules['optax'].__version__}" if "optax" in sys.modules else "")
           + (f", keras {sys.modules['keras'].__version__}" if "keras" in sys.modules else ""))
     print("# sparse_categorical_cross_entropy(labels, logits, from_logits=True), mean; float32 logits, "

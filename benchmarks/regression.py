@@ -26,7 +26,6 @@ the run: other processes on the machine inflate it, so compare ratios, not absol
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import os
 import statistics
@@ -34,9 +33,23 @@ import sys
 import time
 import timeit
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Callable
+
+import _harness
+from _harness import (
+    dispatch_time,
+    error_message,
+    frameworks_env,
+    interleaved,
+    make_backends,
+    reexec_with_malloc_env,
+    tf_pinned,
+    to_float,
+    torch_jit,
+    version,
+)
 
 # --- the losses and the parameters they are benchmarked with --------------------------------
 DELTA, BETA, Q = 1.0, 1.0, 0.9
@@ -132,7 +145,7 @@ class Backend:
     namespace: object  # for expressions()
 
 
-def _jax_backend(threads):
+def _jax_backend(threads, compile_):
     import jax
     import jax.numpy as jnp
 
@@ -142,22 +155,12 @@ def _jax_backend(threads):
 def _torch_backend(threads, compile_):
     import torch
 
-    torch.set_num_threads(threads)
-    jit = None
-    if compile_:
-        # fullgraph=True, so that a graph break is reported (we then fall back to the default).
-        def jit(fn):
-            return torch.compile(fn, fullgraph=True, dynamic=False)
-
+    jit = torch_jit(threads, compile_)
     return Backend("torch", torch.from_numpy, lambda r: r, jit, "torch.compile", torch)
 
 
-def _tf_backend(threads):
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")  # AutoGraph's "could not transform" warnings
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+def _tf_backend(threads, compile_):
+    tf = tf_pinned(threads)
     shim = SimpleNamespace(
         mean=tf.reduce_mean, abs=tf.abs, where=tf.where, maximum=tf.maximum,
         log=tf.math.log, log1p=tf.math.log1p,
@@ -169,58 +172,16 @@ def _tf_backend(threads):
     )  # fmt: skip
 
 
-def _numpy_backend(threads):
+def _numpy_backend(threads, compile_):
     import numpy as np
 
     return Backend("numpy", lambda a: a, lambda r: r, None, "-", np)
 
 
-def make_backends(names, threads, torch_compile):
-    makers = {
-        "numpy": _numpy_backend,
-        "torch": lambda th: _torch_backend(th, torch_compile),
-        "jax": _jax_backend,
-        "tensorflow": _tf_backend,
-    }
-    out = []
-    for name in names:
-        try:
-            out.append(makers[name](threads))
-        except ImportError as e:
-            print(f"# skipping {name}: {e}")
-    return out
+MAKERS = {"numpy": _numpy_backend, "torch": _torch_backend, "jax": _jax_backend, "tensorflow": _tf_backend}
 
 
 # --- timing ---------------------------------------------------------------------------------
-def per_call(fn, args, sync, n) -> float:
-    """Seconds per call of ``sync(fn(*args))``, over ``n`` calls."""
-    t0 = time.perf_counter()
-    for _ in range(n):
-        sync(fn(*args))
-    return (time.perf_counter() - t0) / n
-
-
-def interleaved(ours, native, args, sync, rounds, round_s) -> tuple[float, float]:
-    """Min-over-rounds seconds per call of (ours, native), the two timed alternately."""
-    for f in (ours, native):  # warm-up (caches, allocator, lazy init)
-        for _ in range(2):
-            sync(f(*args))
-    slowest = max(per_call(ours, args, sync, 2), per_call(native, args, sync, 2))
-    n = max(1, int(round_s / slowest))
-    best = {0: math.inf, 1: math.inf}
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(rounds):
-            order = (0, 1) if r % 2 == 0 else (1, 0)
-            for side in order:
-                best[side] = min(best[side], per_call((ours, native)[side], args, sync, n))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return best[0], best[1]
-
-
 def close(a, b) -> bool:
     a, b = float(a), float(b)
     return math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-6)
@@ -254,12 +215,12 @@ def bench_backend(be: Backend, modes, losses, args, registry) -> list[Row]:
             native = table[name]
             row = Row(be.name, mode, name, "native" if name in native_names else "expr", {}, {}, [])
             for size in args.sizes:
-                data = registry[name].domain(np.random.default_rng(0), size, params)
+                data = registry[name].domain(np.random.default_rng(0), (size,), params)
                 t, p = (be.convert(data[k].astype(np.float32)) for k in ("y_true", "y_pred"))
                 try:
                     row.ours_s[size], row.native_s[size] = bench_case(be, mode, ours, native, t, p, args, row)
                 except Exception as e:  # noqa: BLE001 (a failing case is reported, not fatal)
-                    row.notes.append(f"FAILED at n={_size_name(size)}: {type(e).__name__}: {_message(e)}")
+                    row.notes.append(f"FAILED at n={_size_name(size)}: {type(e).__name__}: {error_message(e)}")
             rows.append(row)
             print_row(row, args.sizes, flush=True)
     return rows
@@ -278,7 +239,7 @@ def _ours(fn, params):
 def bench_case(be, mode, ours, native, t, p, args, row) -> tuple[float, float]:
     """(ours, native) seconds per call on (t, p), after a check that they agree."""
     if mode == "jit":
-        ours, native, note = _compile_pair(be, ours, native, t, p)
+        ours, native, note = _compile_pair(be, ours, native, (t, p))
         if note and note not in row.notes:
             row.notes.append(note)
     with warnings.catch_warnings():
@@ -289,18 +250,7 @@ def bench_case(be, mode, ours, native, t, p, args, row) -> tuple[float, float]:
         return interleaved(ours, native, (t, p), be.sync, args.rounds, args.round_ms / 1000)
 
 
-def _message(e: Exception) -> str:
-    """The informative line of an error (TensorFlow puts it last, after 'in user code:')."""
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    line = lines[-1] if lines and lines[0] == "in user code:" else (lines[0] if lines else "")
-    return line[:100]
-
-
-def to_float(x) -> float:
-    return float(x.numpy() if hasattr(x, "numpy") else x)
-
-
-def _compile_pair(be, ours, native, t, p):
+def _compile_pair(be, ours, native, a):
     """Compiled (ours, native), each called once (compile time excluded); a note on ours."""
     note = ""
     out = []
@@ -309,16 +259,16 @@ def _compile_pair(be, ours, native, t, p):
 
         torch._dynamo.reset()  # a fresh cache per pair: no recompile limit, no stale guards
     for side, f in (("ours", ours), ("native", native)):
-        be.sync(f(t, p))  # one eager call first: fills multiloss's dispatch cache (its first
+        be.sync(f(*a))  # one eager call first: fills multiloss's dispatch cache (its first
         c = be.jit(f)  # resolution imports modules, which would break torch.compile's graph)
         t0 = time.perf_counter()
         try:
-            be.sync(c(t, p))
-        except Exception as e:  # noqa: BLE001 (torch fullgraph=True on a graph break)
+            be.sync(c(*a))
+        except Exception as e:  # torch fullgraph=True on a graph break
             if be.name != "torch":
                 raise
             c = torch.compile(f, dynamic=False)
-            be.sync(c(t, p))
+            be.sync(c(*a))
             note = f"{side}: graph break ({str(e).splitlines()[0][:60]})"
         compile_s = time.perf_counter() - t0
         if side == "ours" and compile_s > 5:
@@ -328,39 +278,24 @@ def _compile_pair(be, ours, native, t, p):
 
 
 def noise_floor(be: Backend, modes, args) -> list[tuple[str, float]]:
-    """A/A check: the native MSE timed against itself at the largest size, as the interleaved
-    loop times every pair; its distance from 1.00 is the noise in this run's ratios."""
+    """A/A check: the native MSE timed against itself at the largest size."""
     import numpy as np
 
     n = max(args.sizes)
     rng = np.random.default_rng(1)
     t, p = (be.convert(rng.normal(size=n).astype(np.float32)) for _ in range(2))
     native = {**expressions(be.namespace), **natives(be.name)}["mean_squared_error"]
-    out = []
-    for mode in modes:
-        if mode == "jit" and be.jit is None:
-            continue
-        a, b = native, _ours(native, {})  # the same computation, two Python functions
-        if mode == "jit":
-            a, b, _ = _compile_pair(be, a, b, t, p)
-        ours_s, native_s = interleaved(a, b, (t, p), be.sync, args.rounds, args.round_ms / 1000)
-        out.append((f"{be.name} {mode}", ours_s / native_s))
-    return out
+    return _harness.noise_floor(be, modes, native, (t, p), _compile_pair, args.rounds, args.round_ms / 1000)
 
 
 # --- dispatch -------------------------------------------------------------------------------
 def bench_dispatch(backends) -> list[tuple[str, float]]:
     import numpy as np
 
-    import multiloss
-
     out = []
     for be in backends:
         a, b = (be.convert(np.ones(32, np.float32)) for _ in range(2))
-        multiloss.array_namespace(a, b)  # fill the type cache
-        timer = timeit.Timer(lambda: multiloss.array_namespace(a, b))
-        n = 100_000
-        out.append((be.name, min(timer.repeat(5, n)) / n))
+        out.append((be.name, dispatch_time(a, b, 100_000)))
     timer = timeit.Timer(lambda: None)
     out.append(("(empty lambda call, for reference)", min(timer.repeat(5, 100_000)) / 100_000))
     return out
@@ -449,33 +384,21 @@ def parse_args(argv=None):
     return args
 
 
-# glibc hands every freed block above its mmap threshold back to the OS, so each large
-# temporary is a fresh mmap whose pages fault in on first touch. On this project's VMs that
-# makes the same NumPy expression 1.5 ms or 12 ms depending on heap layout (seen with
-# multiloss's and the native's expressions alike). Both sides run with the threshold raised.
-MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
-
-
 def main(argv=None):
-    if any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **MALLOC_ENV})
+    reexec_with_malloc_env()
     args = parse_args(argv)
-    # Thread pools must be fixed before the frameworks start.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if args.threads == 1 and "XLA_FLAGS" not in os.environ:
-        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    frameworks_env(args.threads)
     warnings.filterwarnings("ignore", module="torch")
     start = time.perf_counter()
 
-    backends = make_backends(args.backends.split(","), args.threads, args.torch_compile)
+    backends = make_backends(MAKERS, args.backends.split(","), args.threads, args.torch_compile)
+    import numpy as np
+
     import multiloss
     from multiloss.registry import REGISTRY
 
-    import numpy as np
-
     print(f"# multiloss {multiloss.__version__}, Python {sys.version.split()[0]}, numpy {np.__version__}, "
-          + ", ".join(f"{b.name} {_version(b.name)}" for b in backends if b.name != "numpy"))
+          + ", ".join(f"{b.name} {version(b.name)}" for b in backends if b.name != "numpy"))
     print("# glibc mmap/trim thresholds raised to 1 GiB for both sides (see MALLOC_ENV)")
     print(f"# float32; {args.rounds} interleaved rounds of ~{args.round_ms:g} ms per side; min per call; "
           f"{args.threads} thread(s); os.cpu_count()={os.cpu_count()}; "
@@ -501,11 +424,6 @@ def main(argv=None):
     for name, s in bench_dispatch(backends):
         print(f"  {name:<36} {s * 1e9:7.0f} ns" + ("" if name.startswith("(") else ("  ok" if s <= 2e-6 else "  OVER")))
     print(f"\n# total {time.perf_counter() - start:.0f} s")
-
-
-def _version(name):
-    mod = sys.modules.get(name)
-    return getattr(mod, "__version__", "?")
 
 
 if __name__ == "__main__":
