@@ -139,7 +139,7 @@ def loss(
     aliases: tuple[str, ...] = (),
     variants: tuple[dict, ...] = (),
 ):
-    """Register an elementwise spec and return the public loss function.
+    """Register a loss spec and return the public loss function.
 
     The spec is ``kernel(*arrays, *, <params>, xp)``: it receives validated arrays of one
     floating dtype and returns the per-item loss, or ``(weighted loss, weight)`` when the loss

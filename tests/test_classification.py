@@ -128,6 +128,15 @@ def test_focal_with_gamma_zero_and_no_alpha_is_cross_entropy_exactly(backend, fr
     )
 
 
+def test_categorical_focal_takes_a_weight_per_class(backend):
+    t, x = arrays(backend, ONE_HOT, LOGITS)
+    alpha = [0.5, 2.0, 1.0]  # rows' true classes are 0, 2, 1
+    p_true = np.array([0.7, 0.6, 0.5])
+    expected = -np.array([0.5, 1.0, 2.0]) * (1 - p_true) ** 2 * np.log(p_true)
+    out = ml.categorical_focal(t, x, alpha=alpha, from_logits=True, reduction="none")
+    np.testing.assert_allclose(value(backend, out), expected, rtol=1e-13)
+
+
 def test_sparse_equals_categorical_on_one_hot_targets(backend):
     rng = np.random.default_rng(4)
     x = rng.normal(0, 2, (16, 5))
