@@ -22,7 +22,7 @@ from multiloss import _validation as v
 from multiloss._reduction import reduce
 from multiloss.backends import array_namespace
 
-__all__ = ["DTYPE", "REGISTRY", "Fixed", "LossSpec", "Native", "get", "loss"]
+__all__ = ["DTYPE", "REGISTRY", "Fixed", "LossSpec", "Native", "loss"]
 
 
 @dataclass(frozen=True)
@@ -111,14 +111,6 @@ class LossSpec:
 
 
 REGISTRY: dict[str, LossSpec] = {}
-
-
-def get(name: str) -> LossSpec:
-    """The spec of a registered loss, by name or alias."""
-    for spec in REGISTRY.values():
-        if name == spec.name or name in spec.aliases:
-            return spec
-    raise KeyError(f"no registered loss {name!r}; known: {sorted(REGISTRY)}")
 
 
 def _as_array(xp, x):

@@ -17,7 +17,7 @@ import importlib
 import sys
 from types import ModuleType
 
-__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name", "installed"]
+__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name"]
 
 #: Supported frameworks in dispatch order: (name, module whose presence enables it, the
 #: dotted attribute paths of that module's array types; JAX's tracers under grad/jit/vmap are
@@ -97,15 +97,3 @@ def array_namespace(*arrays: object) -> ModuleType:
 def backend_name(x: object) -> str:
     """The name of the framework owning ``x``: 'numpy', 'torch', 'jax' or 'tensorflow'."""
     return array_namespace(x).backend
-
-
-def installed() -> tuple[str, ...]:
-    """The backends whose framework can be imported here (imports each to find out)."""
-    names = []
-    for name, module, _ in BACKENDS:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            continue
-        names.append(name)
-    return tuple(names)
