@@ -18,11 +18,13 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from multiloss import _validation as v
 from multiloss._reduction import reduce
-from multiloss.backends import array_namespace
+from multiloss.backends import adapter, array_namespace
 
-__all__ = ["DTYPE", "REGISTRY", "Fixed", "LossSpec", "Native", "loss"]
+__all__ = ["DTYPE", "REGISTRY", "AsArray", "Fixed", "LossSpec", "Native", "loss"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,8 @@ class Native:
     def __call__(self, arrays: dict, params: dict, dtype: str | None = None):
         """Call the native on ``arrays`` (by our input names) with our ``params`` mapped.
 
-        A kwargs value is one of our parameter names, a :class:`Fixed` value, a function of
-        our parameters and the dtype name, or ``DTYPE`` (the inputs' dtype name, for Keras's ``dtype=``)."""
+        A kwargs value is one of our parameter names, a :class:`Fixed` value, an
+        :class:`AsArray` parameter, a function of our parameters and the dtype name, or ``DTYPE`` (the inputs' dtype name, for Keras's ``dtype=``)."""
         module, _, attr = self.api.rpartition(".")
         fn = getattr(importlib.import_module(module), attr)
 
@@ -72,6 +74,9 @@ class Native:
                 return v.value
             if v is DTYPE:
                 return dtype
+            if isinstance(v, AsArray):
+                x = params[v.name]
+                return None if x is None else adapter(self.backend).from_numpy(np.asarray(x, np.float64), dtype)
             return v(params, dtype) if callable(v) else params[v]
 
         kwargs = {k: value(v) for k, v in self.kwargs.items()}
@@ -87,6 +92,14 @@ class Fixed:
 
 
 DTYPE = object()  # in Native.kwargs: the dtype name of the inputs
+
+
+@dataclass(frozen=True)
+class AsArray:
+    """In :attr:`Native.kwargs`: our parameter ``name`` as an array of the native's framework and
+    the inputs' dtype (None stays None), for natives that take e.g. ``weight`` as a tensor."""
+
+    name: str
 
 
 @dataclass(frozen=True)

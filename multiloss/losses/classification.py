@@ -18,7 +18,7 @@ import math
 
 from multiloss import _validation as v
 from multiloss import domains
-from multiloss.registry import DTYPE, Fixed, Native, loss
+from multiloss.registry import DTYPE, AsArray, Fixed, Native, loss
 
 __all__ = [
     "binary_cross_entropy",
@@ -100,7 +100,7 @@ def _bce(xp, y, log_p, log_q, pos_weight):
                notes=("PyTorch clamps each log at −100 (y=1, p=0 gives 100), has no label smoothing, "
                       "and raises for probabilities outside [0, 1].",)),
         Native("torch", "torch.nn.functional.binary_cross_entropy_with_logits",
-               kwargs={"reduction": Fixed("none"), "pos_weight": lambda p, dtype: _torch_tensor(p["pos_weight"], dtype)},
+               kwargs={"reduction": Fixed("none"), "pos_weight": AsArray("pos_weight")},
                when={"from_logits": True, "label_smoothing": 0.0},
                notes=("PyTorch's pos_weight multiplies the positive term: (1−y)x + (1 + (pw−1)y)·softplus(−x).",)),
         Native("keras", "keras.losses.BinaryCrossentropy", order=("y_true", "y_pred"), per="last_axis", construct=True,
@@ -241,7 +241,7 @@ def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, axis, **_):
     natives=(
         Native("torch", "torch.nn.functional.cross_entropy",
                kwargs={"reduction": Fixed("none"), "label_smoothing": "label_smoothing",
-                       "weight": lambda p, dtype: _torch_tensor(p["class_weight"], dtype),
+                       "weight": AsArray("class_weight"),
                        "ignore_index": lambda p, dtype: -100 if p["ignore_index"] is None else p["ignore_index"]},
                when={"from_logits": True, "axis": -1},
                notes=("PyTorch's 'mean' with weight or ignore_index divides by Σ w_{y_i} over kept items, as ours; "
@@ -425,12 +425,3 @@ def kl_divergence(y_true, y_pred, *, from_logits=False, axis=-1, xp):
     """
     log_q = _log_probs(xp, y_pred, from_logits, axis)
     return xp.sum(xp.xlogy(y_true, y_true) - y_true * log_q, axis=axis)
-
-
-def _torch_tensor(value, dtype):
-    """A Python number or sequence as a torch tensor of ``dtype``, for a native's keyword arguments."""
-    if value is None:
-        return None
-    import torch
-
-    return torch.as_tensor(value, dtype=getattr(torch, dtype))
