@@ -70,12 +70,13 @@ def check_reduction(reduction: str) -> None:
 
 
 def check_param(name: str, value, condition: str) -> None:
-    """Check a hyperparameter against a condition written as text: '> 0', '>= 0', '[0, 1]'."""
+    """Check a hyperparameter against a condition written as text: '> 0', '>= 0', '>= 1', '[0, 1]'."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
         ok = {
             "> 0": lambda v: v > 0,
             ">= 0": lambda v: v >= 0,
+            ">= 1": lambda v: v >= 1,
             "[0, 1]": lambda v: 0 <= v <= 1,
         }[condition](value)
     if not ok:

@@ -19,10 +19,17 @@ __all__ = [
     "categorical",
     "counts_and_rates",
     "distributions",
+    "gaussian",
+    "labelled_embeddings",
+    "masks",
     "nonnegative_pairs",
+    "pairs",
+    "ranked_pairs",
     "real_pairs",
     "signs",
     "sparse",
+    "triplets",
+    "views",
 ]
 
 #: Logits at the edges the losses must survive: float16's largest value, ±1e4, 0.
@@ -153,5 +160,151 @@ def distributions():
         y_true[..., 0] = 0.0
         y_true /= np.maximum(y_true.sum(axis=-1, keepdims=True), 1e-300)
         return {"y_true": y_true, "y_pred": _rows(rng, shape, params)}
+
+    return domain
+
+
+def _eighths(rng, shape, scale=1.0):
+    """Normal values rounded to multiples of 1/8: exact in every float dtype for |x| < 32."""
+    return np.round(rng.normal(0.0, scale, shape) * 8) / 8
+
+
+def _axis(k, n):
+    u = np.zeros(n)
+    u[k % n] = 1.0
+    return u
+
+
+def pairs(labels: str):
+    """Embedding pairs (x1, x2) over the last axis and one label per row: "binary" (1 = similar)
+    or "signs" (±1). Rows include identical pairs (zero distance) for both labels, a pair at
+    distance exactly ``margin`` (Euclidean), and orthogonal vectors (cosine 0)."""
+
+    def domain(rng, shape, params):
+        rows, d = shape[:-1], shape[-1]
+        x1 = _eighths(rng, shape)
+        x2 = x1 + _eighths(rng, shape, 0.5)
+        flat1, flat2 = x1.reshape(-1, d), x2.reshape(-1, d)
+        y = rng.integers(0, 2, flat1.shape[0]).astype(np.float64)
+        special = [
+            (1.0, flat1[0]),  # identical, similar
+            (0.0, flat1[1]),  # identical, dissimilar
+            (0.0, flat1[2] + params.get("margin", 1.0) * _axis(0, d)),  # at distance margin
+        ]
+        for i, (label, row) in enumerate(special[: len(flat1)]):
+            y[i], flat2[i] = label, row
+        if len(flat1) > 3 and d > 1:  # orthogonal, dissimilar
+            y[3], flat1[3], flat2[3] = 0.0, 1.5 * _axis(0, d), -2.0 * _axis(1, d)
+        if labels == "signs":
+            y = 2.0 * y - 1.0
+        return {"y_true": y.reshape(rows), "x1": x1, "x2": x2}
+
+    return domain
+
+
+def triplets():
+    """(anchor, positive, negative) rows: a positive equal to its anchor (zero distance), a
+    negative equal to its anchor, and a triplet with d(a, p) − d(a, n) + margin = 0 exactly in
+    any p-norm when eps = 0 (p − a and n − a differ in one component only) (with eps > 0 it is moved 0.5 off the kink, which eps's rounding
+    would leave to chance)."""
+
+    def domain(rng, shape, params):
+        d = shape[-1]
+        anchor = _eighths(rng, shape)
+        positive = anchor + _eighths(rng, shape, 0.5)
+        negative = _eighths(rng, shape)
+        a, p, n = (x.reshape(-1, d) for x in (anchor, positive, negative))
+        if len(a) >= 3 and d > 1:
+            p[0] = a[0]
+            n[1] = a[1]
+            off = 0.0 if params["eps"] == 0 or params["distance"] != "euclidean" else 0.5
+            p[2], n[2] = a[2] + _axis(0, d), a[2] + (1.0 + params["margin"] + off) * _axis(0, d)
+            if params["p"] == 1:  # shared non-zero components keep the 1-norm's kinks off the hinge's
+                shared = (1.0 + np.abs(_eighths(rng, d))) * (1.0 - _axis(0, d))
+                p[2] += shared
+                n[2] += shared
+        return {"anchor": anchor, "positive": positive, "negative": negative}
+
+    return domain
+
+
+def labelled_embeddings():
+    """Class labels and embeddings (batch, features) for in-batch mining. The first six rows
+    (classes 0, 0, 0, 1, 1, 2) are built on integer offsets from a random point so that anchor
+    0's loss is exactly 0 at the hinge (hardest positive at distance 3, negative at 4; the squared
+    variant's margin 7 hits it too), anchors 3 and 4 coincide (a zero hardest-positive
+    distance with an active loss), anchor 5 has no positive (weight 0), and no hardest pair
+    is tied."""
+
+    def domain(rng, shape, params):
+        n, d = shape
+        labels = rng.integers(3, 3 + max(n // 2, 1), n)
+        e = _eighths(rng, shape, 2.0) + 10.0 * _axis(d - 1, d)
+        if n >= 6 and d >= 4:
+            base = e[0]
+            e[1], e[2] = base + 3.0 * _axis(0, d), base + 2.0 * _axis(1, d)
+            e[5] = base + 4.0 * _axis(2, d)
+            e[3] = e[4] = e[5] + 0.5 * _axis(3, d)
+            labels[:6] = (0, 0, 0, 1, 1, 2)
+        return {"labels": labels.astype(np.int64), "embeddings": e}
+
+    return domain
+
+
+def views():
+    """Two views (batch, features) of each item: noisy copies, one pair identical and one
+    opposite (cosine ±1)."""
+
+    def domain(rng, shape, params):
+        z1 = _eighths(rng, shape)
+        z2 = z1 + _eighths(rng, shape, 0.75)
+        if shape[0] >= 2:
+            z2[0], z2[1] = z1[0], -z1[1]
+        return {"z1": z1, "z2": z2}
+
+    return domain
+
+
+def ranked_pairs():
+    """Labels ±1 and two scores, with the margin hit exactly: −y(x1 − x2) + margin = 0."""
+
+    def domain(rng, shape, params):
+        n = math.prod(shape)
+        y = rng.choice([-1.0, 1.0], n)
+        x1, x2 = _eighths(rng, n), _eighths(rng, n)
+        x2[:3] = x1[:3] - y[:3] * params["margin"]
+        return {"y_true": y.reshape(shape), "x1": x1.reshape(shape), "x2": x2.reshape(shape)}
+
+    return domain
+
+
+def gaussian():
+    """Targets, predicted means (one equal to its target) and variances above ``eps``; variances
+    below eps (clamped) are tested against their documented behaviour separately."""
+
+    def domain(rng, shape, params):
+        n = math.prod(shape)
+        y = rng.normal(0.0, 2.0, n)
+        mean = y + rng.normal(0.0, 1.0, n)
+        mean[0] = y[0]
+        var = rng.uniform(0.05, 4.0, n)
+        var[1:3] = (1e-3, 1e2)
+        return {"y_true": y.reshape(shape), "mean": mean.reshape(shape), "var": var.reshape(shape)}
+
+    return domain
+
+
+def masks():
+    """Segmentation masks (mostly 0/1, some soft) and predicted probabilities, including exact 0
+    and 1, and an empty mask predicted empty (the 0/0 case without smoothing)."""
+
+    def domain(rng, shape, params):
+        y = (rng.uniform(size=shape) < 0.4).astype(np.float64)
+        y.reshape(-1)[5::9] = 0.25
+        p = rng.uniform(0.0, 1.0, shape)
+        p.reshape(-1)[1:3] = (0.0, 1.0)
+        if len(shape) > 1 and shape[0] > 1:
+            y[-1], p[-1] = 0.0, 0.0
+        return {"y_true": y, "y_pred": p}
 
     return domain

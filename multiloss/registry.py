@@ -36,7 +36,8 @@ class Native:
     a fixed value wrapped in :class:`Fixed`). ``per`` says what one
     output value covers: "element", "last_axis" (Keras functions average the last axis, so
     they are called on inputs of shape (..., 1)) or "mean" (scikit-learn's metrics return the
-    mean). ``scale``: native = scale × ours.
+    mean). ``scale``: native = scale × ours. ``args`` builds the positional arguments where the
+    native's differ from ours by more than their order (e.g. two batches of views stacked).
     ``exact``: equal up to rounding under this mapping; otherwise ``notes`` says how they
     differ, and a test asserts that difference. ``notes`` also hold the conventions a user
     porting a model needs (defaults, safeguards, argument order), one sentence each.
@@ -52,6 +53,7 @@ class Native:
     notes: tuple[str, ...] = ()
     when: dict = field(default_factory=dict)  # our parameter values under which the mapping holds
     construct: bool = False  # ``api`` is a class: kwargs go to its constructor, arrays to its call
+    args: Callable | None = None  # (xp, arrays by our names) -> the native's positional arguments
 
     def applies(self, params: dict) -> bool:
         return all(params.get(k) == v for k, v in self.when.items())
@@ -80,7 +82,7 @@ class Native:
             return v(params, dtype) if callable(v) else params[v]
 
         kwargs = {k: value(v) for k, v in self.kwargs.items()}
-        args = [arrays[n] for n in self.order]
+        args = self.args(adapter(self.backend).xp, arrays) if self.args else [arrays[n] for n in self.order]
         return fn(**kwargs)(*args) if self.construct else fn(*args, **kwargs)
 
 

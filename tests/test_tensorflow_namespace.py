@@ -205,6 +205,9 @@ call("arange", "negative-step", 5, -4, -2)
 call("arange", "empty", 3, 3)
 call("arange", "float32", 0, 2, 0.25, dtype=DT.float32)
 call("arange", "ints-dtype-float64", -3, 3, dtype=DT.float64)
+call("eye", "square-float32", 3, dtype=DT.float32)
+call("eye", "rectangular-k=1-bool", 3, 4, k=1, dtype=DT.bool)
+call("eye", "k=-2-float64", 4, k=-2, dtype=DT.float64)
 call("arange", "python-floats-default", 0.0, 1.0, 0.25, want=f32([0, 0.25, 0.5, 0.75]))
 
 # --- elementwise ----------------------------------------------------------------------------
@@ -295,6 +298,13 @@ call("mean", "float16", np.array([1000, 1000, 1000, 1], np.float16))
 call("mean", "float64", X3.astype(np.float64), axis=(0, 1), ulps=2)
 for fn in ("max", "min", "sum", "mean", "any", "all"):
     call(fn, "nan-and-inf", GRID.reshape(2, 5), axis=1)
+for fn in ("argmax", "argmin"):
+    call(fn, "flat", X3)
+    call(fn, "ties-first-index", np.array([[1.0, 3.0, 3.0], [2.0, 2.0, -1.0]]), axis=1)
+    for axis in (0, -1):
+        call(fn, f"axis={axis}-keepdims", X3, axis=axis, keepdims=True)
+    call(fn, "axis=None-keepdims", X2, keepdims=True)
+    call(fn, "int32", I3, axis=1)
 for fn in ("all", "any"):
     call(fn, "numbers", np.array([[0, 2], [0, 0]], np.int32), axis=-1)
 
@@ -344,6 +354,8 @@ for label, (s1, s2) in {"2d@2d": ((3, 4), (4, 2)), "batched": ((2, 3, 4), (4, 5)
     call("matmul", label, np.resize(X3.ravel(), s1), np.resize(X3.ravel()[::-1] / 2, s2), ulps=4)
 call("matmul", "float32@float64", X2, X2.T.astype(np.float64), ulps=4)
 call("matmul", "int32", I3, I3[0].T)
+call("matrix_transpose", "3d", X3)
+call("matrix_transpose", "int32", I3[0])
 call("vecdot", "axis=-1", X3, X3[::-1], ulps=4)
 call("vecdot", "axis=0", X3, X3[::-1], axis=0, ulps=4)
 call("vecdot", "broadcast", X3, X2[0], ulps=4)

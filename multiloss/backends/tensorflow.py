@@ -183,6 +183,12 @@ def full_like(x, /, fill_value, *, dtype=None, device=None):
     return tf.fill(tf.shape(x), tf.constant(fill_value, dtype or x.dtype))
 
 
+def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
+    n_cols = n_rows if n_cols is None else n_cols
+    rows, cols = tf.range(n_rows)[:, None], tf.range(n_cols)[None, :]
+    return tf.cast(cols - rows == k, dtype or float32)
+
+
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     if stop is None:
         start, stop = 0, start
@@ -343,6 +349,24 @@ def all(x, /, *, axis=None, keepdims=False):  # noqa: A001
     return tf.reduce_all(tf.cast(x, bool), axis=_axis(axis), keepdims=keepdims)
 
 
+def argmax(x, /, *, axis=None, keepdims=False):
+    """The first index of the maximum (of the flattened ``x`` for axis=None), as int64."""
+    return _arg(tf.math.argmax, x, axis, keepdims)
+
+
+def argmin(x, /, *, axis=None, keepdims=False):
+    """The first index of the minimum (of the flattened ``x`` for axis=None), as int64."""
+    return _arg(tf.math.argmin, x, axis, keepdims)
+
+
+def _arg(tf_fn, x, axis, keepdims):
+    if axis is None:
+        out = tf_fn(tf.reshape(x, [-1]), axis=0, output_type=tf.int64)
+        return tf.reshape(out, [1] * x.ndim) if keepdims else out
+    out = tf_fn(x, axis=axis, output_type=tf.int64)
+    return tf.expand_dims(out, axis) if keepdims else out
+
+
 def any(x, /, *, axis=None, keepdims=False):  # noqa: A001
     return tf.reduce_any(tf.cast(x, bool), axis=_axis(axis), keepdims=keepdims)
 
@@ -414,6 +438,10 @@ def matmul(x1, x2, /):
     return tf.squeeze(out, -1) if x2.ndim == 1 else out
 
 
+def matrix_transpose(x, /):
+    return tf.linalg.matrix_transpose(x)
+
+
 def vecdot(x1, x2, /, *, axis=-1):
     x1, x2 = _promote(x1, x2)
     return tf.reduce_sum(x1 * x2, axis=axis)
@@ -425,7 +453,7 @@ __all__ = [
     "float16", "bfloat16", "float32", "float64", "e", "pi", "inf", "nan",
     "isdtype", "finfo", "iinfo", "result_type", "astype",
     # creation
-    "asarray", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
+    "asarray", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye",
     # elementwise
     "abs", "negative", "sign", "sqrt", "square", "exp", "expm1", "log", "log1p", "sinh",
     "cosh", "tanh", "floor", "ceil", "round", "isfinite", "isnan", "isinf", "logical_not",
@@ -433,12 +461,12 @@ __all__ = [
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
     "logical_or", "where", "clip",
     # reductions
-    "sum", "prod", "mean", "max", "min", "all", "any",
+    "sum", "prod", "mean", "max", "min", "all", "any", "argmax", "argmin",
     # manipulation and indexing
     "reshape", "broadcast_to", "expand_dims", "squeeze", "permute_dims", "moveaxis",
     "concat", "stack", "take", "take_along_axis",
     # linear algebra
-    "matmul", "vecdot",
+    "matmul", "matrix_transpose", "vecdot",
 ]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 
 from multiloss.registry import REGISTRY, LossSpec
-from multiloss.testing.reference import REFERENCES, ROW_REFERENCES, Weighted, derivatives
+from multiloss.testing.reference import BATCH_REFERENCES, REFERENCES, ROW_REFERENCES, Weighted, derivatives
 
 __all__ = ["Case", "EPS", "GRAD_ULPS", "TINY", "ULPS", "cases", "check", "math_module"]
 
@@ -80,52 +80,88 @@ class Case:
         return dict(zip(names, grads))
 
     @property
-    def rows(self) -> bool:
-        """Whether the loss is per row (classes on the last axis) rather than per element."""
-        return self.spec.name in ROW_REFERENCES
+    def kind(self) -> str:
+        """"element" (one loss per element), "row" (per row over the last axis) or "batch"
+        (per row, each depending on the whole batch: in-batch mining, contrastive views)."""
+        name = self.spec.name
+        return "batch" if name in BATCH_REFERENCES else "row" if name in ROW_REFERENCES else "element"
 
     @property
     def out_shape(self) -> tuple:
-        return self.shape[:-1] if self.rows else self.shape
+        return self.shape if self.kind == "element" else self.shape[:-1]
 
-    def reference(self, inputs: dict, m, gradients: bool = True):
-        """Per-item reference values and gradients, each with its scale.
+    def reference(self, inputs: dict, m, gradients: bool = True, weights=None):
+        """Per-item reference values, and gradients of the weighted sum, each with its scale.
 
-        Returns (values, scales, grads, grad_scales, weights): values and scales have the
+        Returns (values, scales, grads, grad_scales, item_weights): values and scales have the
         loss's per-item shape, and so do the weights a self-weighting loss counts in the mean's
-        divisor (ones otherwise); grads map each floating input to d(loss_item)/d(input), with the
-        input's shape (empty without ``gradients``). A scale is the sum of the magnitudes of
-        the loss's terms (or of their derivatives): what a floating-point evaluation's error
-        is proportional to. Per-row losses get rows (lists) of their full-rank inputs.
+        divisor (ones otherwise); grads map each floating input to d(Σ_i w_i·loss_i)/d(input),
+        ``weights`` w of the per-item shape (default ones), with the input's shape (empty
+        without ``gradients``). A scale is the sum of the magnitudes of the loss's terms (or of
+        their derivatives): what a floating-point evaluation's error is proportional to.
+        Per-row losses get rows (lists) of their full-rank inputs; in-batch losses the whole batch.
         """
-        ref = (ROW_REFERENCES if self.rows else REFERENCES)[self.spec.name]
         names = self.spec.inputs
         floats = [n for n in names if n not in self.spec.indices] if gradients else []
         mp = hasattr(m, "mpf")
-        values, scales, weights = np.zeros(self.out_shape), np.zeros(self.out_shape), np.ones(self.out_shape)
-        grads = {n: np.zeros(inputs[n].shape) for n in floats}
-        gscales = {n: np.zeros(inputs[n].shape) for n in floats}
+        w = np.ones(self.out_shape) if weights is None else np.asarray(weights, np.float64)
 
         def convert(x, n):
             if n in self.spec.indices:
                 return int(x)
             return m.mpf(float(x)) if mp else float(x)
 
+        def nested(a, n):
+            return [nested(x, n) for x in a] if np.ndim(a) else convert(a, n)
+
+        def split(result):
+            """(terms, weight) of one item's reference result."""
+            if isinstance(result, Weighted):
+                return (result.terms if isinstance(result.terms, tuple) else (result.terms,)), result.weight
+            return (result if isinstance(result, tuple) else (result,)), 1
+
+        if self.kind == "batch":
+            ref = BATCH_REFERENCES[self.spec.name]
+            args = {n: nested(inputs[n], n) for n in names}
+
+            def items(**change):
+                return [split(r) for r in ref(**{**args, **change}, **self.params, m=m)]
+
+            def weighted_terms(**change):
+                return tuple(wi * t for wi, (terms, _) in zip(w.ravel(), items(**change)) for t in terms)
+
+            items_at = items()
+            values = np.array([float(sum(t)) for t, _ in items_at]).reshape(self.out_shape)
+            scales = np.array([float(sum(abs(x) for x in t)) for t, _ in items_at]).reshape(self.out_shape)
+            item_weights = np.array([float(k) for _, k in items_at]).reshape(self.out_shape)
+            grads, gscales = {}, {}
+            for n in floats:
+                grads[n], gscales[n] = np.zeros(inputs[n].shape), np.zeros(inputs[n].shape)
+                for where in np.ndindex(*inputs[n].shape):
+                    def along(x, n=n, where=where):
+                        changed = nested(inputs[n], n)
+                        row = changed
+                        for i in where[:-1]:
+                            row = row[i]
+                        row[where[-1]] = x
+                        return weighted_terms(**{n: changed})
+
+                    slopes = derivatives(along, convert(inputs[n][where], n), m)
+                    grads[n][where] = float(sum(slopes))
+                    gscales[n][where] = float(sum(abs(s) for s in slopes))
+            return values, scales, grads, gscales, item_weights
+
+        ref = (REFERENCES if self.kind == "element" else ROW_REFERENCES)[self.spec.name]
+        values, scales, item_weights = np.zeros(self.out_shape), np.zeros(self.out_shape), np.ones(self.out_shape)
+        grads = {n: np.zeros(inputs[n].shape) for n in floats}
+        gscales = {n: np.zeros(inputs[n].shape) for n in floats}
         for idx in np.ndindex(*self.out_shape):
-            args = {}
-            for n in names:
-                a = inputs[n][idx]
-                args[n] = [convert(x, n) for x in a] if np.ndim(a) else convert(a, n)
+            args = {n: nested(inputs[n][idx], n) for n in names}
 
             def terms(**change):
-                t = ref(**{**args, **change}, **self.params, m=m)
-                t = t.terms if isinstance(t, Weighted) else t
-                return t if isinstance(t, tuple) else (t,)
+                return split(ref(**{**args, **change}, **self.params, m=m))[0]
 
-            value = terms()
-            whole = ref(**args, **self.params, m=m)
-            if isinstance(whole, Weighted):
-                weights[idx] = float(whole.weight)
+            value, item_weights[idx] = split(ref(**args, **self.params, m=m))
             values[idx] = float(sum(value))
             scales[idx] = float(sum(abs(t) for t in value))
             for n in floats:
@@ -140,9 +176,9 @@ class Case:
 
                     slopes = derivatives(along, args[n] if j is None else args[n][j], m)
                     where = idx if j is None else idx + (j,)
-                    grads[n][where] = float(sum(slopes))
-                    gscales[n][where] = float(sum(abs(s) for s in slopes))
-        return values, scales, grads, gscales, weights
+                    grads[n][where] = w[idx] * float(sum(slopes))
+                    gscales[n][where] = abs(w[idx]) * float(sum(abs(s) for s in slopes))
+        return values, scales, grads, gscales, item_weights
 
 
 def cases(shape=(6, 8)) -> list[Case]:

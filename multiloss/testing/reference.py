@@ -10,7 +10,7 @@ their magnitudes, not to the (possibly tiny) result, so tolerances scale with th
 
 from __future__ import annotations
 
-__all__ = ["REFERENCES", "ROW_REFERENCES", "Weighted", "derivatives"]
+__all__ = ["BATCH_REFERENCES", "REFERENCES", "ROW_REFERENCES", "Weighted", "derivatives"]
 
 
 def mean_squared_error(y_true, y_pred, *, m):
@@ -190,3 +190,151 @@ def derivatives(f, x, m):
             d = d.real if d.imag == 0 else m.nan
         slopes.append(d)
     return slopes
+
+
+# --- embedding, ranking, probabilistic, segmentation ----------------------------------------
+def _hinge(terms):
+    """The terms of max(Σ terms, 0), plus one that is 0 where the sum is positive and cancels it
+    elsewhere: the value is exact, the scale stays that of the terms (a float evaluation at the
+    kink may round to a tiny positive value), and a central difference across the kink takes
+    half of the slope."""
+    total = sum(terms)
+    return (*terms, 0 * total if total > 0 else -total)
+
+
+def _inverse(p, m):
+    return 1 / m.mpf(p) if hasattr(m, "mpf") else 1 / p
+
+
+def _pairwise(a, b, p, eps, m):
+    """PyTorch's pairwise distance ‖a − b + eps‖_p."""
+    d = [x - y + eps for x, y in zip(a, b)]
+    if p == 2:
+        return m.sqrt(m.fsum(t * t for t in d))
+    return m.fsum(abs(t) ** p for t in d) ** _inverse(p, m)
+
+
+def _cosine_terms(a, b, m):
+    """The terms a_i·b_i / (‖a‖‖b‖) of cos(a, b); none (cos = 0) for a zero vector."""
+    den = m.sqrt(m.fsum(x * x for x in a)) * m.sqrt(m.fsum(y * y for y in b))
+    return tuple(x * y / den for x, y in zip(a, b)) if den else (0 * den,)
+
+
+def _distance_terms(a, b, distance, p, eps, m):
+    if distance == "cosine":
+        return (1, *(-t for t in _cosine_terms(a, b, m)))
+    return (_pairwise(a, b, p, eps, m),)
+
+
+def contrastive(y_true, x1, x2, *, margin, distance, m):
+    if distance == "euclidean":
+        d2 = m.fsum((a - b) ** 2 for a, b in zip(x1, x2))
+        gap = max(margin - m.sqrt(d2), 0)
+        return y_true * d2 / 2, (1 - y_true) * gap * gap / 2
+    # 1 − cos is as accurate as cos: absolutely. The squares are expanded into cos's terms so
+    # that their scale says so: ½y(1 − c)² and ½(1 − y)(margin − 1 + c)² with c = Σ t.
+    t = _cosine_terms(x1, x2, m)
+    c = sum(t)
+    similar = (y_true / 2, *(-y_true * x for x in t), y_true * c * c / 2)
+    k = margin - 1
+    apart = ((1 - y_true) * k * k / 2, *((1 - y_true) * k * x for x in t), (1 - y_true) * c * c / 2)
+    return similar + (apart if k + c > 0 else tuple(0 * x for x in apart))
+
+
+def triplet_margin(anchor, positive, negative, *, margin, p, eps, swap, distance, m):
+    ap = _distance_terms(anchor, positive, distance, p, eps, m)
+    an = _distance_terms(anchor, negative, distance, p, eps, m)
+    if swap:
+        pn = _distance_terms(positive, negative, distance, p, eps, m)
+        an = pn if sum(pn) < sum(an) else an
+    return _hinge((*ap, *(-t for t in an), margin))
+
+
+def cosine_similarity(y_true, y_pred, *, axis, m):
+    return tuple(-t for t in _cosine_terms(y_true, y_pred, m))
+
+
+def cosine_embedding(y_true, x1, x2, *, margin, m):
+    t = _cosine_terms(x1, x2, m)
+    if y_true == 1:
+        return (1, *(-x for x in t))
+    return _hinge((*t, -margin))
+
+
+def dice(y_true, y_pred, *, smooth, axis, m):
+    """1 − (2Σyŷ + s)/(Σy + Σŷ + s), as its non-negative terms: Σ[y(1 − ŷ) + (1 − y)ŷ]/(Σy + Σŷ + s),
+    the same number (2Σyŷ + s cancels against Σy + Σŷ + s), whose magnitudes are the scale."""
+    den = m.fsum(y_true) + m.fsum(y_pred) + smooth
+    if den == 0:  # an empty mask predicted empty, without smoothing: a perfect match
+        den = 1
+    return tuple((y * (1 - p) + (1 - y) * p) / den for y, p in zip(y_true, y_pred))
+
+
+def tversky(y_true, y_pred, *, alpha, beta, smooth, axis, m):
+    """1 − (TP + s)/(TP + α·FP + β·FN + s), as its terms (α·FP + β·FN)/(TP + α·FP + β·FN + s)."""
+    tp = m.fsum(y * p for y, p in zip(y_true, y_pred))
+    penalties = [alpha * (1 - y) * p + beta * y * (1 - p) for y, p in zip(y_true, y_pred)]
+    den = tp + m.fsum(penalties) + smooth
+    return tuple(x / (den if den else 1) for x in penalties)
+
+
+ROW_REFERENCES.update(
+    {f.__name__: f for f in (contrastive, triplet_margin, cosine_similarity, cosine_embedding, dice, tversky)}
+)
+
+
+def margin_ranking(y_true, x1, x2, *, margin, m):
+    return _hinge((-y_true * x1, y_true * x2, margin))
+
+
+def gaussian_nll(y_true, mean, var, *, eps, full, m):
+    v = max(var, eps)
+    terms = (m.log(v) / 2, (mean - y_true) ** 2 / (2 * v))
+    return terms + (m.log(2 * m.pi) / 2,) if full else terms
+
+
+REFERENCES.update({f.__name__: f for f in (margin_ranking, gaussian_nll)})
+
+
+# --- in-batch losses: each item depends on the whole batch ----------------------------------
+def batch_hard_triplet(labels, embeddings, *, margin, squared, m):
+    """Per anchor: the hardest positive (other rows of its label) and negative by distance."""
+
+    def distance(a, b):
+        d2 = m.fsum((x - y) ** 2 for x, y in zip(a, b))
+        return d2 if squared else m.sqrt(d2)
+
+    out = []
+    for i, (label, anchor) in enumerate(zip(labels, embeddings)):
+        pos = [distance(anchor, e) for j, (k, e) in enumerate(zip(labels, embeddings)) if k == label and j != i]
+        neg = [distance(anchor, e) for k, e in zip(labels, embeddings) if k != label]
+        if not pos or not neg:
+            out.append(Weighted((0,), 0))
+        else:
+            out.append(Weighted(_hinge((max(pos), -min(neg), margin)), 1))
+    return out
+
+
+def nt_xent(z1, z2, *, temperature, m):
+    """SimCLR: view k of the 2N has its other view as positive and every other view j ≠ k in the
+    denominator; each pair's value is the mean of its two views' losses."""
+    views, n = list(z1) + list(z2), len(z1)
+    out = []
+    for i in range(n):
+        terms = []
+        for k in (i, i + n):
+            sims = {j: sum(_cosine_terms(views[k], views[j], m)) / temperature for j in range(2 * n) if j != k}
+            # log Σ_j e^{s_j} = Σ_j p_j·(s_j − log p_j), p = softmax(s): as terms, so that the
+            # scale holds what each similarity contributes rather than the (cancelling) total.
+            top = max(sims.values())
+            lse = top + m.log(m.fsum(m.exp(s - top) for s in sims.values()))
+            for s in sims.values():
+                p = m.exp(s - lse)
+                terms += [p * s / 2, -p * (s - lse) / 2]
+            positive = _cosine_terms(views[k], views[(k + n) % (2 * n)], m)
+            terms += [-t / (2 * temperature) for t in positive]
+        out.append(tuple(terms))
+    return out
+
+
+BATCH_REFERENCES = {f.__name__: f for f in (batch_hard_triplet, nt_xent)}
