@@ -1,0 +1,262 @@
+"""Embedding, similarity and ranking losses: worked examples, zero distances and zero vectors,
+in-batch mining, bad input, and the documented differences from torch, Keras and optax."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import multiloss as ml
+from conftest import load_backend
+from tests.test_classification import arrays, labels, value
+
+
+def grads(backend, fn, *xs):
+    """The gradients of fn at xs, as NumPy arrays (skips NumPy, which has no autodiff)."""
+    if backend.value_and_grad is None:
+        pytest.skip("numpy has no autodiff")
+    _, gs = backend.value_and_grad(fn, *xs)
+    return [value(backend, g) for g in gs]
+
+
+# --- worked examples ------------------------------------------------------------------------
+def test_hand_computed_values(backend):
+    # contrastive, with the ½: similar pair at distance 5 → ½·25; dissimilar at 5 with margin 6 → ½·1²
+    y, a, b = arrays(backend, [1.0, 0.0, 0.0], [[0, 0], [0, 0], [0, 0]], [[3, 4], [3, 4], [0.6, 0.8]])
+    np.testing.assert_allclose(value(backend, ml.contrastive(y, a, b, margin=6.0, reduction="none")), [12.5, 0.5, 12.5])
+    # triplet: d(a, p) = 1, d(a, n) = 5 (eps = 0) → max(1 − 5 + 1, 0), and 1 − 1 + 1 = 1
+    a, p, n = arrays(backend, [[0, 0], [0, 0]], [[1, 0], [0, 1]], [[3, 4], [1, 0]])
+    np.testing.assert_allclose(value(backend, ml.triplet_margin(a, p, n, eps=0.0, reduction="none")), [0.0, 1.0])
+    np.testing.assert_allclose(value(backend, ml.triplet_margin(a, p, n, eps=0.0, p=1.0, reduction="none")), [0.0, 1.0])
+    # margin ranking (conventions.md §5.3): x1 = [.5, .2], x2 = [.3, .4], y = 1 → 0.1; margin 1 → 1.0
+    y, x1, x2 = arrays(backend, [1.0, 1.0], [0.5, 0.2], [0.3, 0.4])
+    np.testing.assert_allclose(value(backend, ml.margin_ranking(y, x1, x2)), 0.1, rtol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.margin_ranking(y, x1, x2, margin=1.0)), 1.0, rtol=1e-15)
+    # cosine: orthogonal → 0, parallel → ∓1
+    t, q = arrays(backend, [[1, 0], [2, 2], [1, 1]], [[0, 3], [1, 1], [-3, -3]])
+    np.testing.assert_allclose(value(backend, ml.cosine_similarity(t, q, reduction="none")), [0, -1, 1], atol=1e-15)
+    y = backend.from_numpy(np.array([1.0, 1.0, -1.0]))
+    np.testing.assert_allclose(
+        value(backend, ml.cosine_embedding(y, t, q, margin=-0.5, reduction="none")), [1.0, 0.0, 0.0], atol=1e-15
+    )
+
+
+@pytest.mark.parametrize("temperature, expected", [(0.5, 0.2964603288808848), (0.07, 1.148893713426714e-05)])
+def test_nt_xent_worked_example(backend, temperature, expected):
+    # conventions.md §6.4: views [[1,0],[0.9,0.1]] and [[0,1],[0.1,0.9]]; expected from mpmath at
+    # 40 digits. (conventions.md's 1.14440e-5 for τ = 0.07 is optax in float32: the loss is
+    # lse − s⁺ with both near 1/τ, so float32 carries an absolute error of a few ulps of 14.)
+    z1, z2 = arrays(backend, [[1, 0], [0, 1]], [[0.9, 0.1], [0.1, 0.9]])
+    np.testing.assert_allclose(value(backend, ml.nt_xent(z1, z2, temperature=temperature)), expected, rtol=1e-9)
+    z1, z2 = arrays(backend, [[1, 0], [0, 1]], [[0.9, 0.1], [0.1, 0.9]], dtype="float32")
+    np.testing.assert_allclose(value(backend, ml.nt_xent(z1, z2, temperature=temperature)), expected, atol=8 * 2.0**-23 / temperature)
+
+
+def test_nt_xent_is_simclr_cross_entropy_and_symmetric(backend):
+    rng = np.random.default_rng(0)
+    z1, z2 = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    u = np.concatenate([z1, z2]) / np.linalg.norm(np.concatenate([z1, z2]), axis=1, keepdims=True)
+    s = u @ u.T / 0.3
+    np.fill_diagonal(s, -np.inf)
+    lse = np.log(np.exp(s).sum(axis=1))
+    per_view = lse - s[np.arange(10), (np.arange(10) + 5) % 10]
+    a, b = arrays(backend, z1, z2)
+    ours = value(backend, ml.nt_xent(a, b, temperature=0.3, reduction="none"))
+    np.testing.assert_allclose(ours, (per_view[:5] + per_view[5:]) / 2, rtol=1e-13)
+    np.testing.assert_allclose(value(backend, ml.nt_xent(b, a, temperature=0.3, reduction="none")), ours, rtol=1e-14)
+
+
+# --- zero distances and zero vectors --------------------------------------------------------
+def test_zero_distance_gives_finite_values_and_gradients(backend):
+    """The naive sqrt(Σd²) has an infinite derivative at 0: NaN gradients for identical pairs."""
+    x = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]
+    y, a, b = arrays(backend, [1.0, 0.0], x, x)
+    assert value(backend, ml.contrastive(y, a, b)) == pytest.approx(0.25)  # ½·(1 − 0)² for the dissimilar pair
+    for g in grads(backend, lambda u, w: ml.contrastive(y, u, w), a, b):
+        np.testing.assert_array_equal(g, 0.0)  # the cone's midpoint slope, not NaN
+    n = arrays(backend, [[0.5, -1.0, 2.5], [1.5, 0.25, -1.0]])[0]
+    assert value(backend, ml.triplet_margin(a, b, n, eps=0.0)) == pytest.approx(0.5)
+    ga, gp, gn = grads(backend, lambda u, w, z: ml.triplet_margin(u, w, z, eps=0.0), a, b, n)
+    assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gp)) and np.all(np.isfinite(gn))
+    np.testing.assert_array_equal(gp, 0.0)
+    np.testing.assert_allclose(ga, -gn)  # only the negative distance moves the anchor
+    for fn in (ml.cosine_embedding, ml.contrastive):
+        labels_ = arrays(backend, [1.0, 1.0] if fn is ml.cosine_embedding else [1.0, 0.0])[0]
+        for g in grads(backend, lambda u, w, fn=fn, t=labels_: fn(t, u, w, margin=0.5), a, b):
+            assert np.all(np.isfinite(g))
+
+
+def test_the_naive_norm_does_give_nan_at_zero_distance():
+    """A control: the bug the zero-distance handling prevents exists (torch)."""
+    torch = pytest.importorskip("torch")
+    a = torch.ones(2, 3, requires_grad=True)
+    torch.sqrt(((a - a.detach()) ** 2).sum(-1)).sum().backward()
+    assert torch.isnan(a.grad).all()
+
+
+def test_batch_hard_with_coincident_embeddings_has_finite_gradients(backend):
+    e = np.array([[0.0, 0.0], [0.0, 0.0], [0.5, 0.0], [3.0, 0.0]])  # anchors 0 and 1 coincide
+    lab, (x,) = labels(backend, [0, 0, 1, 1]), arrays(backend, e)
+    # anchors 0, 1: hardest positive at 0, nearest negative at 0.5 → 0.5; anchor 2: 2.5 − 0.5 + 1 = 3;
+    # anchor 3: 2.5 − 3 + 1 = 0.5
+    np.testing.assert_allclose(value(backend, ml.batch_hard_triplet(lab, x, reduction="none")), [0.5, 0.5, 3.0, 0.5])
+    (g,) = grads(backend, lambda u: ml.batch_hard_triplet(lab, u), x)
+    assert np.all(np.isfinite(g))
+
+
+def test_zero_vectors_in_cosine_losses_are_finite_and_documented(backend):
+    t, q = arrays(backend, [[0.0, 0.0], [1.0, 2.0]], [[1.0, 2.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(value(backend, ml.cosine_similarity(t, q, reduction="none")), [0.0, 0.0])
+    y = backend.from_numpy(np.array([1.0, -1.0]))
+    np.testing.assert_array_equal(value(backend, ml.cosine_embedding(y, t, q, reduction="none")), [1.0, 0.0])
+    z1, z2 = arrays(backend, [[0.0, 0.0], [1.0, 2.0]], [[0.0, 0.0], [2.0, 1.0]])
+    assert np.isfinite(value(backend, ml.nt_xent(z1, z2)))
+    ga, gb = grads(backend, lambda a, b: ml.cosine_similarity(a, b), t, q)
+    np.testing.assert_array_equal(ga[0], 0.0)  # the zero vector's own gradient...
+    np.testing.assert_array_equal(gb[1], 0.0)
+    np.testing.assert_array_equal(gb[0], 0.0)  # ...and its partner's: cos is 0 whatever the partner
+    assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))
+    for g in grads(backend, lambda a, b: ml.nt_xent(a, b), z1, z2):
+        assert np.all(np.isfinite(g))
+
+
+# --- in-batch mining ------------------------------------------------------------------------
+def brute_force_batch_hard(lab, e, margin, squared=False):
+    d = np.sqrt(((e[:, None] - e[None]) ** 2).sum(-1))
+    d = d * d if squared else d
+    out, weight = [], []
+    for i in range(len(e)):
+        pos = [d[i, j] for j in range(len(e)) if lab[j] == lab[i] and j != i]
+        neg = [d[i, j] for j in range(len(e)) if lab[j] != lab[i]]
+        weight.append(float(bool(pos and neg)))
+        out.append(max(max(pos) - min(neg) + margin, 0.0) if pos and neg else 0.0)
+    return np.array(out), np.array(weight)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_batch_hard_equals_brute_force_mining(backend, squared):
+    rng = np.random.default_rng(3)
+    e, lab = rng.normal(size=(24, 5)), rng.integers(0, 6, 24)
+    lab[0] = 99  # a singleton: no positive, weight 0
+    ref, weight = brute_force_batch_hard(lab, e, 1.5, squared)
+    (x,) = arrays(backend, e)
+    out = ml.batch_hard_triplet(labels(backend, lab), x, margin=1.5, squared=squared, reduction="none")
+    np.testing.assert_allclose(value(backend, out), ref, rtol=1e-13)
+    mean = ml.batch_hard_triplet(labels(backend, lab), x, margin=1.5, squared=squared)
+    np.testing.assert_allclose(value(backend, mean), ref.sum() / weight.sum(), rtol=1e-13)
+
+
+def test_batch_hard_without_valid_anchors_is_zero_with_zero_gradients(backend):
+    lab, (x,) = labels(backend, [4, 4, 4]), arrays(backend, [[1.0, 2.0], [0.0, 1.0], [3.0, 3.0]])
+    assert value(backend, ml.batch_hard_triplet(lab, x)) == 0.0
+    (g,) = grads(backend, lambda u: ml.batch_hard_triplet(lab, u), x)
+    np.testing.assert_array_equal(g, 0.0)
+
+
+# --- bad input ------------------------------------------------------------------------------
+def test_embedding_shapes_are_checked(backend):
+    b = backend.xp.backend
+    a3, a2, v3 = arrays(backend, np.ones((4, 3)), np.ones((4, 2)), np.ones(3))
+    with pytest.raises(ValueError, match=rf"`anchor`, `positive` and `negative`|`anchor` and .*got `anchor` \(4, 3\), `positive` \(4, 2\).*\({b}\)"):
+        ml.triplet_margin(a3, a2, a3)
+    with pytest.raises(ValueError, match=r"at least 2-D; got `x1` \(3,\), `x2` \(3,\)"):
+        ml.contrastive(arrays(backend, 1.0)[0], v3, v3)
+    with pytest.raises(ValueError, match=r"`y_true` must have the embeddings' shape without the feature axis, \(4,\); got \(4, 1\)"):
+        ml.cosine_embedding(*arrays(backend, np.ones((4, 1))), a3, a3)
+    with pytest.raises(ValueError, match=r"`embeddings` must be 2-D \(batch, features\); got \(4, 3, 1\)"):
+        ml.batch_hard_triplet(labels(backend, [0, 0, 1, 1]), arrays(backend, np.ones((4, 3, 1)))[0])
+    with pytest.raises(ValueError, match=r"`labels` must have `embeddings`' shape without the feature axis, \(4,\); got \(3,\)"):
+        ml.batch_hard_triplet(labels(backend, [0, 0, 1]), a3)
+    with pytest.raises(TypeError, match="integer class labels"):
+        ml.batch_hard_triplet(*arrays(backend, [0.0, 0.0, 1.0, 1.0]), a3)
+    with pytest.raises(ValueError, match=r"`z1` and `z2` must be embeddings of one shape.*\(4, 3\).*\(4, 2\)"):
+        ml.nt_xent(a3, a2)
+    with pytest.raises(ValueError, match=r"2-D \(batch, features\); got \(2, 4, 3\)"):
+        ml.nt_xent(*arrays(backend, np.ones((2, 4, 3)), np.ones((2, 4, 3))))
+
+
+def test_labels_outside_plus_minus_one_raise_in_eager_mode(backend):
+    b = backend.xp.backend
+    x = arrays(backend, np.ones((3, 2)))[0]
+    for bad in ([1.0, 0.0, -1.0], [1.0, 2.0, 1.0]):
+        (y,) = arrays(backend, bad)
+        with pytest.raises(ValueError, match=rf"`y_true` must be 1 or -1; 1 value\(s\) are not \({b}\)"):
+            ml.cosine_embedding(y, x, x)
+        s = arrays(backend, [0.5, 0.1, 0.2])[0]
+        with pytest.raises(ValueError, match=r"`y_true` must be 1 or -1"):
+            ml.margin_ranking(y, s, s)
+    with pytest.raises(ValueError, match=r"`y_true` must be in \[0, 1\] \(1 = similar pair\)"):
+        ml.contrastive(arrays(backend, [1.0, -1.0, 0.0])[0], x, x)
+
+
+def test_bad_parameters(backend):
+    x = arrays(backend, np.ones((3, 2)))[0]
+    with pytest.raises(ValueError, match=r"`p` must be a finite number >= 1; got 0.5"):
+        ml.triplet_margin(x, x, x, p=0.5)
+    with pytest.raises(ValueError, match=r"`distance` must be one of \('euclidean', 'cosine'\); got 'l2'"):
+        ml.triplet_margin(x, x, x, distance="l2")
+    with pytest.raises(ValueError, match=r"`temperature` must be a finite number > 0; got 0.0"):
+        ml.nt_xent(x, x, temperature=0.0)
+    with pytest.raises(ValueError, match=r"`margin` must be a finite number >= 0; got -1.0"):
+        ml.contrastive(arrays(backend, [1.0, 0.0, 1.0])[0], x, x, margin=-1.0)
+
+
+def test_labels_are_not_checked_under_jit_but_never_mislead():
+    """Under jax.jit a label 0 cannot raise; cosine_embedding then treats it as y = −1."""
+    jb = load_backend("jax")
+    import jax
+
+    y, a, b = arrays(jb, [0.0], [[1.0, 0.0]], [[0.0, 1.0]])
+    assert value(jb, jax.jit(ml.cosine_embedding)(y, a, b)) == 0.0
+
+
+# --- documented differences from the natives ------------------------------------------------
+def test_torch_cosine_embedding_adds_1e_12_to_the_squared_norms():
+    tb = load_backend("torch")
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(1)
+    y, a, b = arrays(tb, rng.choice([-1.0, 1.0], 8), rng.normal(size=(8, 4)) * 1e-3, rng.normal(size=(8, 4)) * 1e-3)
+    ours = value(tb, ml.cosine_embedding(y, a, b, reduction="none"))
+    theirs = value(tb, F.cosine_embedding_loss(a, b, y, reduction="none"))
+    na, nb = (np.sum(value(tb, x) ** 2, axis=1) for x in (a, b))
+    # cos·(1 − ½·1e-12·(1/‖a‖² + 1/‖b‖²)) to first order: about 1e-6 relative at norms of 1e-3
+    bound = 1e-12 * (1 / na + 1 / nb)
+    diff = np.abs(ours - theirs)
+    assert np.all(diff <= bound) and np.max(diff) > 1e-3 * np.max(bound)
+    # and with the same 1e-12 our formula is torch's
+    cos = np.sum(value(tb, a) * value(tb, b), axis=1) / np.sqrt((na + 1e-12) * (nb + 1e-12))
+    np.testing.assert_allclose(theirs, np.where(value(tb, y) > 0, 1 - cos, np.maximum(cos, 0)), rtol=1e-12, atol=1e-15)
+
+
+def test_optax_triplet_puts_eps_under_the_root():
+    jb = load_backend("jax")
+    optax = pytest.importorskip("optax")
+    a, p, n = arrays(jb, [[0.0, 0.0]], [[0.0, 0.0]], [[3.0, 4.0]])
+    # optax: sqrt(0 + 1e-6) − sqrt(25 + 1e-6) + 5; PyTorch and we: ‖a − p + eps‖ − ‖a − n + eps‖ + 5
+    theirs = float(optax.losses.triplet_margin_loss(a, p, n, margin=5.0, eps=1e-6)[0])
+    ours = float(value(jb, ml.triplet_margin(a, p, n, margin=5.0, eps=1e-6)))
+    assert theirs == pytest.approx(1e-3 - math.sqrt(25 + 1e-6) + 5.0, rel=1e-12)
+    assert ours == pytest.approx(math.hypot(1e-6, 1e-6) - math.hypot(-3 + 1e-6, -4 + 1e-6) + 5.0, rel=1e-12)
+
+
+def test_keras_cosine_similarity_matches_on_zero_vectors():
+    kb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    t, q = arrays(kb, [[0.0, 0.0], [1.0, 2.0]], [[1.0, 2.0], [2.0, 4.0]])
+    theirs = value(kb, keras.losses.CosineSimilarity(reduction=None, dtype="float64")(t, q))
+    np.testing.assert_allclose(value(kb, ml.cosine_similarity(t, q, reduction="none")), theirs, atol=1e-15)
+
+
+def test_cosine_similarity_along_another_axis(backend):
+    rng = np.random.default_rng(2)
+    t, q = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    a, b = arrays(backend, t, q)
+    at, bt = arrays(backend, t.T, q.T)
+    np.testing.assert_allclose(
+        value(backend, ml.cosine_similarity(a, b, axis=0, reduction="none")),
+        value(backend, ml.cosine_similarity(at, bt, reduction="none")),
+        rtol=1e-15,
+    )
