@@ -84,7 +84,6 @@ from _harness import (
     make_backends,
     reexec_with_malloc_env,
     tf_pinned,
-    to_float,
     version,
 )
 
@@ -101,6 +100,12 @@ LOSSES = {  # name -> (the inputs' positions that get a gradient, the side of th
 
 
 # --- the two sides --------------------------------------------------------------------------
+def pin_blas(threads) -> None:
+    """NumPy's BLAS (the matrix products) pinned to ``threads``, before NumPy is imported."""
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
+
+
 def ours_fns() -> dict[str, Callable]:
     import multiloss
 
@@ -344,7 +349,7 @@ def check(be: Backend, loss, a) -> tuple[str, bool]:
         (vo, go), (vn, gn) = (ro, ()), (rn, ())
     else:
         (vo, go), (vn, gn) = ro, rn
-    vo, vn = to_float(vo), to_float(vn)
+    vo, vn = float(be.to_numpy(vo)), float(be.to_numpy(vn))
     ok = math.isclose(vo, vn, rel_tol=1e-4, abs_tol=1e-6)
     line = f"# check {be.name:<10} {loss:<18}: ours {vo:.7g}, native {vn:.7g}, |Δ| {abs(vo - vn):.1e} " \
            f"(rel {abs(vo - vn) / max(abs(vn), 1e-30):.1e})"
@@ -452,6 +457,7 @@ def _measure_call(fn, a, sync) -> tuple[float, float]:
 def memory_child(spec: str, args) -> None:
     """Run in a fresh process: measure one side's peak memory; print one JSON line."""
     backend, mode, loss, side = spec.split(",")
+    pin_blas(args.threads)
     frameworks_env(args.threads)
     warnings.filterwarnings("ignore")
     be = MAKERS[backend](args.threads, False)
@@ -611,6 +617,7 @@ def main(argv=None):
         memory_child(args.memory_child, args)
         return
     reexec_with_malloc_env()
+    pin_blas(args.threads)
     frameworks_env(args.threads)
     warnings.filterwarnings("ignore", module="torch")
     start = time.perf_counter()

@@ -155,10 +155,10 @@ def loss(
     ``labels`` are inputs that may be integer or boolean (cast to the floating dtype);
     ``indices`` are integer class labels, passed on as integers. ``shapes(xp, arrays, params)``
     replaces the default check that all inputs have one shape. Parameters given as arrays
-    (or lists) become arrays of the inputs' framework and floating dtype. ``variants`` are parameter
-    settings the test matrix checks besides the defaults. ``conditions`` maps a
-    parameter to a condition (see ``_validation.check_param``); ``checks(xp, *arrays,
-    **params)`` validates values (run in eager mode only).
+    (or lists), except an ``axis``, become arrays of the inputs' framework and floating dtype.
+    ``variants`` are parameter settings the test matrix checks besides the defaults.
+    ``conditions`` maps a parameter to a condition (see ``_validation.check_param``);
+    ``checks(xp, *arrays, **params)`` validates values (run in eager mode only).
     """
     conditions = conditions or {}
 
@@ -202,7 +202,9 @@ def loss(
             if reduction not in v.REDUCTIONS:
                 v.check_reduction(reduction)
 
-            array_params = [k for k, x in p.items() if x is not None and not isinstance(x, (bool, int, float, str))]
+            array_params = [
+                k for k, x in p.items() if x is not None and k != "axis" and not isinstance(x, (bool, int, float, str))
+            ]
             xp = array_namespace(*arrays, sample_weight, *(p[k] for k in array_params))
             arrays = [_as_array(xp, a) for a in arrays]
             for check, name, a in zip(dtype_checks, inputs, arrays):
