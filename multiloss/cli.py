@@ -62,24 +62,26 @@ def check(args) -> int:
           + (f"; not installed: {', '.join(missing)}" if missing else ""))
     print(f"pass: values within {ULPS} ulps (+1 for the result's rounding), gradients within {GRAD_ULPS} ulps "
           "(ulps of the loss's term scale)\n")
-    header = f"{'loss':<34} {'backend':<11} {'mean value':>14} {'max err':>9} {'grad err':>9}  ok"
+    all_cases = cases()
+    w = min(max(len(c.id) for c in all_cases), 40)  # the widest ids (a weight tuple) overflow
+    header = f"{'loss':<{w}} {'backend':<11} {'mean value':>14} {'max err':>9} {'grad err':>9}  ok"
     print(header)
     print("-" * len(header))
     failures = 0
-    for case in cases():
+    for case in all_cases:
         for b in backends:
             if args.dtype not in b.DTYPES:
                 continue
             try:
                 r = check_case(case, b, args.dtype, m)
             except Exception as exc:  # a crash is a disagreement too; report it in the table
-                print(f"{case.id:<34} {b.xp.backend:<11} {'error: ' + type(exc).__name__ + ': ' + str(exc)[:60]}")
+                print(f"{case.id:<{w}} {b.xp.backend:<11} {'error: ' + type(exc).__name__ + ': ' + str(exc)[:60]}")
                 failures += 1
                 continue
             grad = "—" if r["grad_ulps"] is None else f"{r['grad_ulps']:.2f}"  # no autodiff or no mpmath
             mark = "✓" if r["ok"] else "✗"
             failures += not r["ok"]
-            print(f"{case.id:<34} {b.xp.backend:<11} {r['value']:>14.7g} {r['ulps']:>9.2f} {grad:>9}  {mark}")
+            print(f"{case.id:<{w}} {b.xp.backend:<11} {r['value']:>14.7g} {r['ulps']:>9.2f} {grad:>9}  {mark}")
     print(f"\n{'all agree' if not failures else f'{failures} disagreement(s)'}")
     return 1 if failures else 0
 
