@@ -1,6 +1,6 @@
 """In-batch embedding losses, forward + backward: multiloss vs a straightforward native implementation.
 
-    python benchmarks/embedding.py                      # full run, N=4096, D=256 (about 7 minutes on 2 cores)
+    python benchmarks/embedding.py                      # full run, N=4096, D=256 (about 8 minutes on 2 cores)
     python benchmarks/embedding.py --quick --n 256      # fewer, shorter rounds; no A/A, no peak memory
     python benchmarks/embedding.py --backends torch --losses nt_xent --no-memory
 
@@ -328,8 +328,7 @@ def compile_pair(be: Backend, ours, native, args_):
     """Compiled (ours, native), each called once (compile time excluded), and notes."""
     notes, out = [], []
     for side, f in (("ours", ours), ("native", native)):
-        be.sync(f(*args_))  # an eager call first fills multiloss's dispatch cache
-        c = be.jit(f)
+        c = be.jit(f)  # no eager call first: the value check has filled multiloss's dispatch cache
         t0 = time.perf_counter()
         be.sync(c(*args_))
         if side == "ours" and time.perf_counter() - t0 > 5:
@@ -466,7 +465,7 @@ def memory_child(spec: str, args) -> None:
     tiny = convert(be, loss, inputs(loss, 2 * args.k, 8, args.k))
     a = convert(be, loss, inputs(loss, args.n, args.d, args.k))  # torch and NumPy share the buffer
     if mode == "jit":
-        be.sync(fn(*tiny))  # the eager call first, as in the timings (dispatch cache)
+        be.sync(fn(*tiny))  # an eager call first, as the timings' value check makes one
         fn = be.jit(fn)
     be.sync(fn(*tiny))  # warm-up on a tiny input
     first, retained = _measure_call(fn, a, be.sync)
@@ -533,6 +532,11 @@ def judge_memory(row) -> tuple[float | None, str]:
     return ratio, f"{ratio:5.2f}{flag}"
 
 
+def _mem(row, side, scale=1.0, width=7, digits=1) -> str:
+    """The warm call's peak memory of one side, in MiB / ``scale``."""
+    return f"{row.mem[side]['warm'] / scale:{width}.{digits}f}" if side in row.mem else f"{'-':>{width}}"
+
+
 def print_table(rows, args):
     print(f"{'backend':<10} {'mode':<5} {'loss':<18} {'pass':<7} | {'native':>10} {'ratio':>6} | "
           f"{'peak MiB: ours':>14} {'native':>7} {'ratio':>6} | {'in matrices: ours':>17} {'native':>6} | "
@@ -547,12 +551,9 @@ def print_table(rows, args):
             t = f"{'FAIL':>10} {'':6}"
         mat = matrix_mib(r.loss, args.n)
 
-        def mem(side, scale=1.0, width=7, digits=1):
-            return f"{r.mem[side]['warm'] / scale:{width}.{digits}f}" if side in r.mem else f"{'-':>{width}}"
-
         _, mratio = judge_memory(r)
-        print(f"{r.backend:<10} {r.mode:<5} {r.loss:<18} {r.passes:<7} | {t} | {mem('ours', width=14)} "
-              f"{mem('native')} {mratio:>6} | {mem('ours', mat, 17, 2)} {mem('native', mat, 6, 2)} | "
+        print(f"{r.backend:<10} {r.mode:<5} {r.loss:<18} {r.passes:<7} | {t} | {_mem(r, 'ours', width=14)} "
+              f"{_mem(r, 'native')} {mratio:>6} | {_mem(r, 'ours', mat, 17, 2)} {_mem(r, 'native', mat, 6, 2)} | "
               + "; ".join([r.native_name, *r.notes]))
 
 
@@ -595,11 +596,11 @@ def parse_args(argv=None):
     ap.add_argument("--backends", default="numpy,torch,jax,tensorflow")
     ap.add_argument("--losses", default=",".join(LOSSES))
     ap.add_argument("--modes", default=",".join(MODES))
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds per case (default 5; --quick 2)")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds per case (default 3; --quick 2)")
     ap.add_argument("--round-ms", type=float, default=None, help="ms per side per round (default 25; --quick 4)")
     ap.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    args.rounds = args.rounds or (2 if args.quick else 5)
+    args.rounds = args.rounds or (2 if args.quick else 3)
     args.round_ms = args.round_ms or (4.0 if args.quick else 25.0)
     args.losses = args.losses.split(",")
     for name in args.losses:
@@ -658,8 +659,8 @@ def main(argv=None):
     if rows and any(r.mem for r in rows):
         print("# peak MiB = what one warm call (value and gradient) raised the process's peak RSS above its RSS "
               "before the call, one fresh process per side; 'in matrices' = that peak in units of one float32 "
-              f"N×N matrix ({matrix_mib('batch_hard_triplet', args.n):.0f} MiB) for batch-hard, (2N)×(2N) "
-              f"({matrix_mib('nt_xent', args.n):.0f} MiB) for NT-Xent")
+              f"N×N matrix ({matrix_mib('batch_hard_triplet', args.n):.4g} MiB) for batch-hard, (2N)×(2N) "
+              f"({matrix_mib('nt_xent', args.n):.4g} MiB) for NT-Xent")
     print()
     print_table(rows, args)
     summarize(rows, noise, args)

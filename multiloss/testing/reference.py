@@ -1,7 +1,9 @@
-"""Independent references: each loss's per-element formula in plain Python.
+"""Independent references: each loss's formula in plain Python.
 
 Written from the definitions, not from the specs: no xp, no stability tricks, one branch per
-case of the definition. Each takes scalars and ``m``, a math module: ``mpmath`` (the tests,
+case of the definition. ``REFERENCES`` take one element's scalars, ``ROW_REFERENCES`` one
+row's lists (classes or features last), ``BATCH_REFERENCES`` the whole batch (in-batch losses)
+and return a list of items; each also takes ``m``, a math module: ``mpmath`` (the tests,
 at 60 digits, so the formulas need no care) or ``math`` (the ``multiloss`` command when
 mpmath is absent, in float64). A loss whose terms can cancel returns the tuple of its terms:
 its value is their sum, and a float computation of it is accurate relative to the sum of
@@ -319,20 +321,24 @@ def nt_xent(z1, z2, *, temperature, m):
     """SimCLR: view k of the 2N has its other view as positive and every other view j ≠ k in the
     denominator; each pair's value is the mean of its two views' losses."""
     views, n = list(z1) + list(z2), len(z1)
+    norms = [m.sqrt(m.fsum(x * x for x in v)) for v in views]
+
+    def cosine_terms(k, j):
+        return tuple(x * y / (norms[k] * norms[j]) for x, y in zip(views[k], views[j]))
+
     out = []
     for i in range(n):
         terms = []
         for k in (i, i + n):
-            sims = {j: sum(_cosine_terms(views[k], views[j], m)) / temperature for j in range(2 * n) if j != k}
+            sims = [m.fsum(cosine_terms(k, j)) / temperature for j in range(2 * n) if j != k]
             # log Σ_j e^{s_j} = Σ_j p_j·(s_j − log p_j), p = softmax(s): as terms, so that the
             # scale holds what each similarity contributes rather than the (cancelling) total.
-            top = max(sims.values())
-            lse = top + m.log(m.fsum(m.exp(s - top) for s in sims.values()))
-            for s in sims.values():
+            top = max(sims)
+            lse = top + m.log(m.fsum(m.exp(s - top) for s in sims))
+            for s in sims:
                 p = m.exp(s - lse)
                 terms += [p * s / 2, -p * (s - lse) / 2]
-            positive = _cosine_terms(views[k], views[(k + n) % (2 * n)], m)
-            terms += [-t / (2 * temperature) for t in positive]
+            terms += [-t / (2 * temperature) for t in cosine_terms(k, (k + n) % (2 * n))]
         out.append(tuple(terms))
     return out
 
