@@ -17,6 +17,7 @@ CASES = {
     "log_sigmoid": ((X,), {}),
     "logsumexp": ((X,), {"axis": -1}),
     "log_softmax": ((X,), {"axis": -1}),
+    "softmax_nll": ((X, np.array([0, 3])), {"axis": -1}),  # (and ``picked`` given: test_softmax_nll_takes_picked)
     "xlogy": ((np.array([0.0, 0.0, 2.0, 3.0]), np.array([0.0, 1.5, 0.5, 4.0])), {}),
     "squared_difference": ((X[0], X[1]), {}),
     "huber_difference": ((np.array([0.0, 1.0, -1.0, 0.5, 4.0]), np.array([0.0, 0.0, 0.0, 0.25, -1.0]), 1.0), {}),
@@ -38,7 +39,8 @@ def test_override_matches_default(op, backend):
     default = functools.partial(EXTENSIONS[op], xp=xp)
     ops = getattr(xp, op)
     args, kwargs = CASES[op]
-    arrays = [backend.from_numpy(a, "float64") if isinstance(a, np.ndarray) else a for a in args]
+    floating = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args]  # integer labels stay integer
+    arrays = [backend.from_numpy(a, "float64" if f else None) if isinstance(a, np.ndarray) else a for a, f in zip(args, floating)]
     if op == "is_concrete":
         assert ops(arrays[0]) is True
         return
@@ -51,7 +53,7 @@ def test_override_matches_default(op, backend):
     np.testing.assert_allclose(backend.to_numpy(got), backend.to_numpy(want), rtol=4 * 2.0**-52, atol=0)
     if backend.value_and_grad is None or op == "stop_gradient":
         return
-    n = sum(isinstance(a, np.ndarray) for a in args)
+    n = sum(floating)  # the floating arrays come first: the gradients are theirs
 
     def total(fn):
         return lambda *a: xp.sum(fn(*a, *arrays[n:], **kwargs))
@@ -85,3 +87,13 @@ def test_is_concrete_is_false_while_tracing():
     seen = []
     j.jit(lambda x: seen.append(jax.xp.is_concrete(x)) or x)(jax.from_numpy(np.ones(2)))
     assert seen == [False]
+
+
+def test_softmax_nll_takes_picked(backend):
+    """``picked`` stands for x[index]: given it, every backend returns lse(x) − x[index]."""
+    xp = backend.xp
+    x, index = backend.from_numpy(X, "float64"), backend.from_numpy(np.array([1, 2]))
+    picked = backend.from_numpy(X[[0, 1], [1, 2]], "float64")
+    lse = np.log(np.sum(np.exp(X - X.max(1, keepdims=True)), axis=1)) + X.max(1)
+    for out in (xp.softmax_nll(x, index, axis=-1, picked=picked), xp.softmax_nll(x, index, axis=-1)):
+        np.testing.assert_allclose(backend.to_numpy(out), lse - X[[0, 1], [1, 2]], rtol=1e-15)

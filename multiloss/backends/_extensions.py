@@ -48,6 +48,22 @@ def log_softmax(x, /, *, axis=-1, xp):
     return x - xp.logsumexp(x, axis=axis, keepdims=True)
 
 
+def softmax_nll(x, index, /, *, axis=-1, picked=None, xp):
+    """−log softmax(x)[index] along ``axis``: the cross-entropy of integer labels ``index``
+    (x's shape without ``axis``), as logsumexp(x) − x[index].
+
+    ``picked`` is x[index] when the caller can compute it more cheaply than a gather (NT-Xent's
+    positives are row dot products): under XLA the logsumexp then fuses with the matrix product
+    that makes x, and x is never kept (1.1 rather than 2.1 matrices of peak memory). PyTorch
+    overrides the op with F.cross_entropy on x itself, whose log-softmax keeps only its output
+    for the backward pass (torch.logsumexp keeps its input and builds temporaries as large: 1.3×
+    the memory).
+    """
+    if picked is None:
+        picked = xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis=axis), axis=axis), axis=axis)
+    return xp.logsumexp(x, axis=axis) - picked
+
+
 def xlogy(x, y, /, *, xp):
     """x * log(y), with 0 * log(0) = 0, and finite gradients there.
 
@@ -113,6 +129,7 @@ EXTENSIONS = {
         log_sigmoid,
         logsumexp,
         log_softmax,
+        softmax_nll,
         xlogy,
         squared_difference,
         huber_difference,

@@ -19,6 +19,12 @@ def _logsumexp(x, /, *, axis=None, keepdims=False):
     return torch.logsumexp(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
 
 
+def _softmax_nll(x, index, /, *, axis=-1, picked=None):
+    if x.ndim > 1 and axis % x.ndim != 1:
+        x = torch.movedim(x, axis, 1)  # F.cross_entropy's class axis
+    return F.cross_entropy(x, index, reduction="none")
+
+
 def _with_scalar(fn):
     """``fn`` on a tensor and a Python scalar, made a tensor of the other's dtype and device.
 
@@ -51,6 +57,7 @@ xp = build_namespace(
         "log_sigmoid": F.logsigmoid,
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: torch.log_softmax(x, dim=axis),
+        "softmax_nll": _softmax_nll,
         "squared_difference": lambda x, y, /: F.mse_loss(x, y, reduction="none"),
         "huber_difference": lambda x, y, delta, /: F.huber_loss(x, y, reduction="none", delta=delta),
         "smooth_l1_difference": lambda x, y, beta, /: F.smooth_l1_loss(x, y, reduction="none", beta=beta),

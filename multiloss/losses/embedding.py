@@ -283,14 +283,13 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
     absolutely (the loss is log Σ e^{s_j} − s⁺ with both near 1/τ when it approaches 0).
     """
     n = z1.shape[0]
-    u = xp.concat([_unit(xp, z1), _unit(xp, z2)], axis=0)
+    u1, u2 = _unit(xp, z1), _unit(xp, z2)
+    u = xp.concat([u1, u2], axis=0)
     logits = xp.matmul(u * (1.0 / temperature), xp.matrix_transpose(u))
     logits = xp.where(xp.eye(2 * n, dtype=xp.bool), -math.inf, logits)
-    # Cross-entropy of each view against its other view, through the fused log-softmax (which
-    # keeps only its output for the backward pass; a logsumexp keeps its input and builds
-    # temporaries of the same size: 1.3× the memory in PyTorch).
-    other = xp.concat([xp.arange(n, 2 * n), xp.arange(0, n)])
-    nll = -xp.take_along_axis(xp.log_softmax(logits, axis=1), other[:, None], axis=1)[:, 0]
+    other = xp.concat([xp.arange(n, 2 * n), xp.arange(0, n)])  # each view's positive
+    positive = xp.sum(u1 * u2, axis=-1) * (1.0 / temperature)
+    nll = xp.softmax_nll(logits, other, axis=1, picked=xp.concat([positive, positive]))
     return 0.5 * (nll[:n] + nll[n:])
 
 
