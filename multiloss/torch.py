@@ -1,0 +1,77 @@
+"""PyTorch ``nn.Module`` wrappers, one per registered loss, generated from the registry.
+
+``multiloss.torch.Huber(delta=1.0)`` is ``multiloss.huber`` as a module: the constructor takes
+the function's keyword arguments (and ``reduction``), ``forward`` takes the arrays in PyTorch's
+order (``input, target`` for ``nn.MSELoss``-style losses; the registry's torch native's order
+where there is one, e.g. ``GaussianNLL(input, target, var)``; otherwise the predictions, then
+the labels) and an optional ``sample_weight``. A drop-in for ``nn.MSELoss``,
+``nn.BCEWithLogitsLoss`` (``BinaryCrossEntropy(from_logits=True)``), … that works under
+``torch.compile`` and on any device. A loss registered later (your own ``@multiloss.loss``) gets
+its module from :func:`module`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from multiloss._validation import check_param, check_reduction
+from multiloss.registry import REGISTRY, LossSpec
+
+__all__ = ["module", "torch_order"]  # + one class per registered loss, added below
+
+
+def torch_order(spec: LossSpec) -> tuple[str, ...]:
+    """The order ``forward`` takes ``spec``'s arrays in: its torch native's, or the predictions
+    first and the labels (``y_true``, integer classes) last, as PyTorch's losses do."""
+    for native in spec.natives:
+        if native.framework == "torch" and native.args is None and set(native.order) == set(spec.inputs):
+            return native.order
+    labels = set(spec.labels) | set(spec.indices)
+    return tuple(n for n in spec.inputs if n not in labels) + tuple(n for n in spec.inputs if n in labels)
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def module(spec_or_name) -> type[torch.nn.Module]:
+    """The ``nn.Module`` class of a registered loss (a :class:`LossSpec` or its name)."""
+    spec = REGISTRY[spec_or_name] if isinstance(spec_or_name, str) else spec_or_name
+    order = torch_order(spec)
+    position = [order.index(n) for n in spec.inputs]  # where each of our inputs comes in forward
+    function = spec.function
+
+    def __init__(self, *, reduction: str = "mean", **params):
+        torch.nn.Module.__init__(self)
+        unknown = params.keys() - spec.params.keys()
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {sorted(unknown)}")
+        for name, value in params.items():  # bad settings fail here, not at the first forward
+            if name in spec.conditions:
+                check_param(name, value, spec.conditions[name])
+        check_reduction(reduction)
+        self.reduction = reduction
+        self.params = {**spec.params, **params}
+
+    def forward(self, *arrays, sample_weight=None):
+        if len(arrays) != len(order):
+            raise TypeError(f"{type(self).__name__}.forward() takes {len(order)} arrays {order}; got {len(arrays)}")
+        return function(*(arrays[i] for i in position), **self.params, reduction=self.reduction,
+                        sample_weight=sample_weight)
+
+    def extra_repr(self):
+        changed = {k: v for k, v in self.params.items() if v != spec.params[k]}
+        return ", ".join(f"{k}={v!r}" for k, v in {**changed, "reduction": self.reduction}.items())
+
+    doc = (f"``multiloss.{spec.name}`` as an ``nn.Module``: ``forward({', '.join(order)}, sample_weight=None)``.\n\n"
+           f"{spec.summary}")
+    return type(_camel(spec.name), (torch.nn.Module,), {
+        "__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc,
+        "__module__": __name__, "order": order,
+    })
+
+
+for _spec in REGISTRY.values():
+    globals()[_camel(_spec.name)] = module(_spec)
+    __all__.append(_camel(_spec.name))
+del _spec
