@@ -1,0 +1,72 @@
+"""multiloss.keras: one keras.losses.Loss per (y_true, y_pred) loss, equal to the function under
+Keras's reduction, usable in model.compile on each Keras backend, and serializable."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import load_backend
+from multiloss.registry import REGISTRY
+from multiloss.testing.matrix import cases
+
+keras = pytest.importorskip("keras", reason="keras is not installed")
+mk = pytest.importorskip("multiloss.keras")
+
+CASES = [c for c in cases() if mk.eligible(c.spec)]
+
+
+def test_a_class_for_each_loss_keras_can_call():
+    for name, spec in REGISTRY.items():
+        cls_name = "".join(p.capitalize() for p in name.split("_"))
+        assert hasattr(mk, cls_name) == mk.eligible(spec), name
+    assert {"TripletMargin", "NtXent", "GaussianNll"}.isdisjoint(mk.__all__)
+    with pytest.raises(TypeError, match=r"triplet_margin takes \('anchor', 'positive', 'negative'\)"):
+        mk.loss_class("triplet_margin")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_keras_loss_is_the_function_under_keras_reduction(case, dtype):
+    backend = load_backend("tensorflow")
+    arrays, _ = case.to_backend(backend, dtype)
+    loss = getattr(mk, "".join(p.capitalize() for p in case.spec.name.split("_")))(**case.params, dtype=dtype)
+    ours = case.call(*arrays, reduction="sum_over_batch_size")  # Keras's default: Σℓ / number of items
+    np.testing.assert_allclose(backend.to_numpy(loss(*arrays)), backend.to_numpy(ours), rtol=4 * 2.0**-23)
+
+
+def test_config_round_trip():
+    loss = mk.SparseCategoricalCrossEntropy(from_logits=True, class_weight=(1.0, 2.0), ignore_index=-1)
+    again = mk.SparseCategoricalCrossEntropy.from_config(json.loads(json.dumps(loss.get_config())))
+    assert again.params == loss.params and again.reduction == loss.reduction
+    with pytest.raises(ValueError, match=r"`delta` must be a finite number > 0"):
+        mk.Huber(delta=0.0)
+
+
+KERAS_BACKENDS = [
+    pytest.param(b, marks=pytest.mark.skipif(
+        __import__("importlib").util.find_spec(m) is None, reason=f"{m} is not installed"))
+    for b, m in (("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch"))
+]
+
+
+@pytest.mark.parametrize("keras_backend", KERAS_BACKENDS)
+def test_fit_save_and_load_on_each_keras_backend(keras_backend):
+    """A model compiled with multiloss.keras.Huber trains as one with keras.losses.Huber (same
+    weights, same data, SGD), and saved with it, loads back (run in a fresh process: Keras picks
+    its backend once, at import)."""
+    script = Path(__file__).parent / "scripts" / "keras_fit_and_reload.py"
+    env = {**os.environ, "KERAS_BACKEND": keras_backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["backend"] == keras_backend
+    np.testing.assert_allclose(result["ours"], result["theirs"], rtol=1e-5)
+    assert result["loss_class"] == "Huber" and result["delta"] == 0.5
+    np.testing.assert_allclose(result["evaluate"][1], result["evaluate"][0], rtol=1e-6)
