@@ -7,6 +7,7 @@ compilers intact. Importing multiloss imports no framework.
 """
 
 from multiloss.backends import array_namespace, backend_name
+from multiloss.composite import composite
 from multiloss.losses.classification import (
     binary_cross_entropy,
     binary_focal,
@@ -56,6 +57,7 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_focal",
     "categorical_hinge",
+    "composite",
     "contrastive",
     "cosine_embedding",
     "cosine_similarity",

@@ -1,0 +1,42 @@
+"""Composite (multi-task) losses: a weighted sum of named terms, returned with each term.
+
+``composite(classification=(fn, 1.0), regression=(fn, 0.5))`` is a function of the batch: it
+calls each term's function with the same arguments and returns ``(total, parts)``, ``parts``
+mapping each name to its unweighted value (for logging). It is pure array code, so it runs on
+every backend and under jax.jit, tf.function and torch.compile. Terms that cover only some
+items take a ``sample_weight`` mask rather than Python branching on the data: an all-zero mask
+gives exactly 0 with zero gradients (see ``_reduction``), so a batch with no item for a term
+needs no ``if``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+__all__ = ["composite"]
+
+
+def composite(**terms) -> Callable:
+    """A loss Σ_k w_k·term_k(*args, **kwargs) from named terms ``name=fn`` or ``name=(fn, w)``.
+
+    Returns ``f(*args, **kwargs) -> (total, {name: term value})``.
+    """
+    if not terms:
+        raise ValueError("composite() needs at least one named term")
+    weighted = {}
+    for name, term in terms.items():
+        fn, weight = term if isinstance(term, tuple) else (term, 1.0)
+        if not callable(fn) or isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            raise TypeError(f"term `{name}` must be a function or (function, weight); got {term!r}")
+        weighted[name] = (fn, float(weight))
+
+    def loss(*args, **kwargs):
+        parts = {name: fn(*args, **kwargs) for name, (fn, _) in weighted.items()}
+        total = None
+        for name, (_, weight) in weighted.items():
+            term = parts[name] if weight == 1.0 else weight * parts[name]
+            total = term if total is None else total + term
+        return total, parts
+
+    loss.terms = weighted
+    return loss
