@@ -115,7 +115,7 @@ class LossSpec:
     indices: tuple[str, ...]  # integer class-label inputs (kept integer)
     params: dict  # name -> default
     conditions: dict  # name -> condition text for _validation.check_param
-    domain: Callable  # domain(rng, n, params) -> {input name: float64 NumPy array}
+    domain: Callable | None  # domain(rng, shape, params) -> {input name: NumPy array}; None: not generated
     natives: tuple[Native, ...] = ()
     aliases: tuple[str, ...] = ()
     variants: tuple[dict, ...] = ()  # parameter settings checked besides the defaults
@@ -135,8 +135,8 @@ def _as_array(xp, x):
 
 def loss(
     *,
-    family: str,
-    domain: Callable,
+    family: str = "custom",
+    domain: Callable | None = None,
     labels: tuple[str, ...] = ("y_true",),
     indices: tuple[str, ...] = (),
     shapes: Callable | None = None,
