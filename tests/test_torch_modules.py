@@ -96,21 +96,44 @@ def test_bad_settings_fail_at_construction():
         mt.Huber()(torch.zeros(3))
 
 
-def test_modules_train_and_compile_without_graph_breaks():
-    """Every module under torch.compile(fullgraph=True) gives its eager value and gradient."""
-    model = nn.Linear(3, 3).double()
-    x = torch.randn(8, 3, dtype=torch.float64)
-    target = torch.randn(8, 3, dtype=torch.float64)
-    for loss in (mt.Huber(delta=0.5), mt.MeanSquaredError(), mt.LogCosh(), mt.Quantile(q=0.3)):
-        def step(x, target, loss=loss):
-            return loss(model(x), target)
+def test_every_module_compiles_without_graph_breaks():
+    """All modules in one torch.compile(fullgraph=True) graph give their eager values and gradients."""
+    setups = []
+    for case in CASES:
+        cls, args = forward_args(case, "float32")
+        args = [a.requires_grad_(True) if a.is_floating_point() else a for a in args]
+        setups.append((cls(**case.params), args))
 
-        eager = step(x, target)
-        (g_eager,) = torch.autograd.grad(eager, [model.weight])
-        compiled = torch.compile(step, fullgraph=True, backend="aot_eager")(x, target)
-        (g_compiled,) = torch.autograd.grad(compiled, [model.weight])
-        torch.testing.assert_close(compiled, eager, rtol=1e-12, atol=1e-15)
-        torch.testing.assert_close(g_compiled, g_eager, rtol=1e-12, atol=1e-15)
+    def all_losses(setups):
+        return [module(*args) for module, args in setups]
+
+    eager = all_losses(setups)
+    compiled = torch.compile(all_losses, fullgraph=True, backend="aot_eager")(setups)
+    for case, (module, args), e, c in zip(CASES, setups, eager, compiled):
+        torch.testing.assert_close(c, e, rtol=16 * 2.0**-23, atol=1e-30, msg=case.id)
+        floats = [a for a in args if a.requires_grad]
+        # one compiled graph serves all outputs: keep it for the next case's backward
+        g_eager = torch.autograd.grad(e, floats, allow_unused=True)
+        g_compiled = torch.autograd.grad(c, floats, retain_graph=True, allow_unused=True)
+        for a, ge, gc in zip(floats, g_eager, g_compiled):  # None: no path (the graph dropped it)
+            ge, gc = (torch.zeros_like(a) if g is None else g for g in (ge, gc))
+            torch.testing.assert_close(gc, ge, rtol=16 * 2.0**-23, atol=1e-30, msg=case.id)
+
+
+def test_a_model_trains_with_a_compiled_module():
+    model = nn.Linear(3, 3).double()
+    x, target = torch.randn(8, 3, dtype=torch.float64), torch.randn(8, 3, dtype=torch.float64)
+    criterion = mt.Huber(delta=0.5)
+
+    def step(x, target):
+        return criterion(model(x), target)
+
+    eager = step(x, target)
+    (g_eager,) = torch.autograd.grad(eager, [model.weight])
+    compiled = torch.compile(step, fullgraph=True, backend="aot_eager")(x, target)
+    (g_compiled,) = torch.autograd.grad(compiled, [model.weight])
+    torch.testing.assert_close(compiled, eager, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(g_compiled, g_eager, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
