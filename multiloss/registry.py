@@ -119,6 +119,7 @@ class LossSpec:
     natives: tuple[Native, ...] = ()
     aliases: tuple[str, ...] = ()
     variants: tuple[dict, ...] = ()  # parameter settings checked besides the defaults
+    reference: Callable | None = None  # a user's per-element reference (built-ins: multiloss.testing.reference)
 
     @property
     def summary(self) -> str:
@@ -145,6 +146,7 @@ def loss(
     natives: tuple[Native, ...] = (),
     aliases: tuple[str, ...] = (),
     variants: tuple[dict, ...] = (),
+    reference: Callable | None = None,
 ):
     """Register a loss spec and return the public loss function.
 
@@ -158,7 +160,9 @@ def loss(
     (or lists), except an ``axis``, become arrays of the inputs' framework and floating dtype.
     ``variants`` are parameter settings the test matrix checks besides the defaults.
     ``conditions`` maps a parameter to a condition (see ``_validation.check_param``);
-    ``checks(xp, *arrays, **params)`` validates values (run in eager mode only).
+    ``checks(xp, *arrays, **params)`` validates values (run in eager mode only). A loss of
+    your own with a ``domain`` and a per-element ``reference(*scalars, **params, m)`` (``m``:
+    mpmath or math) is checked as the built-ins are (``multiloss.testing.matrix``).
     """
     conditions = conditions or {}
 
@@ -265,6 +269,7 @@ def loss(
             natives=natives,
             aliases=aliases,
             variants=variants,
+            reference=reference,
         )
         if spec.name in REGISTRY:
             raise ValueError(f"a loss named {spec.name!r} is already registered")

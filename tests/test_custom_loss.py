@@ -65,5 +65,36 @@ def test_gets_torch_and_keras_wrappers(pseudo_huber):
     assert float(keras_loss(y.numpy(), x.numpy())) == pytest.approx(reference(y, x, 2.0), rel=1e-14)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_checked_against_its_reference_like_a_built_in(backend, dtype):
+    """With a domain and a per-element reference, a user's loss gets the `multiloss` command's
+    check; it passes the accurate formula and catches the naive one's cancellation."""
+    from multiloss import domains
+    from multiloss.testing.matrix import Case, check, math_module
+
+    def reference(y_true, y_pred, *, delta, m):
+        return delta**2 * (m.sqrt(1 + ((y_pred - y_true) / delta) ** 2) - 1)
+
+    @ml.loss(domain=domains.real_pairs(), reference=reference)
+    def accurate(y_true, y_pred, *, delta=1.0, xp):
+        u = (y_pred - y_true) / delta
+        u2 = u * u
+        return delta**2 * u2 / (xp.sqrt(1 + u2) + 1)  # = δ²(sqrt(1 + u²) − 1), no cancellation
+
+    @ml.loss(domain=domains.real_pairs(), reference=reference)
+    def naive(y_true, y_pred, *, delta=1.0, xp):
+        e = (y_pred - y_true) / delta
+        return delta**2 * (xp.sqrt(1 + e * e) - 1)
+
+    try:
+        assert {"accurate", "naive"} <= {c.spec.name for c in cases()}
+        for params in ({}, {"delta": 0.5}):
+            result = check(Case(accurate.spec, params), backend, dtype, math_module())
+            assert result["ok"], result
+        assert not check(Case(naive.spec, {}), backend, dtype, math_module())["ok"]  # sqrt(1 + e²) − 1 cancels
+    finally:
+        del REGISTRY["accurate"], REGISTRY["naive"]
+
+
 def test_every_built_in_is_in_the_matrix():
     assert {c.spec.name for c in cases()} == {n for n, s in REGISTRY.items() if s.family != "custom"}

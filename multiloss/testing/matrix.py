@@ -151,7 +151,7 @@ class Case:
                     gscales[n][where] = float(sum(abs(s) for s in slopes))
             return values, scales, grads, gscales, item_weights
 
-        ref = (REFERENCES if self.kind == "element" else ROW_REFERENCES)[self.spec.name]
+        ref = self.spec.reference or (REFERENCES if self.kind == "element" else ROW_REFERENCES)[self.spec.name]
         values, scales, item_weights = np.zeros(self.out_shape), np.zeros(self.out_shape), np.ones(self.out_shape)
         grads = {n: np.zeros(inputs[n].shape) for n in floats}
         gscales = {n: np.zeros(inputs[n].shape) for n in floats}
@@ -183,12 +183,12 @@ class Case:
 
 def cases(shape=(6, 8)) -> list[Case]:
     """Every registered loss that has a reference and a domain (every built-in; a user's own
-    ``@multiloss.loss`` has neither unless it adds them), at its defaults and each variant."""
+    ``@multiloss.loss`` when given ``domain`` and ``reference``), at its defaults and each variant."""
     known = REFERENCES.keys() | ROW_REFERENCES.keys() | BATCH_REFERENCES.keys()
     return [
         Case(spec, p, shape)
         for spec in REGISTRY.values()
-        if spec.name in known and spec.domain is not None
+        if (spec.name in known or spec.reference is not None) and spec.domain is not None
         for p in ({}, *spec.variants)
     ]
 
