@@ -1,5 +1,4 @@
-"""Keras 3 ``keras.losses.Loss`` subclasses, one per registered loss of ``(y_true, y_pred)`` (or
-``(labels, embeddings)``), generated from the registry.
+"""Keras 3 ``keras.losses.Loss`` subclasses, one per registered loss, generated from the registry.
 
 ``multiloss.keras.Huber(delta=0.5)`` goes in ``model.compile(loss=...)`` on every Keras backend
 (TensorFlow, JAX, PyTorch): ``call`` returns multiloss's per-item losses (``reduction="none"``)
@@ -8,9 +7,11 @@ and masks, as for its built-in losses. Constructor: the function's keyword argum
 Keras's ``reduction``, ``name`` and ``dtype``. Each class is registered as serializable
 (``"multiloss>Huber"``): a saved model loads back once ``multiloss.keras`` is imported.
 
-Keras hands a loss only ``y_true`` and ``y_pred``, so losses of three arrays (triplet,
-contrastive, cosine embedding, margin ranking, Gaussian NLL) and ``nt_xent`` (two views, no
-labels) have no class here: call the function in a custom ``train_step``.
+Keras hands a loss only ``y_true`` and ``y_pred``. A loss of more arrays takes its labels as
+``y_true`` (ignored where it has none: triplet, NT-Xent) and its other arrays stacked on axis 1
+of ``y_pred``, in the function's order: ``TripletMargin`` takes y_pred (N, 3, D) = [anchor,
+positive, negative], ``Contrastive`` (N, 2, D) = [x1, x2], ``GaussianNll`` (N, 2, …) = [mean,
+var], ``MarginRanking`` (N, 2) = [x1, x2]; a model ends with ``keras.ops.stack([...], axis=1)``.
 """
 
 from __future__ import annotations
@@ -20,25 +21,28 @@ import keras
 from multiloss._validation import check_param
 from multiloss.registry import REGISTRY, LossSpec
 
-__all__ = ["loss_class"]  # + one class per eligible registered loss, added below
+__all__ = ["loss_class", "stacked"]  # + one class per registered loss, added below
 
 
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def eligible(spec: LossSpec) -> bool:
-    """Whether Keras can call ``spec``: two arrays, targets (or labels) first."""
-    return len(spec.inputs) == 2 and spec.inputs[0] in ("y_true", "labels")
+def stacked(spec: LossSpec) -> tuple[str, ...]:
+    """The arrays ``spec`` reads from ``y_pred`` stacked on axis 1; () when y_pred is one array."""
+    if len(spec.inputs) == 2 and spec.inputs[0] in ("y_true", "labels"):
+        return ()
+    labels = set(spec.labels) | set(spec.indices)
+    return tuple(n for n in spec.inputs if n not in labels)
 
 
 def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     """The ``keras.losses.Loss`` class of a registered loss (a :class:`LossSpec` or its name)."""
     spec = REGISTRY[spec_or_name] if isinstance(spec_or_name, str) else spec_or_name
-    if not eligible(spec):
-        raise TypeError(f"{spec.name} takes {spec.inputs}: Keras passes a loss only (y_true, y_pred).")
     function, integer_labels = spec.function, bool(spec.indices)
     class_name = _camel(spec.name)
+    parts = stacked(spec)
+    label = next((n for n in spec.inputs if n not in parts), None) if parts else None
 
     def __init__(self, reduction="sum_over_batch_size", name=spec.name, dtype=None, **params):
         unknown = params.keys() - spec.params.keys()
@@ -54,20 +58,28 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     def call(self, y_true, y_pred):
         if integer_labels:  # Keras converts y_true to the loss's floating dtype
             y_true = keras.ops.cast(y_true, "int64")
-        return function(y_true, y_pred, **self.params, reduction="none")
+        if not parts:
+            return function(y_true, y_pred, **self.params, reduction="none")
+        if y_pred.shape[1] != len(parts):
+            raise ValueError(f"{class_name} takes y_pred with {list(parts)} stacked on axis 1: shape "
+                             f"(batch, {len(parts)}, ...); got {tuple(y_pred.shape)}.")
+        arrays = {n: y_pred[:, k] for k, n in enumerate(parts)}
+        if label is not None:
+            arrays[label] = y_true
+        return function(*(arrays[n] for n in spec.inputs), **self.params, reduction="none")
 
     def get_config(self):
         return {**keras.losses.Loss.get_config(self), **self.params}
 
     cls = type(class_name, (keras.losses.Loss,), {
         "__init__": __init__, "call": call, "get_config": get_config, "__module__": __name__,
-        "__doc__": f"``multiloss.{spec.name}`` as a Keras loss (per-item losses; Keras reduces).\n\n{spec.summary}",
+        "__doc__": f"``multiloss.{spec.name}`` as a Keras loss (per-item losses; Keras reduces)"
+                   + (f"; y_pred stacks {list(parts)} on axis 1" if parts else "") + f".\n\n{spec.summary}",
     })
     return keras.saving.register_keras_serializable(package="multiloss", name=class_name)(cls)
 
 
 for _spec in REGISTRY.values():
-    if eligible(_spec):
-        globals()[_camel(_spec.name)] = loss_class(_spec)
-        __all__.append(_camel(_spec.name))
+    globals()[_camel(_spec.name)] = loss_class(_spec)
+    __all__.append(_camel(_spec.name))
 del _spec

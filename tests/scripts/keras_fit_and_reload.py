@@ -30,7 +30,16 @@ h_theirs = theirs.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).h
 path = os.path.join(tempfile.mkdtemp(), "model.keras")
 ours.save(path)
 loaded = keras.models.load_model(path)
+# a loss of three arrays: the model outputs [mean, var] stacked on axis 1
+keras.utils.set_random_seed(0)
+inputs = keras.Input((5,))
+d = keras.layers.Dense(2)(inputs)
+gaussian = keras.Model(inputs, keras.ops.stack([d[:, 0], keras.ops.softplus(d[:, 1]) + 1e-3], axis=1))
+gaussian.compile(optimizer=keras.optimizers.SGD(0.01), loss=mk.GaussianNll())
+h_gaussian = gaussian.fit(x, y[:, 0], epochs=5, batch_size=16, shuffle=False, verbose=0).history["loss"]
+
 json.dump({
+    "gaussian": h_gaussian,
     "backend": keras.backend.backend(),
     "ours": h_ours,
     "theirs": h_theirs,
