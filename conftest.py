@@ -40,6 +40,24 @@ def load_backend(name: str):
     return adapter(name)
 
 
+def compiler(name: str):
+    """The whole-function compiler of a framework (loaded, or skipped): jax.jit,
+    tf.function(jit_compile=True), or torch.compile(fullgraph=True) with the aot_eager backend
+    (no C++ build; a graph break is an error)."""
+    load_backend(name)
+    if name == "jax":
+        import jax
+
+        return jax.jit
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        return lambda f: tf.function(f, jit_compile=True)
+    import torch
+
+    return lambda f: torch.compile(f, fullgraph=True, backend="aot_eager")
+
+
 @pytest.fixture(params=ALL_BACKENDS, scope="session")
 def backend(request):
     """The adapter module of one framework: ``.xp``, ``.DTYPES``, ``.from_numpy``, ``.to_numpy``,

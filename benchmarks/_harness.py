@@ -156,3 +156,38 @@ def error_message(e: Exception) -> str:
     lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
     line = lines[-1] if lines and lines[0] == "in user code:" else (lines[0] if lines else "")
     return line[:100]
+
+
+# --- peak memory (called in a fresh process per side) ---------------------------------------
+def status_kib() -> dict:
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def measure_call(fn, a, sync) -> tuple[float, float]:
+    """(MiB the call raised the peak RSS above the RSS before it, MiB still held after it)."""
+    gc.collect()
+    can_reset = reset_peak()
+    before = status_kib()
+    base = before["VmRSS"] if can_reset else before["VmHWM"]  # without reset: a lower bound
+    r = fn(*a)
+    sync(r)
+    peak = status_kib()["VmHWM"]
+    del r
+    gc.collect()
+    after = status_kib()["VmRSS"]
+    return max(0, peak - base) / 1024, (after - before["VmRSS"]) / 1024

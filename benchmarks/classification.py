@@ -38,7 +38,6 @@ VmHWM tracks the live peak (the timing process raises the thresholds; see MALLOC
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import os
@@ -252,40 +251,6 @@ def noise_floor(be: Backend, modes, args) -> list[tuple[str, float]]:
 
 
 # --- peak memory (one fresh subprocess per backend, mode and side) ---------------------------
-def _status_kib() -> dict:
-    out = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
-    return out
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
-        return True
-    except OSError:
-        return False
-
-
-def _measure_call(fn, a, sync) -> tuple[float, float]:
-    """(MiB the call raised the peak RSS above the RSS before it, MiB still held after it)."""
-    gc.collect()
-    can_reset = _reset_peak()
-    before = _status_kib()
-    base = before["VmRSS"] if can_reset else before["VmHWM"]  # without reset: a lower bound
-    r = fn(*a)
-    sync(r)
-    peak = _status_kib()["VmHWM"]
-    del r
-    gc.collect()
-    after = _status_kib()["VmRSS"]
-    return max(0, peak - base) / 1024, (after - before["VmRSS"]) / 1024
-
-
 def memory_child(spec: str, threads: int) -> None:
     """Run in a fresh process: measure one side's peak memory; print one JSON line."""
     backend, mode, side = spec.split(",")
@@ -310,9 +275,9 @@ def memory_child(spec: str, threads: int) -> None:
 
             fn = torch.compile(plain, dynamic=False)
     be.sync(fn(*tiny))  # warm-up on a tiny input
-    first, retained = _measure_call(fn, a, be.sync)
-    warm, _ = _measure_call(fn, a, be.sync)
-    print(json.dumps({"first": first, "warm": warm, "retained": retained, "reset": _reset_peak()}))
+    first, retained = _harness.measure_call(fn, a, be.sync)
+    warm, _ = _harness.measure_call(fn, a, be.sync)
+    print(json.dumps({"first": first, "warm": warm, "retained": retained, "reset": _harness.reset_peak()}))
 
 
 def bench_memory(backends, modes, args) -> list[dict]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import load_backend
+from conftest import compiler, load_backend
 from multiloss.testing.matrix import cases
 
 CASES = cases()  # the class_weight variant has 8 classes: the matrix shape (6, 8)
@@ -25,22 +25,7 @@ def compiled_and_eager(backend, compile_fn):
 
 @pytest.mark.parametrize("name", ["jax", "tensorflow", "torch"])
 def test_every_loss_compiles_to_its_eager_value(name):
-    backend = load_backend(name)
-    if name == "jax":
-        import jax
-
-        compile_fn = jax.jit
-    elif name == "tensorflow":
-        import tensorflow as tf
-
-        def compile_fn(f):
-            return tf.function(f, jit_compile=True)
-    else:
-        import torch
-
-        def compile_fn(f):
-            return torch.compile(f, fullgraph=True, backend="aot_eager")  # aot_eager: no C++ build
-
+    backend, compile_fn = load_backend(name), compiler(name)
     compiled, eager = compiled_and_eager(backend, compile_fn)
     # Compilers may fuse and reorder, and XLA's transcendental functions differ from the eager
     # kernels by a few ulps: 16 float32 ulps of each value's magnitude.

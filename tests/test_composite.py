@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import multiloss as ml
-from conftest import load_backend
+from conftest import compiler, load_backend
 
 FN_PENALTY = 2.0
 LOSS = ml.composite(
@@ -58,21 +58,7 @@ def test_no_positives_gives_zero_regression_gradients(backend):
 
 @pytest.mark.parametrize("name", ["jax", "tensorflow", "torch"])
 def test_under_each_compiler(name):
-    backend = load_backend(name)
-    if name == "jax":
-        import jax
-
-        compile_fn = jax.jit
-    elif name == "tensorflow":
-        import tensorflow as tf
-
-        def compile_fn(f):
-            return tf.function(f, jit_compile=True)
-    else:
-        import torch
-
-        def compile_fn(f):
-            return torch.compile(f, fullgraph=True, backend="aot_eager")
+    backend, compile_fn = load_backend(name), compiler(name)
     compiled = compile_fn(LOSS)
     for labels in ([1, 0, 1, 1, 0, 0], [0] * 6):
         data, b = batch(backend, labels, "float32")
