@@ -19,8 +19,10 @@ temporaries reuse the heap instead of faulting in fresh pages on every call.
 from __future__ import annotations
 
 import gc
+import json
 import math
 import os
+import subprocess
 import sys
 import time
 import timeit
@@ -191,3 +193,16 @@ def measure_call(fn, a, sync) -> tuple[float, float]:
     gc.collect()
     after = status_kib()["VmRSS"]
     return max(0, peak - base) / 1024, (after - before["VmRSS"]) / 1024
+
+
+def run_json(cmd, env, timeout=600):
+    """Run ``cmd`` (a fresh process); return (the JSON of its last stdout line, None), or
+    (None, why it gave none)."""
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "timed out"
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1]), None
+    except (IndexError, ValueError):
+        return None, (p.stderr.strip().splitlines() or ["no output"])[-1][:100]

@@ -41,7 +41,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 import warnings
@@ -292,14 +291,7 @@ def bench_memory(backends, modes, args) -> list[dict]:
     def run(case, side):
         cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(args.threads),
                "--memory-child", f"{case[0]},{case[1]},{side}"]
-        try:
-            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
-        except subprocess.TimeoutExpired:
-            return None, "timed out"
-        try:
-            return json.loads(p.stdout.strip().splitlines()[-1]), None
-        except (IndexError, ValueError):
-            return None, (p.stderr.strip().splitlines() or ["no output"])[-1][:100]
+        return _harness.run_json(cmd, env)
 
     with ThreadPoolExecutor(max(1, args.memory_jobs)) as pool:
         futures = {(case, side): pool.submit(run, case, side) for case in cases for side in ("ours", "native")}

@@ -67,7 +67,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 import warnings
@@ -448,14 +447,7 @@ def bench_memory(rows, args) -> None:
     def run(row, side):
         cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(args.threads), "--n", str(args.n),
                "--d", str(args.d), "--k", str(args.k), "--memory-child", f"{row.backend},{row.mode},{row.loss},{side}"]
-        try:
-            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
-        except subprocess.TimeoutExpired:
-            return None, "timed out"
-        try:
-            return json.loads(p.stdout.strip().splitlines()[-1]), None
-        except (IndexError, ValueError):
-            return None, (p.stderr.strip().splitlines() or ["no output"])[-1][:100]
+        return _harness.run_json(cmd, env)
 
     with ThreadPoolExecutor(max(1, args.memory_jobs)) as pool:
         futures = {(id(row), side): pool.submit(run, row, side) for row in rows for side in ("ours", "native")}
