@@ -1,4 +1,4 @@
-"""The ``multiloss`` command.
+"""The ``multiloss`` command: ``check`` (the default), ``compare``, ``conventions``, ``plot``.
 
 ``multiloss`` (or ``multiloss check``) evaluates every registered loss, at its defaults and
 each registered variant, on every installed backend, on inputs drawn from the loss's domain,
@@ -9,11 +9,20 @@ table and exits 1 if any backend disagrees. With only NumPy installed it checks 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
 
 from multiloss.backends import BACKENDS, adapter
+
+
+# The other subcommands, each a module with ``add_arguments(parser)`` and ``run(args) -> int``.
+TOOLS = {
+    "compare": "multiloss.compare",
+    "conventions": "multiloss.teaching",
+    "plot": "multiloss.plot",
+}
 
 
 def _load_backends(names, log):
@@ -95,5 +104,9 @@ def main(argv=None) -> int:
         target.add_argument("--backends", default=",".join(n for n, _, _ in BACKENDS),
                             type=lambda s: [x for x in s.split(",") if x], help="comma-separated subset")
         target.add_argument("-q", "--quiet", action="store_true", help="no import progress")
+    for name, module in TOOLS.items():
+        tool = importlib.import_module(module)
+        tool.add_arguments(sub.add_parser(name, help=tool.__doc__.strip().splitlines()[0]))
+        sub.choices[name].set_defaults(run=tool.run)
     args = parser.parse_args(argv)
-    return check(args)
+    return args.run(args) if hasattr(args, "run") else check(args)

@@ -41,6 +41,17 @@ class Native:
     ``exact``: equal up to rounding under this mapping; otherwise ``notes`` says how they
     differ, and a test asserts that difference. ``notes`` also hold the conventions a user
     porting a model needs (defaults, safeguards, argument order), one sentence each.
+
+    ``convention``: our parameter values that reproduce this native called at its own defaults,
+    its numerical safeguards included, so that ``loss(..., convention=framework)`` gives the
+    native's numbers on any backend (None: this native defines no convention). Under it a
+    ``per="last_axis"`` native's per-sample mean over the last axis is taken before reducing,
+    and ``weight_divisor`` says what a weighted ``"mean"`` divides Σwℓ by: "weight" (Σw) or
+    "count" (the number of items, Keras's ``"sum_over_batch_size"``).
+
+    For the teaching table: ``signature`` (the native's call as its docs show it, with its
+    defaults; a test checks them against the installed framework), ``safeguards`` (clipping,
+    epsilons, clamps) and ``label_format`` (what ``y_true`` must be), one phrase each.
     """
 
     framework: str  # "torch", "keras", "optax", "sklearn"
@@ -54,6 +65,15 @@ class Native:
     when: dict = field(default_factory=dict)  # our parameter values under which the mapping holds
     construct: bool = False  # ``api`` is a class: kwargs go to its constructor, arrays to its call
     args: Callable | None = None  # (xp, arrays by our names) -> the native's positional arguments
+    convention: dict | None = None  # our parameters reproducing the native at its defaults
+    weight_divisor: str = ""  # "weight" or "count"; "" = the framework's rule (Keras: count)
+    signature: str = ""
+    safeguards: str = ""
+    label_format: str = ""
+
+    @property
+    def divisor(self) -> str:
+        return self.weight_divisor or ("count" if self.framework == "keras" else "weight")
 
     def applies(self, params: dict) -> bool:
         return all(params.get(k) == v for k, v in self.when.items())
@@ -124,6 +144,31 @@ class LossSpec:
     @property
     def summary(self) -> str:
         return (self.kernel.__doc__ or "").strip().splitlines()[0]
+
+    @property
+    def conventions(self) -> tuple[str, ...]:
+        """The frameworks whose numbers ``convention=`` can reproduce, in registry order."""
+        return tuple(dict.fromkeys(n.framework for n in self.natives if n.convention is not None))
+
+    def convention(self, framework: str, kwargs: dict) -> tuple[Native, dict]:
+        """The native that ``convention=framework`` follows given the caller's ``kwargs``, and the
+        keyword parameters to run with: the convention's values, overridden by the caller's."""
+        candidates = [n for n in self.natives if n.framework == framework and n.convention is not None]
+        if not candidates:
+            raise ValueError(f"`convention` must be one of {list(self.conventions)} for {self.name}; "
+                             f"got {framework!r}")
+        for native in candidates:
+            merged = {**native.convention, **kwargs}
+            if native.applies({**self.params, **merged}):
+                return native, merged
+        native = candidates[0]
+        full = {**self.params, **native.convention, **kwargs}
+        unmet = [k for k, value in native.when.items() if full.get(k) != value]
+        raise ValueError(
+            f"convention={framework!r}: {native.api} is {self.name} with "
+            + ", ".join(f"{k}={native.when[k]!r}" for k in unmet)
+            + " only; got " + ", ".join(f"{k}={full.get(k)!r}" for k in unmet)
+        )
 
 
 REGISTRY: dict[str, LossSpec] = {}
@@ -199,8 +244,11 @@ def loss(
 
         fused = {}  # backend -> the kernel as that backend's xp.fuse compiles it
 
-        def public(*arrays, reduction="mean", sample_weight=None, **kwargs):
+        def public(*arrays, reduction="mean", sample_weight=None, convention=None, **kwargs):
             p = params
+            native = None
+            if convention is not None:
+                native, kwargs = spec.convention(convention, kwargs)
             if kwargs or len(arrays) != len(inputs):
                 arrays, p = bind(arrays, kwargs)
             if reduction not in v.REDUCTIONS:
@@ -235,6 +283,11 @@ def loss(
                 run = fused[xp.backend] = xp.fuse(functools.partial(kernel, xp=xp))
             out = run(*args, **p)
             out, item_weight = out if isinstance(out, tuple) else (out, None)
+            if native is not None:
+                if native.per == "last_axis":  # Keras: the per-sample mean over the last axis
+                    out = xp.mean(out, axis=-1)
+                if native.divisor == "count" and item_weight is None and reduction == "mean":
+                    reduction = "sum_over_batch_size"
             if sample_weight is not None:
                 sample_weight = _as_array(xp, sample_weight)
                 v.check_numeric(xp, sample_weight, "sample_weight")
@@ -253,6 +306,7 @@ def loss(
             + [
                 inspect.Parameter("reduction", inspect.Parameter.KEYWORD_ONLY, default="mean"),
                 inspect.Parameter("sample_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
+                inspect.Parameter("convention", inspect.Parameter.KEYWORD_ONLY, default=None),
             ]
         )
         spec = LossSpec(

@@ -1,0 +1,1 @@
+"""PLACEHOLDER: the pytest plugin (being written)."""
