@@ -50,8 +50,9 @@ class Native:
     "count" (the number of items, Keras's ``"sum_over_batch_size"``).
 
     For the teaching table: ``signature`` (the native's call as its docs show it, with its
-    defaults; a test checks them against the installed framework), ``safeguards`` (clipping,
-    epsilons, clamps) and ``label_format`` (what ``y_true`` must be), one phrase each.
+    defaults; a test checks them against the installed framework), ``reduction`` (its default
+    reduction and axes, where the framework's usual rule does not say it), ``safeguards``
+    (clipping, epsilons, clamps) and ``label_format`` (what ``y_true`` must be), one phrase each.
     """
 
     framework: str  # "torch", "keras", "optax", "sklearn"
@@ -68,6 +69,7 @@ class Native:
     convention: dict | None = None  # our parameters reproducing the native at its defaults
     weight_divisor: str = ""  # "weight" or "count"; "" = the framework's rule (Keras: count)
     signature: str = ""
+    reduction: str = ""
     safeguards: str = ""
     label_format: str = ""
 
@@ -83,8 +85,9 @@ class Native:
         """The backend whose arrays the native takes (Keras runs on its TensorFlow backend)."""
         return {"keras": "tensorflow", "optax": "jax", "sklearn": "numpy"}.get(self.framework, self.framework)
 
-    def __call__(self, arrays: dict, params: dict, dtype: str | None = None):
-        """Call the native on ``arrays`` (by our input names) with our ``params`` mapped.
+    def __call__(self, arrays: dict, params: dict, dtype: str | None = None, **call_kwargs):
+        """Call the native on ``arrays`` (by our input names) with our ``params`` mapped, and
+        ``call_kwargs`` (e.g. ``sample_weight``) passed to the call itself.
 
         A kwargs value is one of our parameter names, a :class:`Fixed` value, an
         :class:`AsArray` parameter, a function of our parameters and the dtype name, or ``DTYPE`` (the inputs' dtype name, for Keras's ``dtype=``)."""
@@ -103,7 +106,7 @@ class Native:
 
         kwargs = {k: value(v) for k, v in self.kwargs.items()}
         args = self.args(adapter(self.backend).xp, arrays) if self.args else [arrays[n] for n in self.order]
-        return fn(**kwargs)(*args) if self.construct else fn(*args, **kwargs)
+        return fn(**kwargs)(*args, **call_kwargs) if self.construct else fn(*args, **kwargs, **call_kwargs)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from multiloss import _validation as v
 from multiloss import domains
-from multiloss.registry import Fixed, Native, loss
+from multiloss.registry import DTYPE, Fixed, Native, loss
 
 __all__ = [
     "huber",
@@ -74,10 +74,12 @@ def mean_absolute_error(y_true, y_pred, *, xp):
     conditions={"delta": "> 0"},
     variants=({"delta": 0.5}, {"delta": 2.0}),
     natives=(
-        Native("torch", "torch.nn.functional.huber_loss", kwargs={"reduction": Fixed("none"), "delta": "delta"}),
-        Native("keras", "keras.losses.huber", order=("y_true", "y_pred"), per="last_axis",
-               kwargs={"delta": "delta"}, notes=(_KERAS_FN_NOTE,)),
-        Native("optax", "optax.losses.huber_loss", kwargs={"delta": "delta"}),
+        Native("torch", "torch.nn.functional.huber_loss", kwargs={"reduction": Fixed("none"), "delta": "delta"},
+               convention={}),
+        Native("keras", "keras.losses.Huber", order=("y_true", "y_pred"), per="last_axis", construct=True,
+               kwargs={"delta": "delta", "reduction": Fixed(None), "dtype": DTYPE}, convention={},
+               notes=(_KERAS_FN_NOTE,)),
+        Native("optax", "optax.losses.huber_loss", kwargs={"delta": "delta"}, convention={}),
     ),
 )
 def huber(y_true, y_pred, *, delta=1.0, xp):

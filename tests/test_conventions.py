@@ -1,0 +1,110 @@
+"""``convention=``: each framework's numbers, reproduced by ours on every backend.
+
+For every native that defines a convention, at the loss's defaults and each registered
+variant it applies to: ours with ``convention=framework`` on every backend equals the native
+called at its own defaults with the same parameters, per item; Keras classes also with
+their default reduction and a sample weight (Σwℓ / N). The inputs come from the loss's
+domain, edge cases first (p = 0 and 1, extreme logits, zero distances), which is where the
+frameworks' safeguards differ.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import multiloss
+from multiloss.registry import REGISTRY
+from multiloss.testing.matrix import EPS, Case
+from conftest import ALL_BACKENDS, load_backend
+
+FRAMEWORK_MODULES = {"torch": "torch", "keras": "keras", "optax": "optax", "sklearn": "sklearn"}
+
+
+def _convention_cases():
+    for spec in REGISTRY.values():
+        for params in ({}, *spec.variants):
+            for framework in spec.conventions:
+                try:
+                    native, merged = spec.convention(framework, params)
+                except ValueError:  # the framework has no counterpart at these parameters
+                    continue
+                case = Case(spec, params)
+                yield pytest.param(case, framework, native, merged, id=f"{case.id}-{framework}")
+
+
+CASES = list(_convention_cases())
+
+
+def _native_values(case, native, merged, backend, dtype, **call_kwargs):
+    arrays, _ = case.to_backend(backend, dtype)
+    inputs = dict(zip(case.spec.inputs, arrays))
+    if native.per == "mean":
+        inputs = {n: backend.xp.reshape(a, (-1,)) for n, a in inputs.items()}
+    out = native(inputs, {**case.spec.params, **merged}, dtype, **call_kwargs)
+    return np.asarray(backend.to_numpy(out), np.float64) / native.scale
+
+
+def _tolerance(case, dtype, values, rows):
+    """Both sides round, and a native may cancel intermediates as large as the inputs (e.g.
+    (1 − y)·x + softplus(−x) for a large logit x): 16 eps of max(1, |input|, |value|) per item."""
+    magnitude = np.max(
+        [np.abs(case.inputs[n]).reshape(rows + (-1,)).max(axis=-1, initial=1.0) for n in case.spec.inputs], axis=0
+    )
+    return 16 * EPS[dtype] * (magnitude.reshape(np.shape(values)) + np.abs(values))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("backend_name", ALL_BACKENDS)
+@pytest.mark.parametrize("case, framework, native, merged", CASES)
+def test_convention_reproduces_native(case, framework, native, merged, backend_name, dtype):
+    pytest.importorskip(FRAMEWORK_MODULES[framework], reason=f"{framework} is not installed")
+    theirs = _native_values(case, native, merged, load_backend(native.backend), dtype)
+    backend = load_backend(backend_name)
+    arrays, _ = case.to_backend(backend, dtype)
+    reduction = "mean" if native.per == "mean" else "none"
+    ours = backend.to_numpy(case.call(*arrays, reduction=reduction, convention=framework)).astype(np.float64)
+    assert ours.shape == theirs.shape, f"convention={framework!r} gives shape {ours.shape}, {native.api} {theirs.shape}"
+    rows = ours.shape if ours.ndim else (1,)
+    tol = _tolerance(case, dtype, theirs, rows if ours.ndim else ())
+    same = (ours == theirs) | (np.abs(ours - theirs) <= tol)  # inf = inf and NaN only where the native is NaN
+    same |= np.isnan(ours) & np.isnan(theirs)
+    worst = np.unravel_index(np.argmax(np.where(same, 0, np.abs(ours - theirs))), np.shape(ours))
+    assert np.all(same), (
+        f"convention={framework!r} on {backend_name} differs from {native.api} at {worst}: "
+        f"ours {ours[worst]!r}, theirs {theirs[worst]!r}"
+    )
+
+
+KERAS_CLASSES = [c for c in CASES if c.values[2].framework == "keras" and c.values[2].construct]
+
+
+@pytest.mark.parametrize("backend_name", ALL_BACKENDS)
+@pytest.mark.parametrize("case, framework, native, merged", KERAS_CLASSES)
+def test_keras_convention_reduces_as_keras(case, framework, native, merged, backend_name):
+    """Keras's default reduction, sum_over_batch_size, divides Σwℓ by the number of items."""
+    pytest.importorskip("keras", reason="keras is not installed")
+    default_reduction = dataclasses.replace(native, kwargs={k: v for k, v in native.kwargs.items() if k != "reduction"})
+    out_shape = np.shape(_native_values(case, native, merged, load_backend("tensorflow"), "float64"))
+    weight = np.linspace(0.0, 2.0, int(np.prod(out_shape))).reshape(out_shape)
+    tf_weight = load_backend("tensorflow").from_numpy(weight, "float64")
+    theirs = _native_values(case, default_reduction, merged, load_backend("tensorflow"), "float64",
+                            sample_weight=tf_weight)
+    backend = load_backend(backend_name)
+    arrays, _ = case.to_backend(backend, "float64")
+    ours = float(backend.to_numpy(case.call(*arrays, convention="keras",
+                                            sample_weight=backend.from_numpy(weight, "float64"))))
+    assert abs(ours - float(theirs)) <= 64 * EPS["float64"] * (1 + abs(float(theirs)) + np.max(np.abs(case.inputs[case.spec.inputs[-1]])))
+
+
+def test_unknown_convention_names_the_choices():
+    with pytest.raises(ValueError, match=r"`convention` must be one of \[.*'keras'.*\] for binary_cross_entropy; got 'tf'"):
+        multiloss.binary_cross_entropy([1.0], [0.5], convention="tf")
+
+
+def test_convention_outside_the_natives_reach_says_which_parameter():
+    with pytest.raises(ValueError, match=r"convention='optax': optax\.losses\.sigmoid_binary_cross_entropy is "
+                                         r"binary_cross_entropy with from_logits=True only; got from_logits=False"):
+        multiloss.binary_cross_entropy([1.0], [0.5], convention="optax")
