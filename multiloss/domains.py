@@ -10,6 +10,8 @@ so that the kink survives rounding to float16 and bfloat16.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -32,10 +34,28 @@ __all__ = [
     "views",
 ]
 
+
+def _described(factory):
+    """Mark each domain ``factory`` returns with its name and arguments (``domain.factory``,
+    ``domain.options``): what ``multiloss.testing.strategies`` reads to draw inputs of the same
+    kind with hypothesis."""
+
+    @functools.wraps(factory)
+    def make(*args, **kwargs):
+        domain = factory(*args, **kwargs)
+        bound = inspect.signature(factory).bind(*args, **kwargs)
+        bound.apply_defaults()
+        domain.factory, domain.options = factory.__name__, dict(bound.arguments)
+        return domain
+
+    return make
+
+
 #: Logits at the edges the losses must survive: float16's largest value, ±1e4, 0.
 EXTREME_LOGITS = (65504.0, -65504.0, 1e4, -1e4, 0.0)
 
 
+@_described
 def real_pairs(*kink_params: str, big: float = 100.0):
     """y_true and y_pred on the real line; the error hits 0, ±(each kink parameter) and ±big."""
 
@@ -50,6 +70,7 @@ def real_pairs(*kink_params: str, big: float = 100.0):
     return domain
 
 
+@_described
 def nonnegative_pairs():
     """y_true, y_pred ≥ 0 (log-scale targets), with exact zeros on either side."""
 
@@ -62,6 +83,7 @@ def nonnegative_pairs():
     return domain
 
 
+@_described
 def counts_and_rates():
     """Poisson counts y_true ≥ 0 and a rate (or log-rate when ``log_input``) prediction.
 
@@ -81,6 +103,7 @@ def counts_and_rates():
     return domain
 
 
+@_described
 def binary():
     """Binary labels (mostly 0/1, some soft) and a probability or, with ``from_logits``, a
     logit; logits include EXTREME_LOGITS for both labels. Probabilities stay inside
@@ -114,6 +137,7 @@ def _rows(rng, shape, params, scores=False):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+@_described
 def categorical(scores=False):
     """One-hot targets (one soft row) over the last axis, and logits or probabilities."""
 
@@ -127,6 +151,7 @@ def categorical(scores=False):
     return domain
 
 
+@_described
 def sparse():
     """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities;
     with ``ignore_index`` some labels equal it."""
@@ -138,6 +163,7 @@ def sparse():
     return domain
 
 
+@_described
 def signs():
     """Labels ±1 and scores, with margins y·ŷ = 1 hit exactly (the hinge's kink)."""
 
@@ -151,6 +177,7 @@ def signs():
     return domain
 
 
+@_described
 def distributions():
     """Target distributions over the last axis, with exact zeros, and a predicted
     distribution (strictly positive) or logits."""
@@ -175,6 +202,7 @@ def _axis(k, n):
     return u
 
 
+@_described
 def pairs(labels: str):
     """Embedding pairs (x1, x2) over the last axis and one label per row: "binary" (1 = similar)
     or "signs" (±1). Rows include identical pairs (zero distance) for both labels, a pair at
@@ -202,6 +230,7 @@ def pairs(labels: str):
     return domain
 
 
+@_described
 def triplets():
     """(anchor, positive, negative) rows: a positive equal to its anchor (zero distance), a
     negative equal to its anchor, and a triplet with d(a, p) − d(a, n) + margin = 0 exactly in
@@ -228,6 +257,7 @@ def triplets():
     return domain
 
 
+@_described
 def labelled_embeddings():
     """Class labels and embeddings (batch, features) for in-batch mining. The first six rows
     (classes 0, 0, 0, 1, 1, 2) are built on integer offsets from a random point so that anchor
@@ -251,6 +281,7 @@ def labelled_embeddings():
     return domain
 
 
+@_described
 def views():
     """Two views (batch, features) of each item: noisy copies, one pair identical and one
     opposite (cosine ±1)."""
@@ -265,6 +296,7 @@ def views():
     return domain
 
 
+@_described
 def ranked_pairs():
     """Labels ±1 and two scores, with the margin hit exactly: −y(x1 − x2) + margin = 0."""
 
@@ -278,6 +310,7 @@ def ranked_pairs():
     return domain
 
 
+@_described
 def gaussian():
     """Targets, predicted means (one equal to its target) and variances above ``eps``; variances
     below eps (clamped) are tested against their documented behaviour separately."""
@@ -294,9 +327,11 @@ def gaussian():
     return domain
 
 
+@_described
 def masks():
     """Segmentation masks (mostly 0/1, some soft) and predicted probabilities, including exact 0
-    and 1, and an empty mask predicted empty (the 0/0 case without smoothing)."""
+    and 1, and an empty mask predicted empty (the 0/0 case without smoothing); with
+    ``from_logits``, logits (one row with ±20) instead of the probabilities."""
 
     def domain(rng, shape, params):
         y = (rng.uniform(size=shape) < 0.4).astype(np.float64)
@@ -305,6 +340,9 @@ def masks():
         p.reshape(-1)[1:3] = (0.0, 1.0)
         if len(shape) > 1 and shape[0] > 1:
             y[-1], p[-1] = 0.0, 0.0
+        if params.get("from_logits"):
+            p = rng.normal(0.0, 3.0, shape)
+            p.reshape(-1)[:2] = (20.0, -20.0)
         return {"y_true": y, "y_pred": p}
 
     return domain

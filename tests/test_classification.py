@@ -3,13 +3,17 @@ the documented differences from torch, Keras and optax."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pytest
 
 import multiloss as ml
-from conftest import load_backend
+from conftest import compiler, load_backend
+from multiloss.registry import REGISTRY
+from multiloss.testing.matrix import EPS, GRAD_ULPS, REF_NOISE, ULPS, Case, math_module
+from multiloss.testing.matrix import TINY as MATRIX_TINY
 
 
 def arrays(backend, *values, dtype="float64"):
@@ -228,15 +232,162 @@ def test_out_of_range_labels_under_jit_give_nan_not_a_wrong_number():
         assert np.isnan(out[1]) and np.isnan(out[2])
 
 
-# --- documented differences from the natives ------------------------------------------------
-def test_keras_categorical_hinge_lets_the_true_class_into_the_max():
+# --- documented differences from the natives, and convention= reproducing them -------------
+KERAS_EPS = {"float64": 1e-7, "float32": float(np.float32(1e-7))}
+KERAS_ONE = {"float64": 1 - 1e-7, "float32": float(np.float32(1 - 1e-7))}  # 1 − 1.19e-7 in float32
+DTYPE_RTOL = {"float64": 1e-14, "float32": 4 * 2.0**-23}
+# y, p: both ends and a soft label, one per row (Keras averages the last axis per sample)
+EXTREMES = ([[1.0], [0.0], [0.3], [1.0], [0.0]], [[0.0], [1.0], [0.0], [0.5], [0.25]])
+
+
+def _keras_bce(dtype):
+    """Keras's BCE at EXTREMES by hand: p clipped to [ε, 1 − ε] in the dtype, then logs."""
+    y, p = (np.ravel(a) for a in EXTREMES)
+    pc = np.clip(p, KERAS_EPS[dtype], KERAS_ONE[dtype])
+    qc = np.asarray(1 - pc, dtype).astype(np.float64)  # 1 − p rounds in the dtype
+    return -(y * np.log(pc) + (1 - y) * np.log(qc))
+
+
+TORCH_BCE = [100.0, 100.0, 30.0, math.log(2.0), -math.log(0.75)]  # each log clamped at −100
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bce_conventions_at_probabilities_zero_and_one(backend, dtype):
+    """y=1, p=0: Keras −log(1e-7) = 16.118 (its clip), PyTorch 100 (its clamp), ours −log(tiny);
+    y=0, p=1: Keras −log(1 − (1 − 1e-7)) with 1 − 1e-7 rounded: 15.942 in float32 (1 − 1.19e-7)."""
+    t, p = arrays(backend, *EXTREMES, dtype=dtype)
+    keras = value(backend, ml.binary_cross_entropy(t, p, convention="keras", reduction="none"))
+    torch_ = value(backend, ml.binary_cross_entropy(t, p, convention="torch", reduction="none")).ravel()
+    np.testing.assert_allclose(keras, _keras_bce(dtype), rtol=DTYPE_RTOL[dtype])
+    np.testing.assert_allclose(torch_, TORCH_BCE, rtol=DTYPE_RTOL[dtype])
+    assert keras[0] == pytest.approx(16.118095650958319 if dtype == "float64" else 16.118095, rel=DTYPE_RTOL[dtype])
+    assert keras[1] == pytest.approx(16.118095651484676 if dtype == "float64" else 15.942385, rel=DTYPE_RTOL[dtype])
+    ours = value(backend, ml.binary_cross_entropy(t, p, reduction="none")).ravel()
+    assert ours[0] == pytest.approx(-math.log(TINY[dtype]), rel=1e-6)  # no convention: unchanged
+    if backend.value_and_grad is not None:  # the clip and the clamp are flat where they act
+        # y=.3, p=0: Keras clips both logs there; PyTorch clamps log p only, log(1 − p) has slope −1
+        for convention, slopes in (("keras", [0.0, 0.0, 0.0]), ("torch", [0.0, 0.0, 0.7])):
+            _, (_, g) = backend.value_and_grad(
+                lambda a, b, c=convention: ml.binary_cross_entropy(a, b, convention=c, reduction="sum"), t, p)
+            np.testing.assert_allclose(value(backend, g).ravel()[:3], slopes, rtol=DTYPE_RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bce_hand_values_are_the_natives(dtype):
+    tb, kb = load_backend("torch"), load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    import torch
+
+    t, p = arrays(tb, *EXTREMES, dtype=dtype)
+    np.testing.assert_allclose(value(tb, torch.nn.functional.binary_cross_entropy(p, t, reduction="none")).ravel(),
+                               TORCH_BCE, rtol=DTYPE_RTOL[dtype])
+    t, p = arrays(kb, *EXTREMES, dtype=dtype)
+    native = keras.losses.BinaryCrossentropy(reduction=None, dtype=dtype)(t, p)
+    np.testing.assert_allclose(value(kb, native), _keras_bce(dtype), rtol=DTYPE_RTOL[dtype])
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_torch_bce_weight_divides_by_the_number_of_items(backend, from_logits):
+    """PyTorch's weight= rescales items and 'mean' still divides by their number: mean(w·ℓ)."""
+    tb = load_backend("torch")
+    import torch
+
+    y, p, w = [1.0, 0.0, 1.0, 1.0], [0.2, 0.7, 0.5, 0.9], [1.0, 2.0, 0.0, 1.0]
+    x = np.log(p) - np.log1p(-np.asarray(p))
+    native = torch.nn.functional.binary_cross_entropy_with_logits if from_logits else torch.nn.functional.binary_cross_entropy
+    expected = float(native(*arrays(tb, x if from_logits else p, y), weight=arrays(tb, w)[0]))
+    ell = -(np.asarray(y) * np.log(p) + (1 - np.asarray(y)) * np.log1p(-np.asarray(p)))
+    assert expected == pytest.approx(np.mean(np.asarray(w) * ell), rel=1e-14)
+    t, a, sw = arrays(backend, y, x if from_logits else p, w)
+    got = ml.binary_cross_entropy(t, a, from_logits=from_logits, sample_weight=sw, convention="torch")
+    assert float(value(backend, got)) == pytest.approx(expected, rel=1e-14)
+    ours = ml.binary_cross_entropy(t, a, from_logits=from_logits, sample_weight=sw)  # Σwℓ/Σw
+    assert float(value(backend, ours)) == pytest.approx(np.sum(np.asarray(w) * ell) / 4.0, rel=1e-14)
+
+
+def test_sparse_conventions_ignore_labels(backend):
+    """PyTorch ignores label −100 by default; Keras ignores ignore_class and averages the rest."""
+    (x,) = arrays(backend, LOGITS)
+    kept = (-math.log(0.7) + -math.log(0.5)) / 2  # rows 0 and 2
+    with pytest.raises(ValueError, match=r"class labels in \[0, 3\)"):
+        ml.sparse_categorical_cross_entropy(labels(backend, [0, -100, 1]), x, from_logits=True)
+    got = ml.sparse_categorical_cross_entropy(labels(backend, [0, -100, 1]), x, from_logits=True, convention="torch")
+    assert float(value(backend, got)) == pytest.approx(kept, rel=1e-14)
+    got = ml.sparse_categorical_cross_entropy(labels(backend, [0, 2, 1]), x, from_logits=True, ignore_index=2,
+                                              convention="keras")
+    assert float(value(backend, got)) == pytest.approx(kept, rel=1e-14)
+
+
+# p of a row with a zero: Keras clips it to 1e-7, then log-softmax renormalizes the clipped row.
+SPARSE_P = [[0.7, 0.3, 0.0], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25]]
+SPARSE_Y = [2, 2, 1]
+SPARSE_KERAS = [-math.log(1e-7) + math.log(1.0 + 1e-7), -math.log(0.6), -math.log(0.5)]
+
+
+def test_sparse_keras_convention_clips_then_renormalizes(backend):
+    (p,) = arrays(backend, SPARSE_P)
+    got = ml.sparse_categorical_cross_entropy(labels(backend, SPARSE_Y), p, convention="keras", reduction="none")
+    np.testing.assert_allclose(value(backend, got), SPARSE_KERAS, rtol=1e-14)
+
+
+def test_sparse_keras_natives():
+    """The hand values above are Keras's; with ignore_class and a sample weight Keras divides by
+    the number of items kept, convention='keras' by their Σw (a documented difference)."""
+    kb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    (p,) = arrays(kb, SPARSE_P)
+    native = keras.losses.SparseCategoricalCrossentropy(reduction=None, dtype="float64")(labels(kb, SPARSE_Y), p)
+    np.testing.assert_allclose(value(kb, native), SPARSE_KERAS, rtol=1e-14)
+    (x,) = arrays(kb, LOGITS)
+    y, (w,) = labels(kb, [0, 2, 1]), arrays(kb, [0.5, 1.0, 3.0])
+    nll = [-math.log(0.7), -math.log(0.5)]  # rows 0 and 2; row 1 (label 2) ignored
+    native = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=2, dtype="float64")
+    assert float(native(y, x, sample_weight=w)) == pytest.approx((0.5 * nll[0] + 3.0 * nll[1]) / 2, rel=1e-14)
+    ours = ml.sparse_categorical_cross_entropy(y, x, from_logits=True, ignore_index=2, sample_weight=w,
+                                               convention="keras")
+    assert float(value(kb, ours)) == pytest.approx((0.5 * nll[0] + 3.0 * nll[1]) / 3.5, rel=1e-14)
+
+
+# Rows that do not sum to 1, one with p = 0 on the true class: Keras renormalizes, then clips.
+CCE_Y, CCE_P = [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], [[0.2, 0.2, 0.0], [0.3, 0.3, 0.3]]
+CCE_KERAS = [-math.log(1e-7), math.log(3.0)]  # p / Σp = (½, ½, 0) → 1e-7; (⅓, ⅓, ⅓)
+CFOCAL_KERAS = [0.25 * (1 - 1e-7) ** 2 * CCE_KERAS[0], 0.25 * (2 / 3) ** 2 * CCE_KERAS[1]]  # α = .25, γ = 2
+
+
+def test_keras_categorical_conventions_renormalize_and_clip(backend):
+    t, p = arrays(backend, CCE_Y, CCE_P)
+    got = ml.categorical_cross_entropy(t, p, convention="keras", reduction="none")
+    np.testing.assert_allclose(value(backend, got), CCE_KERAS, rtol=1e-14)
+    got = ml.categorical_focal(t, p, convention="keras", reduction="none")
+    np.testing.assert_allclose(value(backend, got), CFOCAL_KERAS, rtol=1e-14)
+    ours = ml.categorical_cross_entropy(t, p, reduction="none")  # neither: −log(tiny), −log(0.3)
+    np.testing.assert_allclose(value(backend, ours), [-math.log(TINY["float64"]), -math.log(0.3)], rtol=1e-14)
+
+
+def test_keras_categorical_natives():
+    kb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    t, p = arrays(kb, CCE_Y, CCE_P)
+    native = keras.losses.CategoricalCrossentropy(reduction=None, dtype="float64")(t, p)
+    np.testing.assert_allclose(value(kb, native), CCE_KERAS, rtol=1e-14)
+    native = keras.losses.CategoricalFocalCrossentropy(reduction=None, dtype="float64")(t, p)
+    np.testing.assert_allclose(value(kb, native), CFOCAL_KERAS, rtol=1e-14)
+
+
+def test_keras_categorical_hinge_lets_the_true_class_into_the_max(backend):
+    t, s = arrays(backend, [[1, 0, 0], [1, 0, 0]], [[0.5, -0.2, -0.4], [0.5, 0.3, -0.4]])
+    np.testing.assert_allclose(value(backend, ml.categorical_hinge(t, s, reduction="none")), [0.3, 0.8], rtol=1e-15)
+    # row 0: every wrong score is negative, so Keras's max is the zeroed true class's 0
+    keras = ml.categorical_hinge(t, s, convention="keras", reduction="none")
+    np.testing.assert_allclose(value(backend, keras), [0.5, 0.8], rtol=1e-15)
+
+
+def test_keras_categorical_hinge_native():
     kb = load_backend("tensorflow")
     keras = pytest.importorskip("keras")
     t, s = arrays(kb, [[1, 0, 0], [1, 0, 0]], [[0.5, -0.2, -0.4], [0.5, 0.3, -0.4]])
-    keras_out = value(kb, keras.losses.CategoricalHinge(reduction=None, dtype="float64")(t, s))
-    ours = value(kb, ml.categorical_hinge(t, s, reduction="none"))
-    np.testing.assert_allclose(ours, [0.3, 0.8], rtol=1e-15)  # 1 + max wrong − true
-    np.testing.assert_allclose(keras_out, [0.5, 0.8], rtol=1e-15)  # row 1: the zeroed true class (0) wins the max
+    np.testing.assert_allclose(value(kb, keras.losses.CategoricalHinge(reduction=None, dtype="float64")(t, s)),
+                               [0.5, 0.8], rtol=1e-15)
 
 
 def test_optax_multiclass_hinge_is_ours_on_integer_labels():
@@ -253,54 +404,182 @@ def test_optax_multiclass_hinge_is_ours_on_integer_labels():
     )
 
 
+def _kl_case():
+    rng = np.random.default_rng(6)
+    p = rng.dirichlet(np.ones(5), 4)
+    p[0, 0] = 0.0
+    p[0] /= p[0].sum()
+    x = rng.normal(0, 1, (4, 5))
+    log_q = x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+    terms = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1.0)) - log_q), 0.0)
+    return p, log_q, terms
+
+
 def test_kl_divergence_is_pytorch_batchmean_not_mean():
     tb = load_backend("torch")
     import torch
 
-    rng = np.random.default_rng(6)
-    p = rng.dirichlet(np.ones(5), 4)
-    x = rng.normal(0, 1, (4, 5))
-    ps, xs = arrays(tb, p, x)
-    ours = value(tb, ml.kl_divergence(ps, xs, from_logits=True))
-    log_q = torch.log_softmax(xs, dim=-1)
-    batchmean = float(torch.nn.functional.kl_div(log_q, ps, reduction="batchmean"))
+    p, log_q, terms = _kl_case()
+    ps, lq = arrays(tb, p, log_q)
+    batchmean = float(torch.nn.functional.kl_div(lq, ps, reduction="batchmean"))
     with pytest.warns(UserWarning, match="batchmean"):  # torch itself warns about its 'mean'
-        mean = float(torch.nn.functional.kl_div(log_q, ps, reduction="mean"))
-    np.testing.assert_allclose(ours, batchmean, rtol=1e-14)
+        mean = float(torch.nn.functional.kl_div(lq, ps, reduction="mean"))
+    np.testing.assert_allclose(value(tb, ml.kl_divergence(ps, lq, from_logits=True)), batchmean, rtol=1e-14)
     np.testing.assert_allclose(mean * 5, batchmean, rtol=1e-14)  # torch's 'mean' divides by N·C
-    # PyTorch's log-probability input works as logits
-    np.testing.assert_allclose(value(tb, ml.kl_divergence(ps, log_q, from_logits=True)), batchmean, rtol=1e-13)
+    np.testing.assert_allclose([batchmean, mean], [terms.sum() / 4, terms.sum() / 20], rtol=1e-14)
+
+
+def test_kl_conventions(backend):
+    """PyTorch's kl_div and optax take log q as given; PyTorch's default 'mean' divides by N·C."""
+    p, log_q, terms = _kl_case()
+    ps, lq = arrays(backend, p, log_q + 0.5)  # unnormalized log q: used as given, not renormalized
+    shifted = terms - 0.5 * p
+    got = ml.kl_divergence(ps, lq, convention="torch")
+    assert float(value(backend, got)) == pytest.approx(shifted.sum() / 20, rel=1e-14)
+    got = ml.kl_divergence(ps, lq, convention="optax", reduction="none")
+    np.testing.assert_allclose(value(backend, got), shifted.sum(axis=-1), rtol=1e-14)
 
 
 def test_optax_kl_divergence_takes_log_predictions():
     jb = load_backend("jax")
     optax = pytest.importorskip("optax")
-    import jax
+    p, log_q, terms = _kl_case()
+    ps, lq = arrays(jb, p, log_q + 0.5)
+    np.testing.assert_allclose(np.asarray(optax.losses.kl_divergence(lq, ps)), (terms - 0.5 * p).sum(axis=-1),
+                               rtol=1e-14)
 
-    rng = np.random.default_rng(7)
-    p, x = arrays(jb, rng.dirichlet(np.ones(4), 3), rng.normal(0, 1, (3, 4)))
-    np.testing.assert_allclose(
-        value(jb, ml.kl_divergence(p, x, from_logits=True, reduction="none")),
-        np.asarray(optax.losses.kl_divergence(jax.nn.log_softmax(x), p)),
-        rtol=1e-13,
-    )
+
+KL_P, KL_Q = [[0.5, 0.5, 0.0]], [[0.25, 0.25, 0.5]]
+KL_KERAS = math.log(2.0) + 1e-7 * math.log(1e-7 / 0.5)  # y_true = 0 clipped to 1e-7
+
+
+def test_keras_kl_convention_clips_zero_targets(backend):
+    p, q = arrays(backend, KL_P, KL_Q)
+    assert float(value(backend, ml.kl_divergence(p, q))) == pytest.approx(math.log(2.0), rel=1e-15)
+    assert float(value(backend, ml.kl_divergence(p, q, convention="keras"))) == pytest.approx(KL_KERAS, rel=1e-15)
 
 
 def test_keras_kl_clips_zero_targets():
     kb = load_backend("tensorflow")
     keras = pytest.importorskip("keras")
-    p, q = arrays(kb, [[0.5, 0.5, 0.0]], [[0.25, 0.25, 0.5]])
-    keras_out = float(keras.losses.KLDivergence(dtype="float64")(p, q))
-    ours = float(value(kb, ml.kl_divergence(p, q)))
-    assert ours == pytest.approx(math.log(2.0), rel=1e-15)
-    np.testing.assert_allclose(keras_out - ours, 1e-7 * math.log(1e-7 / 0.5), rtol=1e-6)
+    p, q = arrays(kb, KL_P, KL_Q)
+    assert float(keras.losses.KLDivergence(dtype="float64")(p, q)) == pytest.approx(KL_KERAS, rel=1e-15)
 
 
-def test_keras_hinge_converts_zero_labels_only_when_the_whole_batch_is_binary():
+HINGE_SCORES = [[0.5, 0.5]]
+HINGE = {  # labels → per-sample mean of max(0, 1 − y·ŷ), by label rule
+    "binary batch": ([[0.0, 1.0]], {"zero_negative": 1.0, "binary_batch": 1.0, "signs": 0.75}),
+    "batch with a −1": ([[0.0, -1.0]], {"zero_negative": 1.5, "binary_batch": 1.25, "signs": 1.25}),
+}
+
+
+@pytest.mark.parametrize("batch", HINGE)
+def test_hinge_label_rules(backend, batch):
+    """0 is −1 (ours), or Keras's 2y − 1 only when every label is 0 or 1, or 0 (optax)."""
+    y, expected = HINGE[batch]
+    t, s = arrays(backend, y, HINGE_SCORES)
+    for labels_, mean in expected.items():
+        assert float(value(backend, ml.hinge(t, s, labels=labels_))) == pytest.approx(mean, rel=1e-15)
+    keras = ml.hinge(t, s, convention="keras", reduction="none")
+    np.testing.assert_allclose(value(backend, keras), [expected["binary_batch"]], rtol=1e-15)
+    assert float(value(backend, ml.hinge(t, s, convention="optax"))) == pytest.approx(expected["signs"], rel=1e-15)
+
+
+@pytest.mark.parametrize("batch", HINGE)
+def test_keras_hinge_natives(batch):
     kb = load_backend("tensorflow")
     keras = pytest.importorskip("keras")
-    s = arrays(kb, [[0.5, 0.5]])[0]
-    all_binary = arrays(kb, [[0.0, 1.0]])[0]
-    mixed = arrays(kb, [[0.0, -1.0]])[0]
-    np.testing.assert_allclose(float(keras.losses.hinge(all_binary, s)[0]), float(value(kb, ml.hinge(all_binary, s))))
-    assert float(keras.losses.hinge(mixed, s)[0]) != pytest.approx(float(value(kb, ml.hinge(mixed, s))))
+    y, expected = HINGE[batch]
+    t, s = arrays(kb, y, HINGE_SCORES)
+    assert float(keras.losses.hinge(t, s)[0]) == pytest.approx(expected["binary_batch"], rel=1e-15)
+    squared = np.mean(np.maximum(1 - np.where(np.all(np.isin(y, (0, 1))), 2 * np.asarray(y) - 1, y) * 0.5, 0) ** 2)
+    assert float(keras.losses.squared_hinge(t, s)[0]) == pytest.approx(squared, rel=1e-15)
+    assert float(value(kb, ml.squared_hinge(t, s, convention="keras"))) == pytest.approx(squared, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", ["jax", "tensorflow", "torch"])
+def test_conventions_compile(name):
+    """Keras's batch-wide {0, 1} test is a select, so it compiles and decides per call; the
+    clip and the clamp compile too."""
+    compile_ = compiler(name)
+    b = load_backend(name)
+    t, p = arrays(b, *EXTREMES)
+    ml.binary_cross_entropy(t, p)  # dispatch once eagerly: torch.compile cannot trace its first import
+    fn = compile_(lambda t, s: ml.hinge(t, s, convention="keras"))
+    for y, expected in HINGE.values():
+        assert float(value(b, fn(*arrays(b, y, HINGE_SCORES)))) == pytest.approx(expected["binary_batch"], rel=1e-15)
+    for convention, expected in (("keras", _keras_bce("float64")), ("torch", TORCH_BCE)):
+        fn = compile_(lambda a, c, convention=convention: ml.binary_cross_entropy(a, c, convention=convention,
+                                                                                   reduction="none"))
+        np.testing.assert_allclose(value(b, fn(t, p)).ravel(), expected, rtol=1e-14)
+
+
+# --- the safeguard parameters against the independent reference ---------------------------
+# At values that clip many of the domain's inputs (2^-7: its bounds are exact in float32), values
+# and gradients within the matrix's accuracy contract, in PyTorch: each new setting costs JAX and
+# TensorFlow a second of compiling, and the tests above and test_conventions.py run these
+# parameters on every backend against Keras, PyTorch and optax. normalize and log_input are
+# checked only there: their gradients cancel inside what the reference holds as one term
+# (log Σp, y·log y), so its scale cannot bound the rounding.
+SAFEGUARDS = [
+    ("binary_cross_entropy", {"epsilon": 2**-7}),
+    ("binary_cross_entropy", {"from_logits": True, "epsilon": 2**-7}),
+    ("binary_cross_entropy", {"log_floor": -2.0}),
+    ("binary_cross_entropy", {"from_logits": True, "log_floor": -2.0}),
+    ("binary_focal", {"epsilon": 2**-7}),
+    ("binary_focal", {"from_logits": True, "epsilon": 2**-7}),
+    ("categorical_cross_entropy", {"epsilon": 2**-7}),
+    ("categorical_cross_entropy", {"from_logits": True, "epsilon": 2**-7}),
+    ("sparse_categorical_cross_entropy", {"epsilon": 2**-7, "normalize": True}),
+    ("categorical_focal", {"epsilon": 2**-7, "alpha": 0.25}),
+    ("categorical_focal", {"from_logits": True, "epsilon": 2**-7}),
+    ("categorical_hinge", {"zero_true_class": True}),
+    ("kl_divergence", {"epsilon": 2**-7}),
+    ("kl_divergence", {"from_logits": True, "epsilon": 2**-7}),
+    ("kl_divergence", {"class_mean": True}),
+    ("hinge", {"labels": "signs"}),
+    ("squared_hinge", {"labels": "signs"}),
+]
+
+
+@functools.cache
+def _safeguard_reference(index, dtype):
+    name, params = SAFEGUARDS[index]
+    case = Case(REGISTRY[name], params, shape=(4, 6))
+    _, held = case.to_backend(load_backend("numpy"), dtype)
+    return case, case.reference(held, math_module())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("index", range(len(SAFEGUARDS)),
+                         ids=[f"{n}-" + "-".join(f"{k}={v}" for k, v in p.items()) for n, p in SAFEGUARDS])
+def test_safeguard_parameters_match_the_reference(index, dtype):
+    backend = load_backend("torch")
+    case, (values, scales, grads, gscales, _) = _safeguard_reference(index, dtype)
+    arrays_, _ = case.to_backend(backend, dtype)
+    got = value(backend, case.call(*arrays_, reduction="none"))
+    np.testing.assert_array_less(np.abs(got - values), (ULPS + 1) * EPS[dtype] * scales + MATRIX_TINY[dtype])
+    for name, g in case.grad_of_sum(backend, arrays_, reduction="sum").items():
+        defined = ~np.isnan(grads[name])
+        err = np.abs(value(backend, g) - grads[name])[defined]
+        np.testing.assert_array_less(err, (GRAD_ULPS * EPS[dtype] * gscales[name] + MATRIX_TINY[dtype] + REF_NOISE)[defined])
+
+
+def test_safeguard_parameters_are_checked(backend):
+    t, p = arrays(backend, [1.0, 0.0], [0.5, 0.5])
+    for kwargs, message in (
+        ({"epsilon": 0.5}, r"`epsilon` must be None or a number in \(0, 0\.5\); got 0\.5"),
+        ({"epsilon": -1e-7}, r"`epsilon` must be None or a number in \(0, 0\.5\); got -1e-07"),
+        ({"log_floor": 1.0}, r"`log_floor` must be None or a finite number ≤ 0; got 1\.0"),
+    ):
+        with pytest.raises(ValueError, match=message + rf" \({backend.xp.backend}\)"):
+            ml.binary_cross_entropy(t, p, **kwargs)
+    with pytest.raises(ValueError, match=rf"`labels` must be one of \['zero_negative', 'binary_batch', 'signs'\]; "
+                                         rf"got 'pm1' \({backend.xp.backend}\)"):
+        ml.hinge(t, p, labels="pm1")
+    q = arrays(backend, [[0.5, 0.5]])[0]
+    with pytest.raises(ValueError, match=r"`from_logits` and `log_input` cannot both be True"):
+        ml.kl_divergence(q, q, from_logits=True, log_input=True)
+    with pytest.raises(ValueError, match=r"convention='keras': keras\.losses\.KLDivergence is kl_divergence with "
+                                         r"from_logits=False only; got from_logits=True"):
+        ml.kl_divergence(q, q, from_logits=True, convention="keras")

@@ -213,6 +213,51 @@ def test_labels_are_not_checked_under_jit_but_never_mislead():
     assert value(jb, jax.jit(ml.cosine_embedding)(y, a, b)) == 0.0
 
 
+# --- convention= ----------------------------------------------------------------------------
+def test_triplet_conventions_at_zero_distance(backend):
+    """eps = 1e-6: PyTorch adds it to the difference vector, optax under the root."""
+    eps = 1e-6
+    a, p, n = arrays(backend, [[0.0, 0.0]], [[0.0, 0.0]], [[0.6, 0.8]])
+    torch = value(backend, ml.triplet_margin(a, p, n, convention="torch"))
+    optax = value(backend, ml.triplet_margin(a, p, n, convention="optax"))
+    np.testing.assert_allclose(torch, math.hypot(eps, eps) - math.hypot(-0.6 + eps, -0.8 + eps) + 1.0, rtol=1e-15)
+    np.testing.assert_allclose(optax, math.sqrt(eps) - math.sqrt(1.0 + eps) + 1.0, rtol=1e-15)
+    with pytest.raises(ValueError, match=r"optax\.losses\.triplet_margin_loss is triplet_margin with p=2\.0 only; "
+                                         r"got p=3\.0"):
+        ml.triplet_margin(a, p, n, p=3.0, convention="optax")
+
+
+def test_cosine_conventions_for_a_near_zero_vector(backend):
+    """Keras reads a norm below 1e-7 as 1e-7, PyTorch's cosine_similarity below 1e-8 (on dim 1)."""
+    t, q = arrays(backend, [[1e-9, 0.0], [3.0, 4.0]], [[1.0, 1.0], [3.0, 4.0]])
+    r = 1 / math.sqrt(2)
+    np.testing.assert_allclose(value(backend, ml.cosine_similarity(t, q, reduction="none")), [-r, -1.0], rtol=1e-15)
+    keras = value(backend, ml.cosine_similarity(t, q, convention="keras", reduction="none"))
+    np.testing.assert_allclose(keras, [-1e-2 * r, -1.0], rtol=1e-15)
+    torch = value(backend, ml.cosine_similarity(t, q, convention="torch", reduction="none"))
+    np.testing.assert_allclose(torch, [-1e-1 * r, -1.0], rtol=1e-15)
+    # PyTorch's default dim is 1: on (N, D, K) inputs one value per sample and column
+    x = np.arange(1.0, 13.0).reshape(2, 3, 2)
+    a, b = arrays(backend, x, x[:, ::-1])
+    expected = -(x * x[:, ::-1]).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(x[:, ::-1], axis=1))
+    np.testing.assert_allclose(value(backend, ml.cosine_similarity(a, b, convention="torch", reduction="none")),
+                               expected, rtol=1e-15)
+
+
+def test_cosine_embedding_torch_convention_adds_1e_12_to_squared_norms(backend):
+    """At norms of 1e-6 PyTorch's 1e-12 halves the cosine of two equal vectors."""
+    y, a = arrays(backend, [1.0, 1.0], [[1e-6, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(value(backend, ml.cosine_embedding(y, a, a, reduction="none")), [0.0, 1.0], atol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.cosine_embedding(y, a, a, convention="torch", reduction="none")),
+                               [0.5, 1.0], rtol=1e-15)
+
+
+def test_nt_xent_optax_convention_is_its_temperature(backend):
+    z1, z2 = arrays(backend, [[1, 0], [0, 1]], [[0.9, 0.1], [0.1, 0.9]])
+    np.testing.assert_allclose(value(backend, ml.nt_xent(z1, z2, convention="optax")), 1.148893713426714e-05,
+                               rtol=1e-9)
+
+
 # --- documented differences from the natives ------------------------------------------------
 def test_torch_cosine_embedding_adds_1e_12_to_the_squared_norms():
     tb = load_backend("torch")
@@ -241,6 +286,8 @@ def test_optax_triplet_puts_eps_under_the_root():
     ours = float(value(jb, ml.triplet_margin(a, p, n, margin=5.0, eps=1e-6)))
     assert theirs == pytest.approx(1e-3 - math.sqrt(25 + 1e-6) + 5.0, rel=1e-12)
     assert ours == pytest.approx(math.hypot(1e-6, 1e-6) - math.hypot(-3 + 1e-6, -4 + 1e-6) + 5.0, rel=1e-12)
+    convention = float(value(jb, ml.triplet_margin(a, p, n, margin=5.0, convention="optax")))
+    assert convention == pytest.approx(theirs, rel=1e-15)
 
 
 def test_keras_cosine_similarity_matches_on_zero_vectors():

@@ -63,3 +63,14 @@ def test_pytorch_gradient_below_eps_is_ours():
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     assert torch.is_tensor(ml.gaussian_nll(y, mu, var))
+
+
+def test_torch_convention_is_pytorchs_defaults():
+    tb = load_backend("torch")
+    import torch.nn.functional as F
+
+    y, mu, var = arrays(tb, [[0.0, 1.0], [0.0, 2.0]], [[0.5, 1.0], [-2.0, 0.0]], [[1e-8], [3.0]])
+    np.testing.assert_allclose(value(tb, ml.gaussian_nll(y, mu, var, convention="torch")),
+                               value(tb, F.gaussian_nll_loss(mu, y, var)), rtol=1e-15)
+    with pytest.raises(ValueError, match=r"`convention` must be one of \['torch'\] for gaussian_nll; got 'keras'"):
+        ml.gaussian_nll(y, mu, var, convention="keras")

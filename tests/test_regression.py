@@ -85,7 +85,7 @@ def test_all_zero_weights_give_zero_loss_and_zero_gradients(backend):
         out = spec.function(tt, pp, sample_weight=w)
         assert value(backend, out) == 0.0, name
         if backend.value_and_grad is not None:
-            _, grads = backend.value_and_grad(lambda a, b: spec.function(a, b, sample_weight=w), tt, pp)
+            _, grads = backend.value_and_grad(lambda a, b, f=spec.function: f(a, b, sample_weight=w), tt, pp)
             for g in grads:
                 np.testing.assert_array_equal(value(backend, g), 0.0, err_msg=name)
 
@@ -253,6 +253,98 @@ def test_checks_are_skipped_under_jit_and_nothing_raises():
     assert np.isnan(float(jax.jit(ml.poisson)(t, p)))
 
 
+# --- convention= ----------------------------------------------------------------------------
+def test_poisson_conventions_by_hand(backend):
+    t, p = arrays(backend, [3.0, 0.0, 2.0], [0.0, 0.0, 0.5])
+    # Keras: rate − y·log(rate + 1e-7), finite at rate 0; one value per row of (N, 1)
+    keras = value(backend, ml.poisson(*(backend.xp.reshape(x, (3, 1)) for x in (t, p)), convention="keras",
+                                      reduction="none"))
+    np.testing.assert_allclose(keras, [-3 * math.log(1e-7), 0.0, 0.5 - 2 * math.log(0.5 + 1e-7)], rtol=1e-15)
+    # and on (N,) one value for the whole vector, as Keras's last-axis mean gives
+    np.testing.assert_allclose(value(backend, ml.poisson(t, p, convention="keras", reduction="none")),
+                               np.mean(keras), rtol=1e-15)
+    # PyTorch's default reads y_pred as a log-rate: exp(x) − y·x
+    torch = value(backend, ml.poisson(t, p, convention="torch", reduction="none"))
+    np.testing.assert_allclose(torch, [1.0, 1.0, math.exp(0.5) - 1.0], rtol=1e-15)
+    # with PyTorch's log_input=False, its eps = 1e-8 is added inside the log
+    rates = value(backend, ml.poisson(t, p, log_input=False, convention="torch", reduction="none"))
+    np.testing.assert_allclose(rates, [-3 * math.log(1e-8), 0.0, 0.5 - 2 * math.log(0.5 + 1e-8)], rtol=1e-15)
+    # Keras averages the last axis per sample: one value per row
+    t2, p2 = arrays(backend, [[3.0, 0.0], [2.0, 1.0]], [[0.0, 1.0], [0.5, 1.0]])
+    rows = value(backend, ml.poisson(t2, p2, convention="keras", reduction="none"))
+    np.testing.assert_allclose(rows, [(-3 * math.log(1e-7) + 1.0) / 2,
+                                      (0.5 - 2 * math.log(0.5 + 1e-7) + 1.0 - math.log(1.0 + 1e-7)) / 2], rtol=1e-15)
+
+
+def test_msle_keras_convention_clamps_at_1e_7_instead_of_raising(backend):
+    t, p = arrays(backend, [[-2.0, 1e-9, 1.0]], [[0.0, 0.5, -0.5]])
+    with pytest.raises(ValueError, match="> -1"):
+        ml.msle(t, p)
+    lo = math.log1p(1e-7)
+    expected = ((lo - lo) ** 2 + (math.log1p(0.5) - lo) ** 2 + (lo - math.log(2.0)) ** 2) / 3
+    np.testing.assert_allclose(value(backend, ml.msle(t, p, convention="keras", reduction="none")), [expected],
+                               rtol=1e-14)
+
+
+def test_torch_weight_divisors_differ_between_mse_and_huber(backend):
+    """PyTorch 2.13: mse_loss(weight=w) gives Σwℓ/Σw, huber_loss(weight=w) Σwℓ / number of elements."""
+    t, p, w = arrays(backend, [[0.0, 0.0], [0.0, 0.0]], [[1.0, 3.0], [0.5, -2.0]], [[1.0, 0.0], [2.0, 3.0]])
+    assert value(backend, ml.mse(t, p, sample_weight=w, convention="torch")) == (1.0 + 0.5 + 12.0) / 6.0
+    huber = (0.5 + 2.0 * 0.125 + 3.0 * 1.5) / 4.0
+    np.testing.assert_allclose(value(backend, ml.huber(t, p, sample_weight=w, convention="torch")), huber, rtol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.huber(t, p, sample_weight=w)), huber * 4.0 / 6.0, rtol=1e-15)
+
+
+def test_torch_weighted_conventions_match_torch():
+    tb = load_backend("torch")
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(4)
+    t, p, w = arrays(tb, rng.normal(size=(5, 3)), rng.normal(size=(5, 3)) * 2, rng.uniform(0, 2, (5, 3)))
+    for ours, theirs in ((ml.mse, F.mse_loss), (ml.mae, F.l1_loss), (ml.huber, F.huber_loss)):
+        np.testing.assert_allclose(value(tb, ours(t, p, sample_weight=w, convention="torch")),
+                                   value(tb, theirs(p, t, weight=w)), rtol=1e-14)
+
+
+def test_keras_convention_is_per_sample_then_sum_over_batch_size(backend):
+    t, p, w = arrays(backend, [[0.0, 1.0], [2.0, 0.0], [1.0, 1.0]], [[1.0, 3.0], [0.0, 0.5], [1.0, 4.0]],
+                     [0.5, 0.0, 2.0])
+    rows = [2.5, 2.125, 4.5]
+    np.testing.assert_array_equal(value(backend, ml.mse(t, p, convention="keras", reduction="none")), rows)
+    np.testing.assert_allclose(value(backend, ml.mse(t, p, convention="keras", sample_weight=w)),
+                               (0.5 * 2.5 + 2.0 * 4.5) / 3, rtol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.mse(t, p, sample_weight=w)), (0.5 * 2.5 + 2.0 * 4.5) / 2.5,
+                               rtol=1e-15)
+
+
+def test_conventions_that_cannot_apply_say_why():
+    with pytest.raises(ValueError, match=r"keras\.losses\.Poisson is poisson with log_input=False only; got "
+                                         r"log_input=True"):
+        ml.poisson([1.0], [0.5], log_input=True, convention="keras")
+    with pytest.raises(ValueError, match=r"`convention` must be one of \['optax'\] for log_cosh; got 'keras'"):
+        ml.log_cosh([1.0], [0.5], convention="keras")  # Keras's float64 log 2 is float32's
+    with pytest.raises(ValueError, match=r"`convention` must be one of \['sklearn'\] for quantile; got 'torch'"):
+        ml.quantile([1.0], [0.5], convention="torch")
+    with pytest.raises(ValueError, match=r"sklearn\.metrics\.mean_squared_log_error is mean_squared_log_error with "
+                                         r"epsilon=None only; got epsilon=1e-07"):
+        ml.msle([1.0], [0.5], epsilon=1e-7, convention="sklearn")
+    with pytest.raises(ValueError, match=r"`epsilon` must be a finite number >= 0; got -1.0"):
+        ml.msle([1.0], [0.5], epsilon=-1.0)
+
+
+def test_a_convention_under_jax_jit():
+    jb = load_backend("jax")
+    import jax
+
+    t, p, w = arrays(jb, [[3.0, 0.0], [2.0, 1.0]], [[0.0, 1.0], [0.5, 1.0]], [1.0, 0.5])
+
+    def f(a, b, c):
+        return ml.poisson(a, b, sample_weight=c, convention="keras"), ml.poisson(a, b, convention="torch")
+
+    for got, expected in zip(jax.jit(f)(t, p, w), f(t, p, w)):
+        np.testing.assert_allclose(float(got), float(expected), rtol=1e-15)
+
+
 # --- documented differences from the natives ------------------------------------------------
 def test_keras_msle_clamps_negative_values_where_we_raise():
     tb = load_backend("tensorflow")
@@ -276,6 +368,8 @@ def test_keras_poisson_adds_epsilon_inside_the_log():
     t, p = arrays(tb, [[3.0]], [[0.01]])
     np.testing.assert_allclose(float(keras.losses.poisson(t, p)[0]), 0.01 - 3 * math.log(0.01 + 1e-7), rtol=1e-12)
     np.testing.assert_allclose(value(tb, ml.poisson(t, p)), 0.01 - 3 * math.log(0.01), rtol=1e-14)
+    np.testing.assert_allclose(value(tb, ml.poisson(t, p, convention="keras")), float(keras.losses.poisson(t, p)[0]),
+                               rtol=1e-14)
 
 
 @pytest.mark.parametrize("framework", ["keras", "optax"])
@@ -287,14 +381,13 @@ def test_log_cosh_natives_lose_precision_near_zero(framework):
     if framework == "keras":
         b = load_backend("tensorflow")
         keras = pytest.importorskip("keras")
-        native = lambda t, p: keras.losses.log_cosh(t, p)[0]  # noqa: E731
     else:
         b = load_backend("jax")
         optax = pytest.importorskip("optax")
-        native = lambda t, p: optax.losses.log_cosh(p, t)[0, 0]  # noqa: E731
     t, p = arrays(b, [[0.0]], [[1e-3]], dtype="float32")
     ours = float(value(b, ml.log_cosh(t, p)))
-    theirs = float(value(b, native(t, p)))
+    native = keras.losses.log_cosh(t, p)[0] if framework == "keras" else optax.losses.log_cosh(p, t)[0, 0]
+    theirs = float(value(b, native))
     ulp = np.spacing(np.float32(exact))
     assert abs(ours - exact) <= K * ulp
     assert abs(theirs - exact) > 100 * ulp

@@ -3,6 +3,8 @@ and Keras's and optax's versions under the registry's mapping."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -109,17 +111,102 @@ def test_keras_tversky_swaps_alpha_and_beta():
     assert ours[(0.9, 0.1)] == pytest.approx(1 - 1 / (1 + 0.9 * 2 + 0.1 * 1), rel=1e-15)
 
 
-@pytest.mark.parametrize("loss, params", [("dice", {}), ("dice", {"smooth": 0.5}), ("tversky", {"alpha": 0.3, "beta": 0.7})])
-def test_optax_on_class_last_softmax_maps_exactly(loss, params):
+@pytest.mark.parametrize("loss, params, theirs", [
+    ("dice", {}, {}),
+    ("dice", {"smooth": 0.5}, {"smooth": 0.25}),  # optax's smooth is half ours
+    ("tversky", {"alpha": 0.3, "beta": 0.7}, {"alpha": 0.3, "beta": 0.7}),
+])
+@pytest.mark.parametrize("channels", [3, 1])
+def test_optax_convention_on_logits_is_optax_at_its_defaults(loss, params, theirs, channels):
+    """optax.losses.dice_loss(logits, targets): softmax (sigmoid for one channel), sums over the
+    spatial axes per sample and class, then the mean over classes."""
     jb = load_backend("jax")
-    pytest.importorskip("optax")
+    optax = pytest.importorskip("optax")
     rng = np.random.default_rng(3)
-    logits, labels = rng.normal(size=(2, 4, 5, 3)), rng.integers(0, 3, (2, 4, 5))
+    logits, labels = rng.normal(size=(2, 4, 5, channels)) * 3, rng.integers(0, max(channels, 2), (2, 4, 5))
+    masks = np.eye(channels)[labels] if channels > 1 else labels[..., None].astype(float)
+    y, x = arrays(jb, masks, logits)
+    ours = value(jb, getattr(ml, loss)(y, x, **params, convention="optax", reduction="none"))
+    expected = value(jb, optax.losses.dice_loss(x, y, **theirs))
+    assert ours.shape == expected.shape == (2,)
+    np.testing.assert_allclose(ours, expected, rtol=1e-13)
+
+
+def test_optax_convention_by_hand(backend):
+    """One pixel, two classes: softmax([0, log 3]) = (¼, ¾); with optax's smooth 1 per class
+    1 − (I + 1)/(½(P + T) + 1), averaged over the two classes."""
+    y, x = arrays(backend, [[[0.0, 1.0]]], [[[0.0, math.log(3.0)]]])
+    per_class = [1 - 1 / (0.125 + 1), 1 - 1.75 / (0.875 + 1)]
+    np.testing.assert_allclose(value(backend, ml.dice(y, x, convention="optax", reduction="none")),
+                               [np.mean(per_class)], rtol=1e-15)
+
+
+def test_keras_convention_reduces_the_whole_batch(backend):
+    """Keras's docstring example: axis=None gives one value for the batch, 0.6164384 (float32)."""
+    y, p = arrays(backend, Y, P)
+    expected = 1 - 2 * 1.4 / (4.0 + 3.3 + 1e-7)  # Σyŷ = 1.4, Σy = 4, Σŷ = 3.3
+    out = ml.dice(y, p, convention="keras", reduction="none")
+    assert backend.to_numpy(out).shape == ()
+    np.testing.assert_allclose(value(backend, out), expected, rtol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.dice(y, p, smooth=0.0, axis="all", reduction="none")),
+                               1 - 2 * 1.4 / 7.3, rtol=1e-15)
+    # per sample, as Keras's axis=(1, 2, 3): ε in the denominator only
+    per_sample = value(backend, ml.dice(y, p, axis=(1, 2, 3), convention="keras", reduction="none"))
+    np.testing.assert_allclose(per_sample, [1 - 2 / (4 + 1e-7), 1 - 0.8 / (3.3 + 1e-7)], rtol=1e-15)
+    tversky = value(backend, ml.tversky(y, p, convention="keras", reduction="none"))
+    np.testing.assert_allclose(tversky, 1 - 1.4 / (1.4 + 0.5 * 2.6 + 0.5 * 1.9 + 1e-7), rtol=1e-15)
+
+
+def test_keras_convention_matches_keras_dice():
+    kb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    y, p = arrays(kb, Y, P)
+    np.testing.assert_allclose(value(kb, ml.dice(y, p, convention="keras")),
+                               float(keras.losses.Dice(dtype="float64")(y, p)), rtol=1e-15)
+
+
+def test_axis_spatial_and_all(backend):
+    rng = np.random.default_rng(5)
+    t, q = rng.integers(0, 2, (2, 3, 4)).astype(float), rng.uniform(size=(2, 3, 4))
+    y, p = arrays(backend, t, q)
+    spatial = value(backend, ml.dice(y, p, smooth=0.0, axis="spatial", reduction="none"))
+    np.testing.assert_allclose(spatial, 1 - 2 * (t * q).sum(1) / (t.sum(1) + q.sum(1)), rtol=1e-14)
+    everything = value(backend, ml.dice(y, p, smooth=0.0, axis="all", reduction="none"))
+    np.testing.assert_allclose(everything, 1 - 2 * (t * q).sum() / (t.sum() + q.sum()), rtol=1e-14)
+    with pytest.raises(ValueError, match=r"`axis` must be one of \(None, 'spatial', 'all'\), an int or a tuple of "
+                                         r"ints; got 'batch'"):
+        ml.dice(y, p, axis="batch")
+    with pytest.raises(ValueError, match=rf"need a batch axis and at least one more for axis='spatial'; got shape "
+                                         rf"\(4,\) \({backend.xp.backend}\)"):
+        ml.dice(*arrays(backend, t[0, 0], q[0, 0]), axis="spatial")
+    with pytest.raises(ValueError, match=r"keras\.losses\.Dice is dice with from_logits=False only"):
+        ml.dice(y, p, from_logits=True, convention="keras")
+
+
+def test_from_logits_keeps_accuracy_near_a_perfect_match(backend):
+    """1 − p for a confident softmax is the other classes' share, not 1 − 0.99999...: the loss
+    keeps its relative accuracy as it approaches 0 (here ≈ 2e-9 in float64 and float32)."""
+    logits, mask = np.array([[[20.0, 0.0, 0.0]]]), np.array([[[1.0, 0.0, 0.0]]])
+    e = np.exp(-20.0)
+    q = 2 * e / (1 + 2 * e)  # 1 − p of the first class; each other class has p = e/(1 + 2e)
+    expected = (q + 2 * e / (1 + 2 * e)) / (1 + 1 + 1.0)  # mismatch / (Σy + Σp + smooth)
+    for dtype in ("float64", "float32"):
+        y, x = arrays(backend, mask, logits, dtype=dtype)
+        np.testing.assert_allclose(value(backend, ml.dice(y, x, from_logits=True, reduction="none")), [expected],
+                                   rtol=8 * np.finfo(dtype).eps)  # 1 − p would be off by ~eps/2e-9
+
+
+def test_a_convention_under_jax_jit():
+    jb = load_backend("jax")
+    import jax
+
+    rng = np.random.default_rng(6)
+    logits = rng.normal(size=(2, 4, 4, 3))
     probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    y, p = arrays(jb, np.eye(3)[labels], probs)
-    fn = getattr(ml, loss)
-    full = {**fn.spec.params, **params, "axis": (1, 2)}
-    ours = value(jb, fn(y, p, **{k: v for k, v in full.items()}, reduction="none"))
-    theirs = value(jb, native(fn, "optax")({"y_true": y, "y_pred": p}, full, "float64"))
-    assert ours.shape == theirs.shape == (2, 3)
-    np.testing.assert_allclose(ours, theirs, rtol=1e-13)
+    y, x, p = arrays(jb, np.eye(3)[rng.integers(0, 3, (2, 4, 4))], logits, probs)
+
+    def f(a, b, c):
+        return ml.dice(a, b, convention="optax", reduction="none"), ml.tversky(a, c, convention="keras")
+
+    for got, expected in zip(jax.jit(f)(y, x, p), f(y, x, p)):
+        np.testing.assert_allclose(value(jb, got), value(jb, expected), rtol=1e-14)

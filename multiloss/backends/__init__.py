@@ -13,7 +13,6 @@ arguments, or NumPy when there is none. Arrays of two frameworks in one call are
 from __future__ import annotations
 
 import functools
-import importlib
 import sys
 from types import ModuleType
 
@@ -40,7 +39,11 @@ def adapter(name: str) -> ModuleType:
     """The adapter module ``multiloss.backends.<name>`` (imports that framework)."""
     if name not in {b[0] for b in BACKENDS}:
         raise ValueError(f"unknown backend {name!r}; expected one of {[b[0] for b in BACKENDS]}")
-    return importlib.import_module(f"multiloss.backends.{name}")
+    module = f"multiloss.backends.{name}"
+    # The builtin __import__, not importlib.import_module: a first call inside tf.function would
+    # have AutoGraph try (and warn about failing) to convert importlib's Python internals.
+    __import__(module)
+    return sys.modules[module]
 
 
 def _namespace_of(name: str) -> ModuleType:

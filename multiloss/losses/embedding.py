@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 DISTANCES = ("euclidean", "cosine")
+EPS_AT = ("difference", "sum")
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -61,10 +62,15 @@ def _norm(xp, x, p=2.0):
     return xp.where(positive, top * xp.where(positive, s, 1.0) ** (1.0 / p), 0.0)
 
 
-def _cosine(xp, a, b, axis=-1):
-    """cos(a, b) = a·b / (‖a‖‖b‖) along ``axis``; 0 (with zero gradient) when either is zero."""
+def _cosine(xp, a, b, axis=-1, *, floor=0.0, shift=0.0):
+    """cos(a, b) = a·b / (‖a‖‖b‖) along ``axis``, with each norm at least ``floor`` and ``shift``
+    added to each squared norm; 0 (with zero gradient) when a norm is zero."""
     dot = xp.sum(a * b, axis=axis)
-    den = _safe_sqrt(xp, xp.sum(a * a, axis=axis)) * _safe_sqrt(xp, xp.sum(b * b, axis=axis))
+    norm_a = _safe_sqrt(xp, xp.sum(a * a, axis=axis) + shift)
+    norm_b = _safe_sqrt(xp, xp.sum(b * b, axis=axis) + shift)
+    if floor:
+        norm_a, norm_b = xp.maximum(norm_a, floor), xp.maximum(norm_b, floor)
+    den = norm_a * norm_b
     positive = den > 0
     return xp.where(positive, dot / xp.where(positive, den, 1.0), 0.0)
 
@@ -76,11 +82,19 @@ def _unit(xp, x):
     return xp.where(positive, x / xp.where(positive, n, 1.0), 0.0)
 
 
-def _distance(xp, a, b, distance, p=2.0, eps=0.0):
-    """‖a − b + eps‖_p (PyTorch's pairwise_distance), or 1 − cos(a, b) for "cosine"."""
+def _distance(xp, a, b, distance, p=2.0, eps=0.0, eps_at="difference"):
+    """‖a − b + eps‖_p (PyTorch's pairwise_distance), (Σ|a − b|^p + eps)^(1/p) with
+    ``eps_at="sum"`` (optax's), or 1 − cos(a, b) for "cosine"."""
     if distance == "cosine":
         return 1.0 - _cosine(xp, a, b)
-    return _norm(xp, a - b + eps if eps else a - b, p)
+    if not eps:
+        return _norm(xp, a - b, p)
+    if eps_at == "difference":
+        return _norm(xp, a - b + eps, p)
+    d = a - b
+    if p == 2:
+        return xp.sqrt(xp.sum(d * d, axis=-1) + eps)
+    return (xp.sum(xp.abs(d) ** p, axis=-1) + eps) ** (1.0 / p)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -117,6 +131,12 @@ def _check_signs(xp, y_true, *_, **__):
 def _check_distance(distance):
     if distance not in DISTANCES:
         raise ValueError(f"`distance` must be one of {DISTANCES}; got {distance!r}.")
+
+
+def _check_triplet(xp, *arrays, distance, eps_at, **_):
+    _check_distance(distance)
+    if eps_at not in EPS_AT:
+        raise ValueError(f"`eps_at` must be one of {EPS_AT}; got {eps_at!r}.")
 
 
 # --- pair and triplet losses ----------------------------------------------------------------
@@ -162,35 +182,46 @@ def _triplet_shapes(xp, arrays, params):
     labels=(),
     shapes=_triplet_shapes,
     conditions={"margin": ">= 0", "p": ">= 1", "eps": ">= 0"},
-    checks=lambda xp, *arrays, distance, **_: _check_distance(distance),
-    variants=({"eps": 0.0}, {"swap": True, "p": 1.0, "eps": 0.0}, {"p": 3.0, "margin": 0.5}, {"distance": "cosine"}),
+    checks=_check_triplet,
+    variants=({"eps": 0.0}, {"swap": True, "p": 1.0, "eps": 0.0}, {"p": 3.0, "margin": 0.5}, {"distance": "cosine"},
+              {"eps_at": "sum"}),
     natives=(
         Native("torch", "torch.nn.functional.triplet_margin_loss", order=("anchor", "positive", "negative"),
                kwargs={"margin": "margin", "p": "p", "eps": "eps", "swap": "swap", "reduction": Fixed("none")},
-               when={"distance": "euclidean"},
-               notes=("PyTorch raises for margin ≤ 0 (2.13); margin = 0 is allowed here.",)),
+               when={"distance": "euclidean", "eps_at": "difference"}, convention={},
+               signature="torch.nn.functional.triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, "
+                         "eps=1e-06, swap=False, size_average=None, reduce=None, reduction='mean')",
+               safeguards="eps = 1e-6 added to each component of a − p (pairwise_distance)",
+               label_format="no labels: anchor, positive, negative of one shape (N, D) or (D,)",
+               notes=("PyTorch raises for margin ≤ 0 (2.13); margin = 0 is allowed here.",
+                      "Keras and scikit-learn have no triplet loss (TF-Addons' mines triplets in the batch).")),
         Native("optax", "optax.losses.triplet_margin_loss", order=("anchor", "positive", "negative"),
                kwargs={"margin": "margin", "norm_degree": "p", "eps": "eps"},
-               when={"distance": "euclidean", "eps": 0.0, "p": 2.0, "swap": False},
-               notes=("optax adds eps under the root, (Σ(a − p)² + eps)^(1/2), a floor of √eps = 1e-3 on every "
-                      "distance; PyTorch and we add eps to the difference vector.",
+               when={"distance": "euclidean", "eps_at": "sum", "p": 2.0, "swap": False}, convention={"eps_at": "sum"},
+               signature="optax.losses.triplet_margin_loss(anchors, positives, negatives, axis=-1, norm_degree=2, "
+                         "margin=1.0, eps=1e-06)",
+               safeguards="eps = 1e-6 under the root: a floor of √eps = 1e-3 on every distance",
+               label_format="no labels: anchors, positives, negatives of one shape",
+               notes=(("optax adds eps under the root, (Σ(a − p)² + eps)^(1/2), our eps_at='sum'; PyTorch and our "
+                       "default add it to the difference vector."),
                       "optax has no abs() in the p-norm, so its odd norm degrees are wrong, and no swap.",
                       "With eps = 0 optax's gradient at zero distance is NaN.")),
     ),
 )
 def triplet_margin(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False, distance="euclidean",
-                   xp):
+                   eps_at="difference", xp):
     """Triplet margin loss (Schroff et al. 2015): max(d(a, p) − d(a, n) + margin, 0) per row.
 
     PyTorch's semantics: d(x, y) = ‖x − y + eps‖_p, ``eps`` added to the difference vector;
+    ``eps_at="sum"`` adds it under the root instead, d = (Σ|x − y|^p + eps)^(1/p) (optax's).
     ``swap`` uses min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016).
     ``distance="cosine"`` uses d = 1 − cos (``p`` and ``eps`` then do not apply), as
     ``triplet_margin_with_distance_loss`` with a cosine distance does.
     """
-    d_ap = _distance(xp, anchor, positive, distance, p, eps)
-    d_an = _distance(xp, anchor, negative, distance, p, eps)
+    d_ap = _distance(xp, anchor, positive, distance, p, eps, eps_at)
+    d_an = _distance(xp, anchor, negative, distance, p, eps, eps_at)
     if swap:
-        d_an = xp.minimum(d_an, _distance(xp, positive, negative, distance, p, eps))
+        d_an = xp.minimum(d_an, _distance(xp, positive, negative, distance, p, eps, eps_at))
     return xp.maximum(d_ap - d_an + margin, 0.0)
 
 
@@ -264,11 +295,16 @@ def _optax_views(xp, arrays):
     variants=({"temperature": 0.1},),
     natives=(
         Native("optax", "optax.losses.ntxent", args=_optax_views, per="mean",
-               kwargs={"temperature": "temperature"},
-               notes=("optax takes the 2N views stacked with class labels and returns the mean; its default "
-                      "temperature is 0.07 (SimCLR's paper uses 0.5 and 0.1).",
-                      "optax's cosine clips the squared norm at the dtype's eps; a zero vector's cosine is 0 "
-                      "here.")),
+               kwargs={"temperature": "temperature"}, convention={"temperature": 0.07},
+               signature="optax.losses.ntxent(embeddings, labels, temperature=0.07)",
+               reduction="the mean over positive pairs (one value)",
+               safeguards="squared norms clipped at the dtype's machine epsilon",
+               label_format="one group label per embedding; views sharing a label are positives",
+               notes=(("optax takes the 2N views stacked with group labels and returns the mean; its default "
+                       "temperature is 0.07 (SimCLR's paper uses 0.5 and 0.1)."),
+                      ("optax clips each squared norm at the dtype's eps, so views shorter than √eps (1.5e-8 in "
+                       "float64, 3.5e-4 in float32) differ, a zero view's cosine being 0 in both; no parameter "
+                       "of ours reproduces that."))),
     ),
 )
 def nt_xent(z1, z2, *, temperature=0.5, xp):
@@ -306,42 +342,68 @@ def _cosine_shapes(xp, arrays, params):
     domain=domains.real_pairs(),
     labels=(),
     shapes=_cosine_shapes,
+    conditions={"epsilon": ">= 0"},
     natives=(
         Native("keras", "keras.losses.CosineSimilarity", order=("y_true", "y_pred"), construct=True,
-               kwargs={"axis": "axis", "reduction": Fixed(None), "dtype": DTYPE},
-               notes=("Keras normalizes each vector as x·min(rsqrt(Σx²), 1e6) (l2_normalize, ε = 1e-12), so a "
-                      "zero vector's cosine is 0, as here, and |loss| can print 1.0000001.",
-                      "Keras's loss is −cos in [−1, 1], best at −1; PyTorch's cosine_similarity is the "
-                      "similarity itself, on dim=1 by default.")),
+               kwargs={"axis": "axis", "reduction": Fixed(None), "dtype": DTYPE}, convention={"epsilon": 1e-7},
+               signature="keras.losses.CosineSimilarity(axis=-1, reduction='sum_over_batch_size', "
+                         "name='cosine_similarity', dtype=None)",
+               safeguards="each norm at least ε = 1e-7 (x·min(rsqrt(Σx²), 1/ε))",
+               label_format="y_pred's shape (a rank differing by one is squeezed or expanded)",
+               notes=(("Keras normalizes each vector as x·min(rsqrt(Σx²), 1e7) (l2_normalize with ε = 1e-7), so a "
+                       "zero vector's cosine is 0, as here, and one shorter than 1e-7 is not scaled to length 1: "
+                       "our epsilon=1e-7."),
+                      ("Keras's loss is −cos in [−1, 1], best at −1, and can print −1.0000001 in float32."))),
+        Native("torch", "torch.nn.functional.cosine_similarity", order=("y_true", "y_pred"), scale=-1.0,
+               kwargs={"dim": "axis", "eps": "epsilon"}, convention={"epsilon": 1e-8, "axis": 1},
+               signature="torch.nn.functional.cosine_similarity(x1, x2, dim=1, eps=1e-8)",
+               safeguards="each norm at least eps = 1e-8", label_format="x1's shape (others broadcast)",
+               notes=(("PyTorch has no cosine-similarity loss: cosine_similarity is the similarity, −1 × ours, on "
+                       "dim=1 by default; with eps = 0 a zero vector gives NaN there, 0 here."),)),
+        Native("optax", "optax.losses.cosine_similarity", order=("y_pred", "y_true"), scale=-1.0,
+               kwargs={"axis": "axis", "epsilon": lambda p, dtype: p["epsilon"] ** 2}, convention={},
+               signature="optax.losses.cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where=None)",
+               safeguards="none by default: epsilon clips each squared norm", label_format="predictions' shape",
+               notes=(("optax's cosine_similarity is the similarity, −1 × ours; its epsilon clips the squared "
+                       "norm (our epsilon²), and at its default 0 a zero vector gives NaN there, 0 here."),)),
     ),
 )
-def cosine_similarity(y_true, y_pred, *, axis=-1, xp):
+def cosine_similarity(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):
     """Keras's cosine-similarity loss: −cos(y_true, y_pred) along ``axis``, in [−1, 1], best at −1.
 
-    A zero vector has cosine 0 (loss 0) with a zero gradient.
+    Each norm counts as at least ``epsilon`` (Keras: 1e-7, PyTorch's cosine_similarity: 1e-8),
+    cos = y·ŷ / (max(‖y‖, ε)·max(‖ŷ‖, ε)). With ε = 0 a zero vector has cosine 0 (loss 0) with
+    a zero gradient.
     """
-    return -_cosine(xp, y_true, y_pred, axis=axis)
+    return -_cosine(xp, y_true, y_pred, axis=axis, floor=epsilon)
 
 
 @loss(
     family="embedding",
     domain=domains.pairs(labels="signs"),
     shapes=_pair_shapes,
+    conditions={"eps": ">= 0"},
     checks=_check_signs,
     variants=({"margin": 0.25},),
     natives=(
         Native("torch", "torch.nn.functional.cosine_embedding_loss", order=("x1", "x2", "y_true"), exact=False,
-               kwargs={"margin": "margin", "reduction": Fixed("none")},
-               notes=("PyTorch adds 1e-12 to each squared norm, a relative difference of about "
-                      "1e-12/‖x‖² (seen in float64).",
-                      "PyTorch silently gives 0 for a target other than ±1 (pytorch#23782); we raise.")),
+               kwargs={"margin": "margin", "reduction": Fixed("none")}, convention={"eps": 1e-12},
+               signature="torch.nn.functional.cosine_embedding_loss(input1, input2, target, margin=0, "
+                         "size_average=None, reduce=None, reduction='mean')",
+               safeguards="1e-12 added to each squared norm",
+               label_format="±1 per row; any other value silently gives 0",
+               notes=(("PyTorch adds 1e-12 to each squared norm, a relative difference of about 1e-12/‖x‖² "
+                       "(seen in float64): our eps=1e-12."),
+                      "PyTorch silently gives 0 for a target other than ±1 (pytorch#23782); we raise.",
+                      "Keras, optax and scikit-learn have no cosine embedding loss.")),
     ),
 )
-def cosine_embedding(y_true, x1, x2, *, margin=0.0, xp):
+def cosine_embedding(y_true, x1, x2, *, margin=0.0, eps=0.0, xp):
     """PyTorch's cosine embedding loss: 1 − cos(x1, x2) for y = 1, max(cos(x1, x2) − margin, 0)
-    for y = −1, per row. Other labels raise ``ValueError`` in eager mode. A zero vector has
-    cosine 0 (PyTorch's value too): loss 1 for y = 1."""
-    cos = _cosine(xp, x1, x2)
+    for y = −1, per row. ``eps`` is added to each squared norm (PyTorch: 1e-12),
+    cos = x1·x2 / √((‖x1‖² + eps)(‖x2‖² + eps)). Other labels raise ``ValueError`` in eager
+    mode. A zero vector has cosine 0 (PyTorch's value too): loss 1 for y = 1."""
+    cos = _cosine(xp, x1, x2, shift=eps)
     return xp.where(y_true > 0, 1.0 - cos, xp.maximum(cos - margin, 0.0))
 
 
@@ -353,9 +415,13 @@ def cosine_embedding(y_true, x1, x2, *, margin=0.0, xp):
     variants=({"margin": 0.5},),
     natives=(
         Native("torch", "torch.nn.functional.margin_ranking_loss", order=("x1", "x2", "y_true"),
-               kwargs={"margin": "margin", "reduction": Fixed("none")},
-               notes=("PyTorch checks only that the inputs have the same number of dimensions and broadcasts "
-                      "the rest; it accepts any target value silently.",)),
+               kwargs={"margin": "margin", "reduction": Fixed("none")}, convention={},
+               signature="torch.nn.functional.margin_ranking_loss(input1, input2, target, margin=0, "
+                         "size_average=None, reduce=None, reduction='mean')",
+               safeguards="none", label_format="±1 (not checked: any value is used as is)",
+               notes=(("PyTorch checks only that the inputs have the same number of dimensions and broadcasts "
+                       "the rest; it accepts any target value silently."),
+                      "Keras, optax and scikit-learn have no margin ranking loss.")),
     ),
 )
 def margin_ranking(y_true, x1, x2, *, margin=0.0, xp):

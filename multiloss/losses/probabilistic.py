@@ -34,11 +34,15 @@ def _gaussian_shapes(xp, arrays, params):
     variants=({"full": True},),
     natives=(
         Native("torch", "torch.nn.functional.gaussian_nll_loss", order=("mean", "y_true", "var"),
-               kwargs={"full": "full", "eps": "eps", "reduction": Fixed("none")},
-               notes=("PyTorch's docstring says eps is added to var; the code clamps it, as we do "
-                      "(pytorch#190058).",
-                      "Keras, optax and scikit-learn have no Gaussian NLL loss (use a distribution's "
-                      "log_prob).")),
+               kwargs={"full": "full", "eps": "eps", "reduction": Fixed("none")}, convention={},
+               signature="torch.nn.functional.gaussian_nll_loss(input, target, var, full=False, eps=1e-06, "
+                         "reduction='mean')",
+               safeguards="var clamped to ≥ eps = 1e-6 (the gradient passes through); negative var raises",
+               label_format="target: input's shape; var: input's shape, or one per sample",
+               notes=(("PyTorch's docstring says eps is added to var; the code clamps it, as we do "
+                       "(pytorch#190058)."),
+                      ("Keras, optax and scikit-learn have no Gaussian NLL loss (use a distribution's "
+                       "log_prob)."))),
     ),
 )
 def gaussian_nll(y_true, mean, var, *, eps=1e-6, full=False, xp):

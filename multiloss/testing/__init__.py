@@ -1,1 +1,24 @@
-"""Public testing helpers: independent references and per-backend conversions."""
+"""Public testing helpers: ``assert_backends_agree`` (one function, every installed framework,
+values and gradients compared) and ``strategies`` (hypothesis strategies of valid inputs for
+every registered loss); the pytest plugin with ``backend``, ``dtype`` and ``xp`` fixtures is
+:mod:`multiloss.testing.plugin`, loaded by pytest on its own.
+
+Both are imported on first use: importing ``multiloss.testing`` imports neither hypothesis nor
+any framework.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["assert_backends_agree", "strategies"]
+
+
+def __getattr__(name):
+    if name == "assert_backends_agree":
+        from multiloss.testing.agree import assert_backends_agree
+
+        return assert_backends_agree
+    if name == "strategies":
+        return importlib.import_module("multiloss.testing.strategies")
+    raise AttributeError(f"module 'multiloss.testing' has no attribute {name!r}")

@@ -82,8 +82,11 @@ class Case:
     @property
     def kind(self) -> str:
         """"element" (one loss per element), "row" (per row over the last axis) or "batch"
-        (per row, each depending on the whole batch: in-batch mining, contrastive views)."""
+        (per row, each depending on the whole batch: in-batch mining, contrastive views). A
+        user's ``reference`` says which in its ``kind`` attribute (default "element")."""
         name = self.spec.name
+        if self.spec.reference is not None:
+            return getattr(self.spec.reference, "kind", "element")
         return "batch" if name in BATCH_REFERENCES else "row" if name in ROW_REFERENCES else "element"
 
     @property
@@ -121,7 +124,7 @@ class Case:
             return (result if isinstance(result, tuple) else (result,)), 1
 
         if self.kind == "batch":
-            ref = BATCH_REFERENCES[self.spec.name]
+            ref = self.spec.reference or BATCH_REFERENCES[self.spec.name]
             args = {n: nested(inputs[n], n) for n in names}
 
             def items(**change):

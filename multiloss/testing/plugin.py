@@ -1,1 +1,100 @@
-"""PLACEHOLDER: the pytest plugin (being written)."""
+"""pytest plugin: run any test suite over every installed framework.
+
+Installed with multiloss (entry point ``pytest11``), it gives every test suite the fixtures
+
+- ``backend``: the adapter of one framework (``.xp``, ``.DTYPES``, ``.from_numpy``,
+  ``.to_numpy``, ``.value_and_grad``; None for NumPy), parametrized over numpy, torch, jax
+  and tensorflow with those ids; a framework that is not installed is skipped with that reason;
+- ``dtype``: "float64", "float32", "float16", "bfloat16", each skipped where ``backend`` has none;
+- ``xp``: ``backend.xp``, the framework's array-API namespace with multiloss's extension ops;
+
+and the marker ``@pytest.mark.backends("torch", "jax")``, which runs a test on those backends
+only. ``MULTILOSS_TEST_BACKENDS=numpy,jax`` restricts the backends of the whole run (the others
+are skipped, saying so). Each framework is imported once, by the first test that needs it,
+never at collection; JAX then gets 64-bit floats (``jax_enable_x64``) so that float64 means
+float64 on every backend. Your own fixtures of the same names take precedence. For tests that
+pick backends themselves: ``load_backend(name)`` (the adapter, or the same skips) and
+``compiler(name)`` (jax.jit, tf.function(jit_compile=True) or torch.compile(fullgraph=True)).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from multiloss.backends import BACKENDS
+from multiloss.testing.agree import ENV, load_adapter, selected
+from multiloss.testing.matrix import EPS
+
+__all__ = ["ALL_BACKENDS", "DTYPES", "compiler", "load_backend", "selected"]
+
+ALL_BACKENDS = tuple(name for name, _, _ in BACKENDS)
+DTYPES = tuple(EPS)  # float64, float32, float16, bfloat16
+MODULES = {name: module for name, module, _ in BACKENDS}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): run only on these backends")
+    unknown = sorted(set(selected()) - set(ALL_BACKENDS))
+    if unknown:
+        raise pytest.UsageError(f"{ENV} names unknown backends {unknown}; expected some of {list(ALL_BACKENDS)}")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marker = item.get_closest_marker("backends")
+        name = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        if marker is not None and name is not None and name not in marker.args:
+            item.add_marker(pytest.mark.skip(reason=f"marked to run on {', '.join(marker.args)} only"))
+
+
+def load_backend(name: str):
+    """The adapter of ``name`` (see :func:`multiloss.testing.agree.load_adapter`), or a skip
+    saying why not: excluded by MULTILOSS_TEST_BACKENDS, or not installed."""
+    if name not in selected():
+        pytest.skip(f"{name} not in {ENV}")
+    if importlib.util.find_spec(MODULES[name]) is None:
+        pytest.skip(f"{name} is not installed")
+    return load_adapter(name)  # a framework that is installed but fails to import is an error
+
+
+def compiler(name: str):
+    """The whole-function compiler of a framework (loaded, or skipped): jax.jit,
+    tf.function(jit_compile=True), or torch.compile(fullgraph=True) with the aot_eager backend
+    (no C++ build; a graph break is an error)."""
+    load_backend(name)
+    if name == "jax":
+        import jax
+
+        return jax.jit
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        return lambda f: tf.function(f, jit_compile=True)
+    if name == "torch":
+        import torch
+
+        return lambda f: torch.compile(f, fullgraph=True, backend="aot_eager")
+    raise ValueError(f"`name` must be a backend with a compiler (torch, jax, tensorflow); got {name!r}")
+
+
+@pytest.fixture(params=ALL_BACKENDS, scope="session")
+def backend(request):
+    """The adapter module of one framework: ``.xp``, ``.DTYPES``, ``.from_numpy``, ``.to_numpy``,
+    ``.value_and_grad`` (None for NumPy)."""
+    return load_backend(request.param)
+
+
+@pytest.fixture(params=DTYPES)
+def dtype(request, backend):
+    """A floating dtype name that ``backend`` has."""
+    if request.param not in backend.DTYPES:
+        pytest.skip(f"{backend.xp.backend} has no {request.param}")
+    return request.param
+
+
+@pytest.fixture
+def xp(backend):
+    """``backend``'s array-API namespace."""
+    return backend.xp

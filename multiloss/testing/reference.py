@@ -44,13 +44,20 @@ def quantile(y_true, y_pred, *, q, m):
     return q * d if d >= 0 else (q - 1) * d
 
 
-def mean_squared_log_error(y_true, y_pred, *, m):
+def _mp(x, m):
+    """A float parameter as a number of ``m`` (so that arithmetic with it does not round)."""
+    return m.mpf(x) if hasattr(m, "mpf") else x
+
+
+def mean_squared_log_error(y_true, y_pred, *, epsilon, m):
+    if epsilon is not None:
+        y_true, y_pred = max(y_true, _mp(epsilon, m)), max(y_pred, _mp(epsilon, m))
     return (m.log(1 + y_pred) - m.log(1 + y_true)) ** 2
 
 
-def poisson(y_true, y_pred, *, log_input, m):
+def poisson(y_true, y_pred, *, log_input, epsilon, m):
     rate = m.exp(y_pred) if log_input else y_pred
-    return rate, -(0 if y_true == 0 else y_true * m.log(rate))
+    return rate, -(0 if y_true == 0 else y_true * m.log(rate if log_input else rate + epsilon))
 
 
 REFERENCES = {
@@ -74,35 +81,43 @@ def _log_sigmoid(x, m):
     return -m.log1p(m.exp(-x))
 
 
-def _binary_logs(y_pred, from_logits, m):
+def _binary_logs(y_pred, from_logits, m, epsilon=None, log_floor=None):
+    """(log p, log(1 − p)); ``epsilon`` clips p (sigmoid(x) for logits) to [ε, 1 − ε] first,
+    ``log_floor`` is the least value of each log (log 0 = −inf)."""
+    if epsilon is not None:
+        p = 1 / (1 + m.exp(-y_pred)) if from_logits else y_pred
+        y_pred, from_logits = min(max(p, epsilon), 1 - epsilon), False
     if from_logits:
-        return _log_sigmoid(y_pred, m), _log_sigmoid(-y_pred, m)
-    return m.log(y_pred), m.log(1 - y_pred)
+        logs = _log_sigmoid(y_pred, m), _log_sigmoid(-y_pred, m)
+    else:
+        logs = tuple(m.log(x) if x > 0 else -m.inf for x in (y_pred, 1 - y_pred))
+    return logs if log_floor is None else tuple(max(x, log_floor) for x in logs)
 
 
-def binary_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, pos_weight, m):
+def binary_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, pos_weight, epsilon, log_floor, m):
     y = y_true * (1 - label_smoothing) + label_smoothing / 2
-    log_p, log_q = _binary_logs(y_pred, from_logits, m)
+    log_p, log_q = _binary_logs(y_pred, from_logits, m, epsilon, log_floor)
     return -(1 if pos_weight is None else pos_weight) * y * log_p, -(1 - y) * log_q
 
 
-def binary_focal(y_true, y_pred, *, alpha, gamma, from_logits, m):
+def binary_focal(y_true, y_pred, *, alpha, gamma, from_logits, epsilon, m):
     log_p, log_q = _binary_logs(y_pred, from_logits, m)
-    p_t = y_true * m.exp(log_p) + (1 - y_true) * m.exp(log_q)
     one_minus_pt = y_true * m.exp(log_q) + (1 - y_true) * m.exp(log_p)  # not 1 − p_t: no cancellation
-    del p_t
+    log_p, log_q = _binary_logs(y_pred, from_logits, m, epsilon)  # the clip reaches the logs only
     a = 1 if alpha is None else alpha * y_true + (1 - alpha) * (1 - y_true)
     w = a * one_minus_pt**gamma
     return -w * y_true * log_p, -w * (1 - y_true) * log_q
 
 
-def hinge(y_true, y_pred, *, m):
-    y = -1 if y_true == 0 else y_true
+def hinge(y_true, y_pred, *, labels, m):
+    if labels == "binary_batch":
+        raise ValueError("labels='binary_batch' reads the whole batch: there is no per-element reference")
+    y = -1 if y_true == 0 and labels == "zero_negative" else y_true
     return max(0, 1 - y * y_pred)
 
 
-def squared_hinge(y_true, y_pred, *, m):
-    return hinge(y_true, y_pred, m=m) ** 2
+def squared_hinge(y_true, y_pred, *, labels, m):
+    return hinge(y_true, y_pred, labels=labels, m=m) ** 2
 
 
 REFERENCES.update(
@@ -119,51 +134,70 @@ class Weighted:
         self.terms, self.weight = terms, weight
 
 
-def _neg_log_probs(row, from_logits, m):
+def _neg_log_probs(row, from_logits, m, epsilon=None, normalize=False):
     """For each class, the terms of −log p_c: (lse, −x_c) from logits, (−log p_c,) from
-    probabilities. Kept apart so that a scale sees the cancellation of lse − x_c."""
-    if not from_logits:
-        return [(-m.log(p),) for p in row]
-    top = max(row)
-    lse = top + m.log(m.fsum(m.exp(x - top) for x in row))
-    return [(lse, -x) for x in row]
+    probabilities, and with ``normalize`` (p / Σp; a softmax sums to 1) + log Σp. Kept apart so
+    that a scale sees their cancellation. ``epsilon`` clips p to [ε, 1 − ε]: a clipped class's
+    terms become the one term −log of the bound."""
+    if from_logits:
+        top = max(row)
+        lse = top + m.log(m.fsum(m.exp(x - top) for x in row))
+        nlp = [(lse, -x) for x in row]
+    else:
+        total = (m.log(m.fsum(row)),) if normalize else ()
+        nlp = [(-m.log(p), *total) for p in row]
+    if epsilon is None:
+        return nlp
+    low, high = -m.log(1 - epsilon), -m.log(epsilon)
+    return [terms if low <= sum(terms) <= high else (min(max(sum(terms), low), high),) for terms in nlp]
 
 
-def categorical_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, axis, m):
+def categorical_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, epsilon, normalize, axis, m):
     c = len(y_pred)
     y = [t * (1 - label_smoothing) + label_smoothing / c for t in y_true]
-    nlp = _neg_log_probs(y_pred, from_logits, m)
+    nlp = _neg_log_probs(y_pred, from_logits, m, epsilon, normalize)
     return tuple(t * term for t, terms in zip(y, nlp) for term in terms)
 
 
 def sparse_categorical_cross_entropy(y_true, y_pred, *, from_logits, label_smoothing, class_weight, ignore_index,
-                                     axis, m):
+                                     epsilon, normalize, axis, m):
     if y_true == ignore_index:
         return Weighted((0,), 0)
     c = len(y_pred)
     w = [1] * c if class_weight is None else list(class_weight)
-    nlp = _neg_log_probs(y_pred, from_logits, m)
+    nlp = _neg_log_probs(y_pred, from_logits, m, epsilon)
+    if normalize:  # after the clip: −log(p_c / Σp) = −log p_c + log Σp
+        log_total = m.log(m.fsum(m.exp(-sum(terms)) for terms in nlp))
+        nlp = [(*terms, log_total) for terms in nlp]
     terms = [(1 - label_smoothing) * w[y_true] * term for term in nlp[y_true]]
     if label_smoothing:
         terms += [label_smoothing / c * w[k] * term for k in range(c) for term in nlp[k]]
     return Weighted(tuple(terms), w[y_true])
 
 
-def categorical_focal(y_true, y_pred, *, alpha, gamma, from_logits, axis, m):
-    nlp = _neg_log_probs(y_pred, from_logits, m)
+def categorical_focal(y_true, y_pred, *, alpha, gamma, from_logits, epsilon, normalize, axis, m):
+    nlp = _neg_log_probs(y_pred, from_logits, m, epsilon, normalize)
     a = 1 if alpha is None else alpha
     return tuple(a * (1 - m.exp(-sum(terms))) ** gamma * t * term for t, terms in zip(y_true, nlp) for term in terms)
 
 
-def categorical_hinge(y_true, y_pred, *, m):
+def categorical_hinge(y_true, y_pred, *, zero_true_class, m):
     positive = sum(t * s for t, s in zip(y_true, y_pred))
-    wrong = max((s for t, s in zip(y_true, y_pred) if t == 0), default=-m.inf)  # none: a soft row
+    if zero_true_class:  # Keras: max over every class of (1 − y)·ŷ
+        wrong = max((1 - t) * s for t, s in zip(y_true, y_pred))
+    else:
+        wrong = max((s for t, s in zip(y_true, y_pred) if t == 0), default=-m.inf)  # none: a soft row
     return max(0, 1 + wrong - positive)
 
 
-def kl_divergence(y_true, y_pred, *, from_logits, axis, m):
-    nlp = _neg_log_probs(y_pred, from_logits, m)
-    return tuple(x for t, terms in zip(y_true, nlp) for x in (t * m.log(t) if t else 0, *(t * term for term in terms)))
+def kl_divergence(y_true, y_pred, *, from_logits, log_input, epsilon, class_mean, axis, m):
+    nlp = [(-x,) for x in y_pred] if log_input else _neg_log_probs(y_pred, from_logits, m)
+    if epsilon is not None:  # both distributions clipped to [ε, 1]
+        y_true = [min(max(t, epsilon), 1) for t in y_true]
+        high = -m.log(epsilon)
+        nlp = [terms if 0 <= sum(terms) <= high else (min(max(sum(terms), 0), high),) for terms in nlp]
+    k = len(y_pred) if class_mean else 1
+    return tuple(x / k for t, terms in zip(y_true, nlp) for x in (t * m.log(t) if t else 0, *(t * term for term in terms)))
 
 
 ROW_REFERENCES = {
@@ -205,27 +239,31 @@ def _hinge(terms):
 
 
 def _inverse(p, m):
-    return 1 / m.mpf(p) if hasattr(m, "mpf") else 1 / p
+    return 1 / _mp(p, m)
 
 
-def _pairwise(a, b, p, eps, m):
-    """PyTorch's pairwise distance ‖a − b + eps‖_p."""
+def _pairwise(a, b, p, eps, eps_at, m):
+    """PyTorch's pairwise distance ‖a − b + eps‖_p, or (Σ|a − b|^p + eps)^(1/p) (optax's)."""
+    if eps_at == "sum":
+        return (m.fsum(abs(x - y) ** p for x, y in zip(a, b)) + eps) ** _inverse(p, m)
     d = [x - y + eps for x, y in zip(a, b)]
     if p == 2:
         return m.sqrt(m.fsum(t * t for t in d))
     return m.fsum(abs(t) ** p for t in d) ** _inverse(p, m)
 
 
-def _cosine_terms(a, b, m):
-    """The terms a_i·b_i / (‖a‖‖b‖) of cos(a, b); none (cos = 0) for a zero vector."""
-    den = m.sqrt(m.fsum(x * x for x in a)) * m.sqrt(m.fsum(y * y for y in b))
+def _cosine_terms(a, b, m, floor=0, shift=0):
+    """The terms a_i·b_i / (‖a‖‖b‖) of cos(a, b), each norm at least ``floor``, each squared norm
+    plus ``shift``; none (cos = 0) for a zero vector."""
+    norms = [max(m.sqrt(m.fsum(x * x for x in v) + shift), _mp(floor, m)) for v in (a, b)]
+    den = norms[0] * norms[1]
     return tuple(x * y / den for x, y in zip(a, b)) if den else (0 * den,)
 
 
-def _distance_terms(a, b, distance, p, eps, m):
+def _distance_terms(a, b, distance, p, eps, eps_at, m):
     if distance == "cosine":
         return (1, *(-t for t in _cosine_terms(a, b, m)))
-    return (_pairwise(a, b, p, eps, m),)
+    return (_pairwise(a, b, p, eps, eps_at, m),)
 
 
 def contrastive(y_true, x1, x2, *, margin, distance, m):
@@ -243,39 +281,53 @@ def contrastive(y_true, x1, x2, *, margin, distance, m):
     return similar + (apart if k + c > 0 else tuple(0 * x for x in apart))
 
 
-def triplet_margin(anchor, positive, negative, *, margin, p, eps, swap, distance, m):
-    ap = _distance_terms(anchor, positive, distance, p, eps, m)
-    an = _distance_terms(anchor, negative, distance, p, eps, m)
+def triplet_margin(anchor, positive, negative, *, margin, p, eps, swap, distance, eps_at, m):
+    ap = _distance_terms(anchor, positive, distance, p, eps, eps_at, m)
+    an = _distance_terms(anchor, negative, distance, p, eps, eps_at, m)
     if swap:
-        pn = _distance_terms(positive, negative, distance, p, eps, m)
+        pn = _distance_terms(positive, negative, distance, p, eps, eps_at, m)
         an = pn if sum(pn) < sum(an) else an
     return _hinge((*ap, *(-t for t in an), margin))
 
 
-def cosine_similarity(y_true, y_pred, *, axis, m):
-    return tuple(-t for t in _cosine_terms(y_true, y_pred, m))
+def cosine_similarity(y_true, y_pred, *, axis, epsilon, m):
+    return tuple(-t for t in _cosine_terms(y_true, y_pred, m, floor=epsilon))
 
 
-def cosine_embedding(y_true, x1, x2, *, margin, m):
-    t = _cosine_terms(x1, x2, m)
+def cosine_embedding(y_true, x1, x2, *, margin, eps, m):
+    t = _cosine_terms(x1, x2, m, shift=eps)
     if y_true == 1:
         return (1, *(-x for x in t))
     return _hinge((*t, -margin))
 
 
-def dice(y_true, y_pred, *, smooth, axis, m):
-    """1 − (2Σyŷ + s)/(Σy + Σŷ + s), as its non-negative terms: Σ[y(1 − ŷ) + (1 − y)ŷ]/(Σy + Σŷ + s),
-    the same number (2Σyŷ + s cancels against Σy + Σŷ + s), whose magnitudes are the scale."""
-    den = m.fsum(y_true) + m.fsum(y_pred) + smooth
+def _probabilities(row, from_logits, m):
+    """A row of probabilities, or from logits its softmax (a sigmoid for a single channel)."""
+    if not from_logits:
+        return row
+    if len(row) == 1:
+        return [1 / (1 + m.exp(-row[0]))]
+    total = m.fsum(m.exp(x) for x in row)
+    return [m.exp(x) / total for x in row]
+
+
+def dice(y_true, y_pred, *, smooth, axis, epsilon, from_logits, m):
+    """1 − (2Σyŷ + s)/(Σy + Σŷ + s + ε), as its non-negative terms:
+    (Σ[y(1 − ŷ) + (1 − y)ŷ] + ε)/(Σy + Σŷ + s + ε), the same number (2Σyŷ + s cancels against
+    Σy + Σŷ + s), whose magnitudes are the scale."""
+    y_pred = _probabilities(y_pred, from_logits, m)
+    den = m.fsum(y_true) + m.fsum(y_pred) + smooth + epsilon
     if den == 0:  # an empty mask predicted empty, without smoothing: a perfect match
         den = 1
-    return tuple((y * (1 - p) + (1 - y) * p) / den for y, p in zip(y_true, y_pred))
+    return (*((y * (1 - p) + (1 - y) * p) / den for y, p in zip(y_true, y_pred)), epsilon / den)
 
 
-def tversky(y_true, y_pred, *, alpha, beta, smooth, axis, m):
-    """1 − (TP + s)/(TP + α·FP + β·FN + s), as its terms (α·FP + β·FN)/(TP + α·FP + β·FN + s)."""
+def tversky(y_true, y_pred, *, alpha, beta, smooth, axis, epsilon, from_logits, m):
+    """1 − (TP + s)/(TP + α·FP + β·FN + s + ε), as its terms
+    (α·FP + β·FN + ε)/(TP + α·FP + β·FN + s + ε)."""
+    y_pred = _probabilities(y_pred, from_logits, m)
     tp = m.fsum(y * p for y, p in zip(y_true, y_pred))
-    penalties = [alpha * (1 - y) * p + beta * y * (1 - p) for y, p in zip(y_true, y_pred)]
+    penalties = [alpha * (1 - y) * p + beta * y * (1 - p) for y, p in zip(y_true, y_pred)] + [epsilon]
     den = tp + m.fsum(penalties) + smooth
     return tuple(x / (den if den else 1) for x in penalties)
 
