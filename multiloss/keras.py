@@ -4,7 +4,9 @@
 (TensorFlow, JAX, PyTorch): ``call`` returns multiloss's per-item losses (``reduction="none"``)
 and Keras applies its own ``reduction`` (default ``"sum_over_batch_size"``), ``sample_weight``
 and masks, as for its built-in losses. Constructor: the function's keyword arguments, then
-Keras's ``reduction``, ``name`` and ``dtype``. Each class is registered as serializable
+Keras's ``reduction``, ``name`` and ``dtype``, and ``convention="keras"`` for Keras's own numbers
+(``BinaryCrossEntropy(convention="keras")`` clips at 1e-7 as ``keras.losses.BinaryCrossentropy``
+does). Each class is registered as serializable
 (``"multiloss>Huber"``): a saved model loads back once ``multiloss.keras`` is imported.
 
 Keras hands a loss only ``y_true`` and ``y_pred``. A loss of more arrays takes its labels as
@@ -44,10 +46,13 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     parts = stacked(spec)
     label = next((n for n in spec.inputs if n not in parts), None) if parts else None
 
-    def __init__(self, reduction="sum_over_batch_size", name=spec.name, dtype=None, **params):
+    def __init__(self, reduction="sum_over_batch_size", name=spec.name, dtype=None, convention=None, **params):
         unknown = params.keys() - spec.params.keys()
         if unknown:
             raise TypeError(f"{class_name}() got unexpected keyword argument(s) {sorted(unknown)}")
+        if convention is not None:  # the framework's parameters, under the caller's
+            params = spec.convention(convention, params)[1]
+        self.convention = convention
         for key, value in params.items():
             if key in spec.conditions:
                 check_param(key, value, spec.conditions[key])
@@ -59,17 +64,18 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
         if integer_labels:  # Keras converts y_true to the loss's floating dtype
             y_true = keras.ops.cast(y_true, "int64")
         if not parts:
-            return function(y_true, y_pred, **self.params, reduction="none")
+            return function(y_true, y_pred, **self.params, reduction="none", convention=self.convention)
         if y_pred.shape[1] != len(parts):
             raise ValueError(f"{class_name} takes y_pred with {list(parts)} stacked on axis 1: shape "
                              f"(batch, {len(parts)}, ...); got {tuple(y_pred.shape)}.")
         arrays = {n: y_pred[:, k] for k, n in enumerate(parts)}
         if label is not None:
             arrays[label] = y_true
-        return function(*(arrays[n] for n in spec.inputs), **self.params, reduction="none")
+        return function(*(arrays[n] for n in spec.inputs), **self.params, reduction="none",
+                        convention=self.convention)
 
     def get_config(self):
-        return {**keras.losses.Loss.get_config(self), **self.params}
+        return {**keras.losses.Loss.get_config(self), **self.params, "convention": self.convention}
 
     cls = type(class_name, (keras.losses.Loss,), {
         "__init__": __init__, "call": call, "get_config": get_config, "__module__": __name__,

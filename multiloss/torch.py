@@ -4,7 +4,8 @@
 the function's keyword arguments (and ``reduction``), ``forward`` takes the arrays in PyTorch's
 order (``input, target`` for ``nn.MSELoss``-style losses; the registry's torch native's order
 where there is one, e.g. ``GaussianNLL(input, target, var)``; otherwise the predictions, then
-the labels) and an optional ``sample_weight``. A drop-in for ``nn.MSELoss``,
+the labels) and an optional ``sample_weight``; ``convention="torch"`` gives PyTorch's own numbers
+(e.g. ``BinaryCrossEntropy(convention="torch")`` clamps each log at −100). A drop-in for ``nn.MSELoss``,
 ``nn.BCEWithLogitsLoss`` (``BinaryCrossEntropy(from_logits=True)``), … that works under
 ``torch.compile`` and on any device. A loss registered later (your own ``@multiloss.loss``) gets
 its module from :func:`module`.
@@ -41,26 +42,30 @@ def module(spec_or_name) -> type[torch.nn.Module]:
     position = [order.index(n) for n in spec.inputs]  # where each of our inputs comes in forward
     function = spec.function
 
-    def __init__(self, *, reduction: str = "mean", **params):
+    def __init__(self, *, reduction: str = "mean", convention: str | None = None, **params):
         torch.nn.Module.__init__(self)
         unknown = params.keys() - spec.params.keys()
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {sorted(unknown)}")
+        if convention is not None:  # the framework's parameters, under the caller's
+            params = spec.convention(convention, params)[1]
         for name, value in params.items():  # bad settings fail here, not at the first forward
             if name in spec.conditions:
                 check_param(name, value, spec.conditions[name])
         check_reduction(reduction)
-        self.reduction = reduction
+        self.reduction, self.convention = reduction, convention
         self.params = {**spec.params, **params}
 
     def forward(self, *arrays, sample_weight=None):
         if len(arrays) != len(order):
             raise TypeError(f"{type(self).__name__}.forward() takes {len(order)} arrays {order}; got {len(arrays)}")
         return function(*(arrays[i] for i in position), **self.params, reduction=self.reduction,
-                        sample_weight=sample_weight)
+                        sample_weight=sample_weight, convention=self.convention)
 
     def extra_repr(self):
         changed = {k: v for k, v in self.params.items() if v != spec.params[k]}
+        if self.convention is not None:
+            changed["convention"] = self.convention
         return ", ".join(f"{k}={v!r}" for k, v in {**changed, "reduction": self.reduction}.items())
 
     doc = (f"``multiloss.{spec.name}`` as an ``nn.Module``: ``forward({', '.join(order)}, sample_weight=None)``.\n\n"

@@ -96,3 +96,18 @@ def test_fit_save_and_load_on_each_keras_backend(keras_backend):
     assert result["loss_class"] == "Huber" and result["delta"] == 0.5
     np.testing.assert_allclose(result["evaluate"][1], result["evaluate"][0], rtol=1e-6)
     assert np.all(np.isfinite(result["gaussian"])) and result["gaussian"][-1] < result["gaussian"][0]
+
+
+def test_convention_keras_is_keras_own_loss():
+    """BinaryCrossEntropy(convention="keras") is keras.losses.BinaryCrossentropy, its 1e-7 clip
+    and its reductions included, and keeps its convention through get_config."""
+    tf = load_backend("tensorflow")
+    p = tf.from_numpy(np.array([[0.0, 0.3, 1.0], [0.9, 1e-30, 0.5]]), "float64")
+    y = tf.from_numpy(np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]), "float64")
+    w = tf.from_numpy(np.array([0.5, 2.0]), "float64")
+    for reduction in ("sum_over_batch_size", "sum", None):
+        ours = mk.BinaryCrossEntropy(convention="keras", reduction=reduction, dtype="float64")
+        theirs = keras.losses.BinaryCrossentropy(reduction=reduction, dtype="float64")
+        np.testing.assert_allclose(ours(y, p, sample_weight=w), theirs(y, p, sample_weight=w), rtol=1e-15)
+    again = mk.BinaryCrossEntropy.from_config(json.loads(json.dumps(ours.get_config())))
+    assert again.convention == "keras" and again.params["epsilon"] == 1e-7

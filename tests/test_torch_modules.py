@@ -144,3 +144,19 @@ def test_modules_on_cuda_stay_on_the_device():
         out = cls(**case.params)(*(a.cuda() for a in args))
         assert out.device.type == "cuda"
         torch.testing.assert_close(out.cpu(), cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_convention_torch_is_torchs_own_loss():
+    """BinaryCrossEntropy(convention="torch") is nn.BCELoss, its −100 clamp included, for each
+    reduction and with torch's element weights (mean(w·ℓ), not Σwℓ/Σw)."""
+    p = torch.tensor([[0.0, 0.3, 1.0], [0.9, 1e-30, 0.5]], dtype=torch.float64)
+    y = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]], dtype=torch.float64)
+    w = torch.tensor([[0.5, 1.0, 2.0], [0.0, 1.5, 1.0]], dtype=torch.float64)
+    for reduction in ("mean", "sum", "none"):
+        ours = mt.BinaryCrossEntropy(convention="torch", reduction=reduction)
+        assert "convention='torch'" in repr(ours)
+        torch.testing.assert_close(ours(p, y), nn.BCELoss(reduction=reduction)(p, y), rtol=0, atol=1e-13)
+        torch.testing.assert_close(ours(p, y, sample_weight=w), nn.BCELoss(weight=w, reduction=reduction)(p, y),
+                                   rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match=r"`convention` must be one of \['torch'\] for smooth_l1; got 'keras'"):
+        mt.SmoothL1(convention="keras")
