@@ -57,8 +57,9 @@ def _probabilities(xp, y_pred, from_logits):
     when that axis has one channel (optax's apply_softmax).
 
     1 − p is the other classes' sum where p may be near 1 (only at the largest logit, tied
-    classes sharing it); elsewhere p ≤ ½ and 1 − p does not cancel. (−expm1(log p) would
-    too, but PyTorch and JAX differentiate expm1 as expm1(x) + 1, which cancels there.)
+    classes sharing it), and p above ½ is 1 minus it; elsewhere p ≤ ½ and 1 − p does not
+    cancel. (−expm1(log p) would too, but PyTorch and JAX differentiate expm1 as expm1(x) + 1,
+    which cancels there.)
     """
     if not from_logits:
         return y_pred, 1.0 - y_pred
@@ -68,7 +69,10 @@ def _probabilities(xp, y_pred, from_logits):
     top = y_pred == xp.max(y_pred, axis=-1, keepdims=True)
     others = xp.sum(xp.where(top, 0.0, p), axis=-1, keepdims=True)
     ties = xp.sum(xp.astype(top, p.dtype), axis=-1, keepdims=True) - 1.0
-    return p, xp.where(top, others + ties * p, 1.0 - p)
+    # Above ½ (one top class), p as 1 − the others' sum too: autodiff of exp(log_softmax) forms
+    # its derivative p(1 − p) with 1 − p cancelling, which the others' sum does not.
+    saturated = top & (p > 0.5)
+    return xp.where(saturated, 1.0 - others, p), xp.where(top, others + ties * p, 1.0 - p)
 
 
 def _ratio(xp, penalty, denominator):
