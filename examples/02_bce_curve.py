@@ -10,10 +10,9 @@ Run: python examples/02_bce_curve.py [--out DIR]   (saves DIR/bce_curve.png, def
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
-from _frameworks import agree, frameworks, table
+from _frameworks import agree, frameworks, save, table, two_panels
 
 import multiloss as ml
 
@@ -48,13 +47,10 @@ def natives():
 
 def plot(curves, out):
     """Save the curve (linear p, as usual) and its tail (log p) to ``out/bce_curve.png``."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        print("matplotlib is not installed (pip install matplotlib): no figure saved")
+    panels = two_panels()
+    if panels is None:
         return
-    fig = Figure(figsize=(11, 4.5), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig, (left, right) = panels
     p = np.linspace(0.001, 0.999, 500, dtype=np.float32)
     left.plot(p, bce(np.asarray, p), label="−log p")
     left.set(title="BCE for y = 1", xlabel="predicted probability p", ylabel="loss")
@@ -62,13 +58,7 @@ def plot(curves, out):
     for label, fn in curves.items():
         right.plot(p, fn(p), label=label, linestyle="--" if label == "multiloss" else "-")
     right.set(title="near p = 0: where each implementation stops", xlabel="p (log scale)", xscale="log")
-    for ax in (left, right):
-        ax.grid(True)
-        ax.legend()
-    path = Path(out) / "bce_curve.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    print(f"saved {path}")
+    save(fig, out, "bce_curve.png")
 
 
 def main(argv=None):

@@ -16,10 +16,9 @@ Run: python examples/06_training_outliers.py [--out DIR]
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
-from _frameworks import agree, frameworks, table
+from _frameworks import agree, frameworks, save, table, two_panels
 
 import multiloss as ml
 
@@ -105,13 +104,10 @@ TRAIN = {"numpy": train_numpy, "torch": train_torch, "tensorflow": train_tensorf
 
 def plot(x, y, runs, out):
     """Save the data with each loss's fitted line, and the loss curves, to ``out``."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        print("matplotlib is not installed (pip install matplotlib): no figure saved")
+    panels = two_panels()
+    if panels is None:
         return
-    fig = Figure(figsize=(11, 4.5), layout="constrained")
-    fits, curves = fig.subplots(1, 2)
+    fig, (fits, curves) = panels
     fits.scatter(x, y, s=12, color="gray", label="data (4 outliers)")
     for (loss_name, framework), (w, b, history) in runs.items():
         style = "-" if framework == next(iter(TRAIN)) else ":"
@@ -120,13 +116,8 @@ def plot(x, y, runs, out):
             fits.plot(x, w * x + b, label=f"{loss_name}: y = {w:.2f}x + {b:.2f}")
     fits.set(title="fitted lines", xlabel="x", ylabel="y")
     curves.set(title="training loss (the frameworks overlap)", xlabel="step", ylabel="loss")
-    for ax in (fits, curves):
-        ax.grid(True)
-        ax.legend(fontsize="small")
-    path = Path(out) / "training_outliers.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    print(f"\nsaved {path}")
+    print()
+    save(fig, out, "training_outliers.png")
 
 
 def main(argv=None):

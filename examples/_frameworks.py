@@ -3,7 +3,8 @@
 ``frameworks()`` lists ``(name, to_array)`` for NumPy, PyTorch, TensorFlow and JAX, in that
 order, where ``to_array`` turns a NumPy array into that framework's float32 array. A framework
 that is not installed is skipped with a printed line saying so. ``table`` prints one row per
-framework; ``agree`` checks that the rows match to float32 rounding and exits non-zero if not.
+framework; ``agree`` checks that the rows match to float32 rounding and exits non-zero if not;
+``two_panels`` and ``save`` make and write the examples' figures (matplotlib optional).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import functools
 import importlib
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -69,3 +71,26 @@ def agree(results, rtol=RTOL, atol=0.0):
             sys.exit(f"{name} disagrees with {first}: {got.tolist()} vs {ref.tolist()}")
         worst = max(worst, float(np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-30))))
     print(f"{len(results)} frameworks agree (largest relative difference {worst:.1e}, allowed {rtol:g}).")
+
+
+def two_panels():
+    """A figure with two side-by-side axes, or None (saying so) when matplotlib is missing.
+    A ``Figure``, not pyplot: no GUI backend, no global state."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        print("matplotlib is not installed (pip install matplotlib): no figure saved")
+        return None
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
+    return fig, fig.subplots(1, 2)
+
+
+def save(fig, out, name):
+    """Grid and legend on each axis; write ``out/name`` (creating ``out``) and print its path."""
+    for ax in fig.axes:
+        ax.grid(True)
+        ax.legend(fontsize="small")
+    path = Path(out) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    print(f"saved {path}")
