@@ -26,10 +26,6 @@ from multiloss.registry import REGISTRY, LossSpec
 __all__ = ["loss_class", "stacked"]  # + one class per registered loss, added below
 
 
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
 def stacked(spec: LossSpec) -> tuple[str, ...]:
     """The arrays ``spec`` reads from ``y_pred`` stacked on axis 1; () when y_pred is one array."""
     if len(spec.inputs) == 2 and spec.inputs[0] in ("y_true", "labels"):
@@ -42,7 +38,7 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     """The ``keras.losses.Loss`` class of a registered loss (a :class:`LossSpec` or its name)."""
     spec = REGISTRY[spec_or_name] if isinstance(spec_or_name, str) else spec_or_name
     function, integer_labels = spec.function, bool(spec.indices)
-    class_name = _camel(spec.name)
+    class_name = spec.class_name
     parts = stacked(spec)
     label = next((n for n in spec.inputs if n not in parts), None) if parts else None
 
@@ -86,6 +82,6 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
 
 
 for _spec in REGISTRY.values():
-    globals()[_camel(_spec.name)] = loss_class(_spec)
-    __all__.append(_camel(_spec.name))
+    globals()[_spec.class_name] = loss_class(_spec)
+    __all__.append(_spec.class_name)
 del _spec

@@ -12,14 +12,15 @@ NumPy has none). The sweep follows the loss's inputs:
   the logit with ``from_logits=True``; for y_true = 1 and 0 (per-row losses: two classes,
   y_pred = [p, 1 − p] or logits [x, 0]);
 - margin: the score, for y_true = 1 and −1; segmentation: one pixel's probability (logit);
-- contrastive, triplet_margin: a Euclidean distance; margin_ranking: x1 − x2;
-  gaussian_nll: the variance (log axis); cosine_similarity, cosine_embedding: the cosine.
-  Batch-level losses (batch_hard_triplet, nt_xent) have no per-item slice: ``ValueError``.
+- a loss of other inputs: the slice its natives entry registers (``LossNatives.sweep``):
+  contrastive, triplet_margin: a Euclidean distance; margin_ranking: x1 − x2; gaussian_nll:
+  the variance (log axis); cosine_similarity, cosine_embedding: the cosine. Batch-level losses
+  (``kind="batch"``: batch_hard_triplet, nt_xent) have no per-item slice: ``ValueError``.
 
 Every backend is drawn (a distinct line style and marker each) and compared: the command exits
-1 if two backends differ by more than ``TOLERANCE`` eps of the dtype, relative to
+1 if two backends differ by more than ``PEER_ULPS`` eps of the dtype, relative to
 max(|a|, |b|, 1) (for gradients also to |loss| / |x|, see :func:`_gaps`). Each
-applicable native (``REGISTRY[loss].natives``, called with the mapped parameters) is drawn in
+applicable native (``multiloss.natives.of(loss)``, called with the mapped parameters) is drawn in
 full, dashed, with a legend saying whether it coincides with ours or where it differs: a curve
 cut to where it differs would hide what the native does elsewhere and shrink a one-point
 difference (a gradient at a kink) to an invisible dot. Natives' gradients come from their
@@ -31,9 +32,6 @@ matplotlib missing, unwritable ``--out``), before any framework is imported wher
 
 from __future__ import annotations
 
-import argparse
-import ast
-import difflib
 import importlib
 import math
 import os
@@ -44,18 +42,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from multiloss._validation import check_param
+from multiloss import _options
 from multiloss.backends import BACKENDS, adapter
-from multiloss.registry import REGISTRY, LossSpec, Native
-from multiloss.testing.matrix import EPS
+from multiloss.natives import NATIVES, Native
+from multiloss.natives import of as natives_of
+from multiloss.registry import LossSpec, lookup
+from multiloss.testing.numerics import DTYPES, EPS, PEER_ULPS, relative_gap
 
-__all__ = ["TOLERANCE", "Curve", "Curves", "Report", "Sweep", "compare", "curves", "difference", "draw", "resolve",
-           "sweep_for"]
+__all__ = ["POINTS", "Curve", "Curves", "Report", "Sweep", "compare", "curves", "draw", "grid", "sweep_for",
+           "unit_at"]
 
-#: Backends must agree within this many eps of the dtype, relative to max(|a|, |b|, 1).
-TOLERANCE = 16
 POINTS = 601
-BATCH_LEVEL = ("batch_hard_triplet", "nt_xent")
 
 Build = Callable  # build(xp, x) -> {input name: array}, x the swept values
 
@@ -98,21 +95,12 @@ class Curves:
     skipped: list[tuple[Native, str]] = field(default_factory=list)
 
 
-def resolve(name: str) -> LossSpec:
-    """The registered loss called ``name`` (or one of its aliases); ``ValueError`` listing close names."""
-    names = {n: s for s in REGISTRY.values() for n in (s.name, *s.aliases)}
-    if name in names:
-        return names[name]
-    close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}?" if close else f"registered: {', '.join(sorted(names))}"
-    raise ValueError(f"unknown loss {name!r}; {hint}")
-
-
 def _numbers(params: dict) -> list[float]:
     return [abs(float(v)) for v in params.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
-def _grid(lo: float, hi: float, marks=()) -> np.ndarray:
+def grid(lo: float, hi: float, marks=()) -> np.ndarray:
+    """POINTS evenly spaced from ``lo`` to ``hi``, and the ``marks`` between them."""
     return np.union1d(np.linspace(lo, hi, POINTS), [m for m in marks if lo <= m <= hi])
 
 
@@ -148,83 +136,21 @@ def _two_classes(stack_pred, sparse: bool):
             ("y_true = 1" if sparse else "y_true = [0, 1]"): case(1)}
 
 
-def _per_row(spec: LossSpec, params: dict) -> bool:
-    """Does the loss reduce the last axis of y_pred (classes, or a segmentation's pixels)?"""
-    if spec.indices:
-        return True
-    if spec.domain is None:
-        return False
-    sample = spec.domain(np.random.default_rng(0), (4, 3), params)
-    out = spec.function(*(sample[n] for n in spec.inputs), **params, reduction="none")
-    return np.shape(out) == (4,)
-
-
-def _unit(xp, c):
+def unit_at(xp, c):
     """[c, √(1 − c²)]: a unit vector at cosine c to [1, 0]."""
     return xp.stack([c, xp.sqrt(1.0 - c * c)], axis=-1)
 
 
 def _structured(spec: LossSpec, params: dict, x_range) -> Sweep:
-    """The sweep of a loss whose inputs are not ``y_true, y_pred``."""
-    name = spec.name
-
-    def span(lo, hi):
-        return x_range or (lo, hi)
-
-    if params.get("distance", "euclidean") != "euclidean":
-        raise ValueError(f"--param distance={params['distance']!r}: plot sweeps {name} over the Euclidean distance only")
-    if name == "contrastive":
-        m = params["margin"]
-        x = _grid(*span(0.0, max(3.0, 2 * m)), [m])
-
-        def pair(y):
-            def build(xp, x):
-                z = xp.zeros_like(x)
-                return {"y_true": xp.full_like(x, y), "x1": xp.stack([z, z], axis=-1), "x2": xp.stack([x, z], axis=-1)}
-
-            return build
-
-        return Sweep("distance d = ‖x1 − x2‖", "d", x, {"y_true = 1 (similar)": pair(1.0),
-                                                        "y_true = 0 (dissimilar)": pair(0.0)}, marks=(m,))
-    if name == "triplet_margin":
-        kink = 1.0 + params["margin"]
-        x = _grid(*span(0.0, max(3.0, 2 * kink)), [kink])
-
-        def build(xp, x):
-            z = xp.zeros_like(x)
-            return {"anchor": xp.stack([z, z], axis=-1), "positive": xp.stack([z + 1.0, z], axis=-1),
-                    "negative": xp.stack([z, x], axis=-1)}
-
-        return Sweep("d(anchor, negative), with d(anchor, positive) = 1", "d(a, n)", x,
-                     {"d(a, p) = 1": build}, marks=(kink,))
-    if name == "margin_ranking":
-        m = params["margin"]
-        x = _grid(*span(-3.0, 3.0), [0.0, m, -m])
-        cases = {f"y_true = {y:g}": (lambda xp, x, y=y: {"y_true": xp.full_like(x, y), "x1": x,
-                                                         "x2": xp.zeros_like(x)}) for y in (1.0, -1.0)}
-        return Sweep("x1 − x2 (x2 = 0)", "x1 − x2", x, cases, marks=tuple(sorted({0.0, m, -m})))
-    if name == "gaussian_nll":
-        lo, hi = span(1e-8, 1e2)
-        if lo <= 0:
-            raise ValueError(f"--range {lo:g} {hi:g}: the variance axis is logarithmic; give a range above 0")
-        x = np.union1d(np.geomspace(lo, hi, POINTS), [v for v in (params["eps"], 1.0) if lo <= v <= hi])
-        cases = {f"mean − y_true = {e:g}": (lambda xp, x, e=e: {"y_true": xp.zeros_like(x), "mean": xp.full_like(x, e),
-                                                                "var": x}) for e in (0.0, 1.0)}
-        return Sweep("variance var", "var", x, cases, scale="log", marks=(params["eps"], 1.0))
-    if name in ("cosine_similarity", "cosine_embedding"):
-        lo, hi = span(-1.0, 1.0)
-        x = _grid(max(lo, -1.0), min(hi, 1.0), [0.0, params.get("margin", 0.0)])[1:-1]  # √ has no slope at ±1
-        if name == "cosine_similarity":
-            cases = {"y_true = [1, 0]": lambda xp, x: {"y_true": _unit(xp, xp.ones_like(x)), "y_pred": _unit(xp, x)}}
-            return Sweep("cos(y_true, y_pred)", "cos", x, cases)
-        cases = {f"y_true = {y:g}": (lambda xp, x, y=y: {"y_true": xp.full_like(x, y), "x1": _unit(xp, xp.ones_like(x)),
-                                                         "x2": _unit(xp, x)}) for y in (1.0, -1.0)}
-        return Sweep("cos(x1, x2)", "cos", x, cases, marks=(params["margin"],))
-    supported = "regression, classification, margin, segmentation, contrastive, triplet_margin, " \
-                "margin_ranking, gaussian_nll, cosine_similarity, cosine_embedding"
-    why = "a batch-level loss (each item's loss depends on the whole batch)" if name in BATCH_LEVEL else \
-        f"a {spec.family} loss of {', '.join(spec.inputs)}"
-    raise ValueError(f"cannot plot {name}: {why} has no 1-D slice; plot supports {supported}")
+    """The sweep of a loss whose inputs are not ``y_true, y_pred``: its registered one."""
+    sweep = natives_of(spec).sweep
+    if sweep is not None:
+        return sweep(params, x_range)
+    why = ("a batch-level loss (each item's loss depends on the whole batch)" if spec.kind == "batch" else
+           f"a {spec.family} loss of {', '.join(spec.inputs)}")
+    drawable = [name for name, entry in NATIVES.items() if entry.sweep is not None]
+    raise ValueError(f"cannot plot {spec.name}: {why} has no 1-D slice; plot supports regression, classification, "
+                     f"margin and segmentation losses of (y_true, y_pred), and {', '.join(drawable)}")
 
 
 def sweep_for(spec: LossSpec, params: dict, dtype: str = "float64", x_range=None) -> Sweep:
@@ -237,13 +163,13 @@ def sweep_for(spec: LossSpec, params: dict, dtype: str = "float64", x_range=None
         return _structured(spec, params, x_range)
     logits = bool(params.get("from_logits"))
     if spec.family == "segmentation":  # one pixel per sample: y_pred of shape (N, 1)
-        x = _grid(*(x_range or ((-10.0, 10.0) if logits else (0.0, 1.0))), [0.0])
+        x = grid(*(x_range or ((-10.0, 10.0) if logits else (0.0, 1.0))), [0.0])
         cases = {f"y_true = {y:g}": (lambda xp, x, y=y: {"y_true": xp.full_like(xp.reshape(x, (-1, 1)), y),
                                                          "y_pred": xp.reshape(x, (-1, 1))}) for y in (1.0, 0.0)}
         word = "logit" if logits else "p"
         return Sweep(f"{word} (one pixel's y_pred)", word, x, cases, marks=(0.0,) if logits else ())
     if spec.family in ("classification", "margin"):
-        per_row = _per_row(spec, params)
+        per_row = spec.kind == "row"
         if spec.family == "classification" and not logits:
             lo, hi = x_range or (1e-48, 1.0 - EPS[dtype] / 2)
             if not 0 < lo < hi < 1:
@@ -254,14 +180,14 @@ def sweep_for(spec: LossSpec, params: dict, dtype: str = "float64", x_range=None
                 return Sweep("p = y_pred[..., 0] (y_pred = [p, 1 − p])", "p", x, cases, scale="logit", marks=(0.5,))
             return Sweep("p = y_pred", "p", x, _labels(1.0, 0.0), scale="logit", marks=(0.5,))
         word, marks = ("logit", (0.0,)) if logits else ("score", (-1.0, 0.0, 1.0))
-        x = _grid(*(x_range or ((-10.0, 10.0) if logits else (-3.0, 3.0))), marks)
+        x = grid(*(x_range or ((-10.0, 10.0) if logits else (-3.0, 3.0))), marks)
         if per_row:
             cases = _two_classes(lambda xp, x: xp.stack([x, xp.zeros_like(x)], axis=-1), bool(spec.indices))
             return Sweep(f"{word} y_pred[..., 0] (y_pred = [x, 0])", word, x, cases, marks=marks)
         return Sweep(f"{word} y_pred", word, x, _labels(1.0, 0.0 if logits else -1.0), marks=marks)
     r = max([3.0] + [2 * v for v in _numbers(params)])
     marks = sorted({0.0, *_numbers(params), *(-v for v in _numbers(params))})
-    x = _grid(*(x_range or (-r, r)), marks)
+    x = grid(*(x_range or (-r, r)), marks)
     case = {"y_true = 1": lambda xp, x: {"y_true": xp.ones_like(x), "y_pred": 1.0 + x}}
     x = x[_accepted(spec, params, x, case["y_true = 1"])]
     return Sweep("error e = y_pred − y_true (y_true = 1)", "e", x, case, marks=tuple(m for m in marks if x[0] <= m <= x[-1]))
@@ -306,9 +232,7 @@ def _evaluate(backend, fn: Callable, build: Build, x: np.ndarray, dtype: str, sc
 
 def _call_native(native: Native, params: dict, dtype: str):
     def fn(**arrays):
-        if native.per == "last_axis":  # Keras functions average the last axis: one element per row
-            arrays = {n: adapter(native.backend).xp.reshape(a, (-1, 1)) for n, a in arrays.items()}
-        return native(arrays, params, dtype)
+        return native(native.arrange(arrays), params, dtype)
 
     return fn
 
@@ -324,26 +248,14 @@ def _skip_reason(native: Native, params: dict, loaded: set) -> str | None:
     return None
 
 
-def _params(spec: LossSpec, given: dict) -> dict:
-    """The loss's parameters: its defaults updated with ``given``, whose names must be its own."""
-    unknown = sorted(given.keys() - spec.params.keys())
-    if unknown:
-        raise ValueError(f"--param {unknown[0]}: {spec.name} has no parameter {unknown[0]!r}; "
-                         f"its parameters: {', '.join(spec.params) or 'none'}")
-    for name, value in given.items():
-        if name in spec.conditions:
-            check_param(name, value, spec.conditions[name])
-    return {**spec.params, **given}
-
-
 def curves(name: str, params: dict | None = None, backends=None, dtype: str = "float64", x_range=None,
            natives: bool = True, log=lambda msg: None) -> Curves:
     """Evaluate loss ``name`` at ``params`` on its sweep on each of ``backends`` (adapter modules,
     default NumPy only) and, with ``natives``, each applicable native whose framework's backend is
     among them. ``log`` receives import progress. ``ValueError`` for an unknown loss or
     parameter and for a loss without a 1-D slice."""
-    spec = resolve(name)
-    params = _params(spec, params or {})
+    spec = lookup(name)
+    params = _options.check_params(spec, params or {})
     backends = [b for b in (backends or [adapter("numpy")]) if dtype in b.DTYPES]
     if not backends:
         raise ValueError(f"--dtype {dtype}: none of the loaded backends has it")
@@ -362,7 +274,7 @@ def curves(name: str, params: dict | None = None, backends=None, dtype: str = "f
     if not natives:
         return result
     loaded = {b.xp.backend: b for b in backends}
-    for native in spec.natives:
+    for native in natives_of(spec).natives:
         reason = _skip_reason(native, params, set(loaded))
         if reason is None:
             module = native.api.rpartition(".")[0]
@@ -387,15 +299,6 @@ def curves(name: str, params: dict | None = None, backends=None, dtype: str = "f
     return result
 
 
-def difference(a: np.ndarray, b: np.ndarray, dtype: str, scale=0.0) -> np.ndarray:
-    """|a − b| / max(|a|, |b|, 1, scale) in eps of ``dtype``, per point; equal infinities and NaNs
-    are 0, a NaN or infinity against anything else is inf."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        d = np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), np.maximum(scale, 1.0)) / EPS[dtype]
-    same = (a == b) | (np.isnan(a) & np.isnan(b))
-    return np.where(same, 0.0, np.where(np.isnan(d), np.inf, d))
-
-
 def _gaps(c: Curves, pairs, what: str) -> tuple[float, str]:
     """The largest difference in eps over ``pairs`` of (ours, theirs) curves, and the values there.
 
@@ -412,7 +315,7 @@ def _gaps(c: Curves, pairs, what: str) -> tuple[float, str]:
             with np.errstate(all="ignore"):
                 scale = np.abs(mine.value) / np.abs(c.x)
             scale = np.where(np.isfinite(scale), scale, 0.0)
-        d = difference(a, b, c.dtype, scale)
+        d = relative_gap(a, b, c.dtype, scale)
         i = int(np.argmax(d))
         if d[i] > worst:
             x = f"1 − {1 - c.x[i]:.2g}" if c.sweep.scale == "logit" and c.x[i] > 0.999 else f"{c.x[i]:.3g}"
@@ -432,7 +335,7 @@ class Report:
 
 def compare(c: Curves) -> Report:
     """Compare each backend with the first (values) and the first with autodiff (gradients), and
-    each native with ours, within ``TOLERANCE`` eps."""
+    each native with ours, within ``PEER_ULPS`` eps."""
     sources = list(dict.fromkeys(cv.source for cv in c.ours))
     mine = {s: {cv.case: cv for cv in c.ours if cv.source == s} for s in sources}
     ref = sources[0]
@@ -447,18 +350,18 @@ def compare(c: Curves) -> Report:
             g, _ = _gaps(c, [(mine[grad_ref][k], mine[s][k]) for k in mine[s]], "grad")
             parts.append("gradient reference" if s == grad_ref else f"gradients within {g:.2g} eps of {grad_ref}")
             v = max(v, g)
-        agree &= v <= TOLERANCE
-        lines.append(f"  {s:<11} {_version(s):<11} {'; '.join(parts)}  {'✓' if v <= TOLERANCE else '✗ DISAGREES'}")
+        agree &= v <= PEER_ULPS
+        lines.append(f"  {s:<11} {_version(s):<11} {'; '.join(parts)}  {'✓' if v <= PEER_ULPS else '✗ DISAGREES'}")
     ours = mine[grad_ref or ref]
     differs = []
     for native, drawn in c.natives:
         pairs = [(ours[cv.case], cv) for cv in drawn]
         (v, v_at), (g, g_at) = _gaps(c, pairs, "value"), _gaps(c, pairs, "grad")
-        differs.append(v > TOLERANCE or g > TOLERANCE)
+        differs.append(v > PEER_ULPS or g > PEER_ULPS)
         if not differs[-1]:
             text = f"coincides (values within {v:.2g} eps, gradients within {g:.2g} eps)"
         else:
-            gaps = [f"{what} {at}" for what, d, at in (("loss", v, v_at), ("gradient", g, g_at)) if d > TOLERANCE]
+            gaps = [f"{what} {at}" for what, d, at in (("loss", v, v_at), ("gradient", g, g_at)) if d > PEER_ULPS]
             text = "differs; largest gaps (ours vs theirs): " + "; ".join(gaps)
             text += "".join(f"\n{'':<15}· {note}" for note in native.notes)
         lines.append(f"  native {native.framework:<6} {native.api}: {text}")
@@ -547,28 +450,13 @@ def draw(c: Curves, report: Report, out: str, dpi: int = 80) -> None:
     fig.savefig(out, dpi=dpi)
 
 
-def _param(text: str):
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    value = value.strip()
-    words = {"true": True, "false": False, "none": None}
-    if value.lower() in words:
-        return name.strip(), words[value.lower()]
-    try:
-        return name.strip(), ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return name.strip(), value  # a string, e.g. distance=cosine
-
-
 def add_arguments(parser) -> None:
     parser.add_argument("loss", help="a registered loss name or alias, e.g. huber, binary_cross_entropy")
-    parser.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a loss parameter (repeatable): numbers, true/false, none, tuples or strings")
     parser.add_argument("--out", help="the image file to write (default LOSS.png)")
-    parser.add_argument("--dtype", default="float64", choices=list(EPS))
-    parser.add_argument("--backends", default=",".join(n for n, _, _ in BACKENDS),
-                        type=lambda s: [x for x in s.split(",") if x], help="comma-separated subset")
+    parser.add_argument("--dtype", default="float64", choices=DTYPES)
+    _options.add_backends(parser)
     parser.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), dest="x_range",
                         help="the swept variable's range (a probability range for probabilities)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no import progress")
@@ -589,20 +477,18 @@ def run(args) -> int:
         return fail("matplotlib is not installed; install it with `pip install 'multiloss[plot]'` "
                     "(or `pip install matplotlib`)")
     try:  # usage errors first, before the frameworks' slow imports
-        spec = resolve(args.loss)
-        sweep_for(spec, _params(spec, dict(args.param)), args.dtype, args.x_range)
-        known = [name for name, _, _ in BACKENDS]
-        for name in args.backends:
-            if name not in known:
-                raise ValueError(f"--backends: unknown backend {name!r}; expected some of {', '.join(known)}")
-    except (ValueError, TypeError) as exc:
+        spec = lookup(args.loss)
+        params = _options.parse_params(spec, args.param)
+        sweep_for(spec, {**spec.params, **params}, args.dtype, args.x_range)
+        _options.check_backends(args.backends)
+    except (ValueError, TypeError, _options.UsageError) as exc:
         return fail(str(exc))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from multiloss.cli import _load_backends
+    from multiloss.backends import load_all
 
     try:
-        backends, missing = _load_backends(args.backends, log)
-        c = curves(spec.name, dict(args.param), backends, args.dtype, args.x_range, log=log)
+        backends, missing = load_all(args.backends, log)
+        c = curves(spec.name, params, backends, args.dtype, args.x_range, log=log)
     except (ValueError, TypeError) as exc:
         return fail(str(exc))
     lacking = [b.xp.backend for b in backends if args.dtype not in b.DTYPES]
@@ -616,7 +502,7 @@ def run(args) -> int:
           f"curves: {', '.join(c.sweep.cases)}" + (f"; not installed: {', '.join(missing)}" if missing else "")
           + (f"; no {c.dtype} in {', '.join(lacking)}" if lacking else ""))
     print("\n".join(report.lines))
-    print(f"backends {'agree' if report.agree else 'DISAGREE'} (tolerance {TOLERANCE} eps, relative to "
+    print(f"backends {'agree' if report.agree else 'DISAGREE'} (tolerance {PEER_ULPS} eps, relative to "
           "max(|value|, 1), for gradients also |loss| / |x|)")
     print(f"wrote {out}")
     return 0 if report.agree else 1

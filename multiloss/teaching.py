@@ -6,23 +6,25 @@ hyperparameters, numerical safeguards, label format, every known difference, and
 ``convention=`` that reproduces the native. ``--markdown`` prints Markdown and ``--write PATH``
 writes it: docs/conventions.md is ``multiloss conventions --write docs/conventions.md``.
 
-Every per-loss fact comes from ``multiloss.registry`` (each spec's ``natives``); only the
-framework-wide rules in :data:`FRAMEWORKS` live here, and fill in what a native leaves empty.
-Pure Python: no framework is imported.
+Every per-loss fact comes from the registry (its parameters and conventions) and from
+:mod:`multiloss.natives` (the natives, and why a framework has none); only the framework-wide
+rules in :data:`FRAMEWORKS` live here, and fill in what a native leaves empty. Pure Python: no
+framework is imported.
 """
 
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 import sys
 import textwrap
 from dataclasses import dataclass
 
-from multiloss.registry import DTYPE, REGISTRY, AsArray, Fixed, LossSpec, Native
+from multiloss import natives
+from multiloss.natives import DTYPE, AsArray, Fixed, LossNatives, Native
+from multiloss.registry import REGISTRY, LossSpec, lookup
 
-__all__ = ["FRAMEWORKS", "REGENERATE", "entries", "find", "markdown", "parse_signature", "text"]
+__all__ = ["FRAMEWORKS", "REGENERATE", "entries", "markdown", "parse_signature", "text"]
 
 REGENERATE = "multiloss conventions --write docs/conventions.md"
 
@@ -38,7 +40,6 @@ class Framework:
     call: tuple[str, ...] = ()  # the names of a two-array loss's arguments, prediction or target first
     axis: str = ""  # the class axis
     safeguards: str = ""
-    aliases: tuple[str, ...] = ()  # other names prose uses
 
 
 FRAMEWORKS = {
@@ -48,8 +49,7 @@ FRAMEWORKS = {
         axis="axis=-1 (last), where a loss has one", safeguards="per loss (see each loss's docstring)"),
     "torch": Framework(
         "PyTorch", "(input, target): the prediction first", "'mean' over all elements",
-        call=("input", "target"), axis="dim 1: input (N, C, …), target (N, …)", safeguards="per loss",
-        aliases=("torch",)),
+        call=("input", "target"), axis="dim 1: input (N, C, …), target (N, …)", safeguards="per loss"),
     "keras": Framework(
         "Keras", "(y_true, y_pred)", "one value per sample, no batch reduction (a function)",
         class_reduction="sum_over_batch_size = Σwℓ / number of items, sample weights or not",
@@ -58,11 +58,10 @@ FRAMEWORKS = {
     "optax": Framework(
         "optax", "(predictions, targets) or (logits, labels): the prediction first",
         "none (per element): the caller reduces", axis="last (axis=-1)",
-        safeguards="mostly none: log-space formulas", aliases=("Optax",)),
+        safeguards="mostly none: log-space formulas"),
     "sklearn": Framework(
         "scikit-learn", "(y_true, y_pred)", "weighted mean Σwℓ/Σw over samples (returns a float)",
-        axis="columns of (n_samples, n_classes)", safeguards="log_loss clips to the dtype's eps",
-        aliases=("sklearn",)),
+        axis="columns of (n_samples, n_classes)", safeguards="log_loss clips to the dtype's eps"),
 }
 PER = {  # what one value of a native covers, as a reduction phrase
     "last_axis": "mean over the last axis per sample",
@@ -185,7 +184,7 @@ def _assignments(pairs) -> str:
 def _convention(native: Native) -> str:
     if native.convention is None:
         return ""
-    params = ", ".join(f"{k}={v!r}" for k, v in native.convention.items())
+    params = ", ".join(f"{k}={v!r}" for k, v in native.convention.values.items())
     extra = []
     if native.per == "last_axis":
         extra.append("the per-sample mean over the last axis first")
@@ -219,11 +218,11 @@ def _ours(spec: LossSpec) -> Entry:
 
     defaults = ", ".join(param(k, v) for k, v in spec.params.items())
     options = _assignments([("reduction", "'mean'"), ("sample_weight", None)] + [("convention", None)] * bool(
-        spec.conventions))
+        spec.frameworks))
     labels = (f"{', '.join(spec.indices)}: integer class indices" if spec.indices else
               f"{', '.join(spec.labels)}: any dtype (floating, integer or boolean)" if spec.labels else "")
     aliases = f" (also {', '.join(_code(a) for a in spec.aliases)})" if spec.aliases else ""
-    names = [repr(c) for c in spec.conventions]
+    names = [repr(c) for c in spec.frameworks]
     conventions = ", ".join(names[:-1]) + " or " * (len(names) > 1) + "".join(names[-1:])
     return Entry("multiloss", {
         "function": _code(f"multiloss.{spec.name}") + aliases,
@@ -236,42 +235,21 @@ def _ours(spec: LossSpec) -> Entry:
     })
 
 
-def _absence(spec: LossSpec, framework: str) -> str:
-    """What the registry says about a framework with no native for ``spec``."""
-    fw = FRAMEWORKS[framework]
-    names = "|".join(re.escape(n) for n in (fw.name, *fw.aliases))
-    texts = [n for native in spec.natives for n in native.notes] + [spec.kernel.__doc__ or ""]
-    for sentence in (s for t in texts for s in re.split(r"(?<=[.!?])\s+", t.strip())):
-        if re.search(rf"\b(?:{names})\b[^.;]*\bha(?:s|ve) no\b", sentence):
-            return "none: " + " ".join(sentence.split())
-    return "no counterpart registered"
-
-
-def entries(spec: LossSpec) -> list[Entry]:
+def entries(spec: LossSpec, known: LossNatives | None = None) -> list[Entry]:
     """multiloss's entry, then each framework's natives in :data:`FRAMEWORKS`'s order, or one
-    entry saying there is none."""
+    entry saying why there is none. ``known``: the natives to show (default: the registered)."""
+    known = known or natives.of(spec)
     out = [_ours(spec)]
     for framework in list(FRAMEWORKS)[1:]:
-        natives = [n for n in spec.natives if n.framework == framework]
-        out += [_native(spec, n) for n in natives] or [Entry(framework, {"function": _absence(spec, framework)})]
+        found = [n for n in known.natives if n.framework == framework]
+        absent = known.absent.get(framework)
+        none = f"none: {absent}" if absent else "no counterpart registered"
+        out += [_native(spec, n) for n in found] or [Entry(framework, {"function": none})]
     return out
 
 
-def find(name: str) -> LossSpec:
-    """The registered loss called ``name`` (or an alias); ``ValueError`` naming close names."""
-    key = name.strip().lower().replace("-", "_")
-    names = {n: spec for spec in REGISTRY.values() for n in (spec.name, *spec.aliases)}
-    if key in names:
-        return names[key]
-    close = difflib.get_close_matches(key, list(names), n=5, cutoff=0.6)
-    close += [n for n in names if n not in close and key and (key in n or "".join(w[0] for w in n.split("_")) == key)]
-    hint = (f"did you mean {', '.join(close)}?" if close else
-            f"the losses are {', '.join(spec.name for spec in REGISTRY.values())}")
-    raise ValueError(f"unknown loss {name!r}; {hint}")
-
-
 def _builtins() -> list[LossSpec]:
-    return [s for s in REGISTRY.values() if s.kernel.__module__.startswith("multiloss.losses.")]
+    return [s for s in REGISTRY.values() if s.builtin]
 
 
 def _summary(spec: LossSpec) -> str:
@@ -405,7 +383,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     try:
-        specs = None if args.loss is None else [find(args.loss)]
+        specs = None if args.loss is None else [lookup(args.loss)]
     except ValueError as exc:
         print(f"multiloss conventions: {exc}", file=sys.stderr)
         return 2

@@ -2,10 +2,11 @@
 
 ``multiloss.torch.Huber(delta=1.0)`` is ``multiloss.huber`` as a module: the constructor takes
 the function's keyword arguments (and ``reduction``), ``forward`` takes the arrays in PyTorch's
-order (``input, target`` for ``nn.MSELoss``-style losses; the registry's torch native's order
-where there is one, e.g. ``GaussianNLL(input, target, var)``; otherwise the predictions, then
-the labels) and an optional ``sample_weight``; ``convention="torch"`` gives PyTorch's own numbers
-(e.g. ``BinaryCrossEntropy(convention="torch")`` clamps each log at −100). A drop-in for ``nn.MSELoss``,
+order (``LossSpec.argument_order("torch")``: the predictions, then the labels, as ``input,
+target`` for ``nn.MSELoss``-style losses, or the loss's registered ``torch_order``, e.g.
+``GaussianNll(input, target, var)``) and an optional ``sample_weight``; ``convention="torch"``
+gives PyTorch's own numbers (e.g. ``BinaryCrossEntropy(convention="torch")`` clamps each log at
+−100). A drop-in for ``nn.MSELoss``,
 ``nn.BCEWithLogitsLoss`` (``BinaryCrossEntropy(from_logits=True)``), … that works under
 ``torch.compile`` and on any device. A loss registered later (your own ``@multiloss.loss``) gets
 its module from :func:`module`.
@@ -18,27 +19,13 @@ import torch
 from multiloss._validation import check_param, check_reduction
 from multiloss.registry import REGISTRY, LossSpec
 
-__all__ = ["module", "torch_order"]  # + one class per registered loss, added below
-
-
-def torch_order(spec: LossSpec) -> tuple[str, ...]:
-    """The order ``forward`` takes ``spec``'s arrays in: its torch native's, or the predictions
-    first and the labels (``y_true``, integer classes) last, as PyTorch's losses do."""
-    for native in spec.natives:
-        if native.framework == "torch" and native.args is None and set(native.order) == set(spec.inputs):
-            return native.order
-    labels = set(spec.labels) | set(spec.indices)
-    return tuple(n for n in spec.inputs if n not in labels) + tuple(n for n in spec.inputs if n in labels)
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
+__all__ = ["module"]  # + one class per registered loss, added below
 
 
 def module(spec_or_name) -> type[torch.nn.Module]:
     """The ``nn.Module`` class of a registered loss (a :class:`LossSpec` or its name)."""
     spec = REGISTRY[spec_or_name] if isinstance(spec_or_name, str) else spec_or_name
-    order = torch_order(spec)
+    order = spec.argument_order("torch")
     position = [order.index(n) for n in spec.inputs]  # where each of our inputs comes in forward
     function = spec.function
 
@@ -70,13 +57,13 @@ def module(spec_or_name) -> type[torch.nn.Module]:
 
     doc = (f"``multiloss.{spec.name}`` as an ``nn.Module``: ``forward({', '.join(order)}, sample_weight=None)``.\n\n"
            f"{spec.summary}")
-    return type(_camel(spec.name), (torch.nn.Module,), {
+    return type(spec.class_name, (torch.nn.Module,), {
         "__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc,
         "__module__": __name__, "order": order,
     })
 
 
 for _spec in REGISTRY.values():
-    globals()[_camel(_spec.name)] = module(_spec)
-    __all__.append(_camel(_spec.name))
+    globals()[_spec.class_name] = module(_spec)
+    __all__.append(_spec.class_name)
 del _spec

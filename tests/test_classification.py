@@ -12,8 +12,9 @@ import pytest
 import multiloss as ml
 from conftest import compiler, load_backend
 from multiloss.registry import REGISTRY
-from multiloss.testing.matrix import EPS, GRAD_ULPS, REF_NOISE, ULPS, Case, math_module
-from multiloss.testing.matrix import TINY as MATRIX_TINY
+from multiloss.testing.matrix import Case, math_module
+from multiloss.testing.numerics import EPS, GRAD_ULPS, NORMAL, REF_NOISE, ULPS
+from multiloss.testing.numerics import TINY as SUBNORMAL
 
 
 def arrays(backend, *values, dtype="float64"):
@@ -61,7 +62,6 @@ def test_hand_computed_values(backend):
 
 
 # --- the extremes ---------------------------------------------------------------------------
-TINY = {"float32": 2.0**-126, "float64": 2.0**-1022}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -69,7 +69,7 @@ def test_probabilities_at_exactly_zero_and_one(backend, dtype):
     """p = 0 with y = 1 (and p = 1 with y = 0) cost −log(tiny): finite, documented."""
     t, p = arrays(backend, [1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0], dtype=dtype)
     out = value(backend, ml.binary_cross_entropy(t, p, reduction="none"))
-    big = -math.log(TINY[dtype])  # 87.34 in float32, 708.40 in float64
+    big = -math.log(NORMAL[dtype])  # 87.34 in float32, 708.40 in float64
     np.testing.assert_allclose(out, [big, big, 0.0, 0.0], rtol=1e-6)
     if backend.value_and_grad is not None:
         _, (_, g) = backend.value_and_grad(lambda a, b: ml.binary_cross_entropy(a, b, reduction="sum"), t, p)
@@ -263,7 +263,7 @@ def test_bce_conventions_at_probabilities_zero_and_one(backend, dtype):
     assert keras[0] == pytest.approx(16.118095650958319 if dtype == "float64" else 16.118095, rel=DTYPE_RTOL[dtype])
     assert keras[1] == pytest.approx(16.118095651484676 if dtype == "float64" else 15.942385, rel=DTYPE_RTOL[dtype])
     ours = value(backend, ml.binary_cross_entropy(t, p, reduction="none")).ravel()
-    assert ours[0] == pytest.approx(-math.log(TINY[dtype]), rel=1e-6)  # no convention: unchanged
+    assert ours[0] == pytest.approx(-math.log(NORMAL[dtype]), rel=1e-6)  # no convention: unchanged
     if backend.value_and_grad is not None:  # the clip and the clamp are flat where they act
         # y=.3, p=0: Keras clips both logs there; PyTorch clamps log p only, log(1 − p) has slope −1
         for convention, slopes in (("keras", [0.0, 0.0, 0.0]), ("torch", [0.0, 0.0, 0.7])):
@@ -361,7 +361,7 @@ def test_keras_categorical_conventions_renormalize_and_clip(backend):
     got = ml.categorical_focal(t, p, convention="keras", reduction="none")
     np.testing.assert_allclose(value(backend, got), CFOCAL_KERAS, rtol=1e-14)
     ours = ml.categorical_cross_entropy(t, p, reduction="none")  # neither: −log(tiny), −log(0.3)
-    np.testing.assert_allclose(value(backend, ours), [-math.log(TINY["float64"]), -math.log(0.3)], rtol=1e-14)
+    np.testing.assert_allclose(value(backend, ours), [-math.log(NORMAL["float64"]), -math.log(0.3)], rtol=1e-14)
 
 
 def test_keras_categorical_natives():
@@ -558,11 +558,11 @@ def test_safeguard_parameters_match_the_reference(index, dtype):
     case, (values, scales, grads, gscales, _) = _safeguard_reference(index, dtype)
     arrays_, _ = case.to_backend(backend, dtype)
     got = value(backend, case.call(*arrays_, reduction="none"))
-    np.testing.assert_array_less(np.abs(got - values), (ULPS + 1) * EPS[dtype] * scales + MATRIX_TINY[dtype])
+    np.testing.assert_array_less(np.abs(got - values), (ULPS + 1) * EPS[dtype] * scales + SUBNORMAL[dtype])
     for name, g in case.grad_of_sum(backend, arrays_, reduction="sum").items():
         defined = ~np.isnan(grads[name])
         err = np.abs(value(backend, g) - grads[name])[defined]
-        np.testing.assert_array_less(err, (GRAD_ULPS * EPS[dtype] * gscales[name] + MATRIX_TINY[dtype] + REF_NOISE)[defined])
+        np.testing.assert_array_less(err, (GRAD_ULPS * EPS[dtype] * gscales[name] + SUBNORMAL[dtype] + REF_NOISE)[defined])
 
 
 def test_safeguard_parameters_are_checked(backend):

@@ -57,7 +57,7 @@ def test_huber_agrees_everywhere(capsys):
     for module, api in natives.items():
         if importlib.util.find_spec(module) is not None:
             assert row(out, f"{api} · defaults = mapped").endswith("✓")
-    for framework in REGISTRY["huber"].conventions:  # ours under each installed convention equals the native
+    for framework in REGISTRY["huber"].frameworks:  # ours under each installed convention equals the native
         if importlib.util.find_spec(framework) is not None:
             assert row(out, f"ours convention={framework!r} ↔ ").endswith("✓")
     assert out.rstrip().endswith("all agree")
@@ -107,21 +107,20 @@ def test_disagreeing_backends_fail(capsys, skewed):
 def my_huber():
     """Huber with two registered natives and no notes: torch's huber_loss (defaults delta=1.0)
     and, wrongly, torch's l1_loss."""
-    from multiloss.registry import Fixed, Native
+    from multiloss import natives
 
     def reference(y_true, y_pred, *, delta, m):
         a = abs(y_pred - y_true)
         return a * a / 2 if a <= delta else delta * (a - delta / 2)
 
-    natives = (Native("torch", "torch.nn.functional.huber_loss", kwargs={"reduction": Fixed("none"), "delta": "delta"}),
-               Native("torch", "torch.nn.functional.l1_loss", kwargs={"reduction": Fixed("none")}))
-
-    @ml.loss(domain=domains.real_pairs("delta"), reference=reference, natives=natives)
+    @ml.loss(domain=domains.real_pairs("delta"), reference=reference)
     def my_huber(y_true, y_pred, *, delta=1.0, xp):
         return xp.huber_difference(y_pred, y_true, delta)
 
+    natives.register(my_huber, natives.unreduced("torch.nn.functional.huber_loss", {"delta": "delta"}),
+                     natives.unreduced("torch.nn.functional.l1_loss"))
     yield my_huber
-    del REGISTRY["my_huber"]
+    del REGISTRY["my_huber"], natives.NATIVES["my_huber"]
 
 
 def test_native_differences_explained_or_failing(capsys, my_huber):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from multiloss.backends._extensions import EXTENSIONS
+from multiloss.testing.numerics import EPS, ULPS
 
 # Arguments for each op (NumPy float64), chosen to reach each op's hard cases: large |x|
 # (overflow), ±inf in logsumexp, x = y = 0 in xlogy, |e| at and around δ.
@@ -50,7 +51,7 @@ def test_override_matches_default(op, backend):
 
         ops, default = ops(plain), plain
     got, want = ops(*arrays, **kwargs), default(*arrays, **kwargs)
-    np.testing.assert_allclose(backend.to_numpy(got), backend.to_numpy(want), rtol=4 * 2.0**-52, atol=0)
+    np.testing.assert_allclose(backend.to_numpy(got), backend.to_numpy(want), rtol=ULPS * EPS["float64"], atol=0)
     if backend.value_and_grad is None or op == "stop_gradient":
         return
     n = sum(floating)  # the floating arrays come first: the gradients are theirs
@@ -66,7 +67,7 @@ def test_override_matches_default(op, backend):
     for a, b in zip(g_got, g_want):
         a, b = backend.to_numpy(a), backend.to_numpy(b)
         assert np.all(np.isfinite(a)), f"{op} gradient not finite: {a}"
-        assert np.all(np.abs(a - b) <= 4 * 2.0**-52 * condition * np.abs(b)), f"{op} gradients: {a} vs {b}"
+        assert np.all(np.abs(a - b) <= ULPS * EPS["float64"] * condition * np.abs(b)), f"{op} gradients: {a} vs {b}"
 
 
 def test_stop_gradient_stops_gradients(backend):

@@ -16,6 +16,7 @@ import pytest
 from conftest import load_backend
 from multiloss.registry import REGISTRY
 from multiloss.testing.matrix import cases
+from multiloss.testing.numerics import EPS, ULPS
 
 keras = pytest.importorskip("keras", reason="keras is not installed")
 mk = pytest.importorskip("multiloss.keras")
@@ -63,7 +64,7 @@ def test_keras_loss_is_the_function_under_keras_reduction(case, dtype):
     loss = getattr(mk, camel(case.spec.name))(**case.params, dtype=dtype)
     ours = case.call(*arrays, reduction="sum_over_batch_size")  # Keras's default: Σℓ / number of items
     theirs = loss(*keras_arguments(case, arrays, backend.xp))
-    np.testing.assert_allclose(backend.to_numpy(theirs), backend.to_numpy(ours), rtol=4 * 2.0**-23)
+    np.testing.assert_allclose(backend.to_numpy(theirs), backend.to_numpy(ours), rtol=ULPS * EPS["float32"])
 
 
 def test_config_round_trip():

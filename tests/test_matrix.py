@@ -15,7 +15,8 @@ import pytest
 
 from multiloss import backend_name
 from multiloss._validation import _dtype_name
-from multiloss.testing.matrix import EPS, GRAD_ULPS, REF_NOISE, TINY, ULPS, cases, compute_dtype, math_module
+from multiloss.testing.matrix import cases, math_module
+from multiloss.testing.numerics import EPS, FINITE_MAX, GRAD_ULPS, REF_NOISE, TINY, ULPS, compute_dtype
 
 CASES = cases()
 M = math_module()
@@ -26,8 +27,6 @@ M = math_module()
 #: to the output dtype and may underflow to its smallest subnormal.
 K = ULPS
 K_GRAD = GRAD_ULPS
-
-FINITE_MAX = {"float64": 1.8e308, "float32": 3.4e38, "float16": 65504.0 * (1 + 2.0**-11), "bfloat16": 3.39e38}
 
 REDUCTIONS = {  # id: (reduction, weights: None | "element" | "sample")
     "none": ("none", None),

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from multiloss.registry import REGISTRY
-from multiloss.testing.matrix import EPS, Case, math_module
+from multiloss.natives import of as natives_of
+from multiloss.testing.matrix import Case, math_module
+from multiloss.testing.numerics import EPS
 from conftest import load_backend
 from tests.test_matrix import K
 
@@ -21,7 +23,7 @@ NATIVE_CASES = [
     pytest.param(Case(spec, params), native, id=f"{Case(spec, params).id}-{native.api}")
     for spec in REGISTRY.values()
     for params in ({}, *spec.variants)
-    for native in spec.natives
+    for native in natives_of(spec).natives
     if native.exact and native.applies({**spec.params, **params})
 ]
 M = math_module()
@@ -37,15 +39,7 @@ def test_native_agrees_under_mapped_conventions(case, native, dtype):
     values, scales, _, _, _ = case.reference(held, M, gradients=False)
     ours = backend.to_numpy(case.call(*inputs.values(), reduction="none")).astype(np.float64)
 
-    if native.args is not None:  # the native's own arrangement of the arrays
-        native_inputs = inputs
-    elif native.per == "last_axis":  # Keras functions average the last axis: one element per row
-        native_inputs = {n: backend.xp.reshape(a, tuple(a.shape) + (1,)) for n, a in inputs.items()}
-    elif native.per == "mean":
-        native_inputs = {n: backend.xp.reshape(a, (-1,)) for n, a in inputs.items()}
-    else:
-        native_inputs = inputs
-    theirs = np.asarray(backend.to_numpy(native(native_inputs, case.params, dtype)), np.float64) / native.scale
+    theirs = native.values(inputs, case.params, dtype)  # each value one of our items, or their mean
     if native.per == "mean":
         ours, scales = np.mean(ours), np.mean(scales)
     theirs = np.reshape(theirs, np.shape(ours))

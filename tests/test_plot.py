@@ -3,7 +3,6 @@ formulas, and the usage errors (exit status 2)."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import importlib.util
 import math
@@ -15,7 +14,7 @@ import pytest
 from conftest import load_backend
 from multiloss import cli, plot
 from multiloss.registry import REGISTRY
-from multiloss.testing.matrix import EPS
+from multiloss.testing.numerics import EPS
 from multiloss.testing.plugin import selected
 
 needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
@@ -158,22 +157,12 @@ def test_missing_matplotlib_says_how_to_install(capsys, monkeypatch, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["hubr"], "unknown loss 'hubr'; did you mean huber"),
     (["binary_crossentropy"], "did you mean binary_cross_entropy"),
-    (["huber", "--param", "delt=2"], "--param delt: huber has no parameter 'delt'; its parameters: delta"),
+    (["huber", "--param", "delt=2"], "--param 'delt=2': huber has no parameter 'delt' (NAME=VALUE; its parameters: delta)"),
     (["huber", "--param", "delta=-1"], "`delta` must be a finite number > 0; got -1"),
     (["nt_xent"], "cannot plot nt_xent: a batch-level loss"),
-    (["huber", "--backends", "numpy,foo"], "--backends: unknown backend 'foo'"),
+    (["huber", "--backends", "numpy,foo"], "--backends names unknown backends ['foo']"),
     (["binary_cross_entropy", "--range", "0", "0.5"], "--range 0 0.5: a probability range must lie inside (0, 1)"),
 ])
 def test_usage_errors_exit_2_naming_the_argument(capsys, argv, message):
     rc, _, err = _run(capsys, *argv)
     assert rc == 2 and message in err, err
-
-
-def test_param_values_are_parsed():
-    assert plot._param("delta=2") == ("delta", 2)
-    assert plot._param("from_logits=true") == ("from_logits", True)
-    assert plot._param("pos_weight=None") == ("pos_weight", None)
-    assert plot._param("distance=cosine") == ("distance", "cosine")
-    assert plot._param("class_weight=(0.5, 2.0)") == ("class_weight", (0.5, 2.0))
-    with pytest.raises(argparse.ArgumentTypeError, match="expected NAME=VALUE, got 'delta'"):
-        plot._param("delta")

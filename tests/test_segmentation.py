@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import multiloss as ml
+from multiloss.natives import of as natives_of
 from conftest import load_backend
 from tests.test_classification import arrays, value
 from tests.test_embedding import grads
@@ -79,7 +80,7 @@ def test_bad_input(backend):
 
 # --- Keras and optax, through the registry's mapping ----------------------------------------
 def native(loss, framework):
-    (n,) = [n for n in loss.spec.natives if n.framework == framework]
+    (n,) = [n for n in natives_of(loss).natives if n.framework == framework]
     return n
 
 

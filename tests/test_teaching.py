@@ -17,8 +17,8 @@ import sys
 
 import pytest
 
-from multiloss import cli, teaching
-from multiloss.registry import REGISTRY
+from multiloss import cli, natives, teaching
+from multiloss.registry import REGISTRY, Convention, lookup
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = {"torch": "torch", "keras": "keras", "optax": "optax", "sklearn": "sklearn"}
@@ -45,7 +45,7 @@ def test_binary_cross_entropy_table_names_functions_orders_and_safeguards():
     spec = REGISTRY["binary_cross_entropy"]
     out = teaching.text([spec])
     flat = " ".join(out.split())
-    for native in spec.natives:
+    for native in natives.of(spec).natives:
         assert native.api in flat
     assert next(e.framework for e in teaching.entries(spec)) == "multiloss"
     assert {e.framework for e in teaching.entries(spec)} == set(teaching.FRAMEWORKS)
@@ -65,21 +65,24 @@ def test_binary_cross_entropy_table_names_functions_orders_and_safeguards():
     assert "label_smoothing=0.0" in teaching.entries(spec)[0].rows["defaults"]
 
 
-def test_filled_fields_are_shown():
+def test_filled_fields_are_shown(monkeypatch):
     """signature, reduction, safeguards, label_format and convention, once a native has them."""
     spec = REGISTRY["binary_cross_entropy"]
-    torch_bce, keras_bce = (next(n for n in spec.natives if n.api == api) for api in
+    torch_bce, keras_bce = (next(n for n in natives.of(spec).natives if n.api == api) for api in
                             ("torch.nn.functional.binary_cross_entropy", "keras.losses.BinaryCrossentropy"))
+    spec = dataclasses.replace(spec, conventions=(
+        Convention(torch_bce.api, {"safeguard": "torch"}, when=torch_bce.when, divisor="count"),
+        Convention(keras_bce.api, {"label_smoothing": 0.0}, when=keras_bce.when, per_sample=True)))
     torch_bce = dataclasses.replace(
         torch_bce, signature="torch.nn.functional.binary_cross_entropy(input, target, weight=None, "
                              "reduction='mean') -> Tensor",
-        safeguards="each log clamped at ≥ −100", label_format="floats in [0, 1], input's shape",
-        convention={"safeguard": "torch"})
+        safeguards="each log clamped at ≥ −100", label_format="floats in [0, 1], input's shape")
     keras_bce = dataclasses.replace(
         keras_bce, signature='keras.losses.BinaryCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1, '
                              'reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None)',
-        reduction="custom reduction phrase", convention={"label_smoothing": 0.0})
-    spec = dataclasses.replace(spec, natives=(torch_bce, keras_bce))
+        reduction="custom reduction phrase")
+    monkeypatch.setitem(natives.NATIVES, spec.name, natives.NATIVES[spec.name])  # restored afterwards
+    natives.register(spec, torch_bce, keras_bce)
     t, k = (_entry(spec, n.api).rows for n in (torch_bce, keras_bce))
     assert t["arguments"] == "`input=y_pred, target=y_true`"
     assert t["defaults"] == "`weight=None`, `reduction='mean'`"
@@ -119,7 +122,7 @@ def test_cli_one_loss_by_alias(capsys):
                                         ("zzz", "the losses are binary_cross_entropy")])
 def test_unknown_loss_is_a_clear_error(capsys, name, hint):
     with pytest.raises(ValueError, match=f"unknown loss '{name}'"):
-        teaching.find(name)
+        lookup(name)
     assert cli.main(["conventions", name]) == 2
     err = capsys.readouterr().err
     assert f"unknown loss '{name}'" in err and hint in err
@@ -236,7 +239,7 @@ def check_native(loss: str, native) -> None:
 
 
 SIGNED = [pytest.param(spec.name, n, id=f"{spec.name}-{n.api}")
-          for spec in REGISTRY.values() for n in spec.natives if n.signature]
+          for spec in REGISTRY.values() for n in natives.of(spec).natives if n.signature]
 
 
 @pytest.mark.parametrize("loss, native", SIGNED or [pytest.param(None, None, marks=pytest.mark.skip(
@@ -281,7 +284,7 @@ def test_checker_rejects_wrong_signatures(text, parameter):
 
 def test_checker_fails_a_wrong_registry_signature_against_torch():
     """The registry test's own path, on a real framework: right passes, wrong fails by name."""
-    native = next(n for n in REGISTRY["binary_cross_entropy"].natives
+    native = next(n for n in natives.of("binary_cross_entropy").natives
                   if n.api == "torch.nn.functional.binary_cross_entropy")
     right = "torch.nn.functional.binary_cross_entropy(input, target, weight=None, reduction='mean')"
     check_native("binary_cross_entropy", dataclasses.replace(native, signature=right))

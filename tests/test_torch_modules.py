@@ -8,6 +8,7 @@ import pytest
 
 from multiloss.registry import REGISTRY
 from multiloss.testing.matrix import cases
+from multiloss.testing.numerics import EPS, PEER_ULPS
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 mt = pytest.importorskip("multiloss.torch")
@@ -110,14 +111,14 @@ def test_every_module_compiles_without_graph_breaks():
     eager = all_losses(setups)
     compiled = torch.compile(all_losses, fullgraph=True, backend="aot_eager")(setups)
     for case, (module, args), e, c in zip(CASES, setups, eager, compiled):
-        torch.testing.assert_close(c, e, rtol=16 * 2.0**-23, atol=1e-30, msg=case.id)
+        torch.testing.assert_close(c, e, rtol=PEER_ULPS * EPS["float32"], atol=1e-30, msg=case.id)
         floats = [a for a in args if a.requires_grad]
         # one compiled graph serves all outputs: keep it for the next case's backward
         g_eager = torch.autograd.grad(e, floats, allow_unused=True)
         g_compiled = torch.autograd.grad(c, floats, retain_graph=True, allow_unused=True)
         for a, ge, gc in zip(floats, g_eager, g_compiled):  # None: no path (the graph dropped it)
             ge, gc = (torch.zeros_like(a) if g is None else g for g in (ge, gc))
-            torch.testing.assert_close(gc, ge, rtol=16 * 2.0**-23, atol=1e-30, msg=case.id)
+            torch.testing.assert_close(gc, ge, rtol=PEER_ULPS * EPS["float32"], atol=1e-30, msg=case.id)
 
 
 def test_a_model_trains_with_a_compiled_module():

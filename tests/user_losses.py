@@ -124,14 +124,12 @@ def _multitask_reference(label, logit, target, value, *, pos_weight, reg_weight,
     ]
 
 
-_multitask_reference.kind = "batch"
-
 
 def register_multitask():
     """Register ``multitask``, our equivalent of MultiTaskLoss: its mean is the article's total
     (one value per sample, each depending on the batch's number of positives)."""
 
-    @ml.loss(labels=("label",), domain=_multitask_domain, reference=_multitask_reference)
+    @ml.loss(labels=("label",), domain=_multitask_domain, reference=_multitask_reference, kind="batch")
     def multitask(label, logit, target, value, *, pos_weight=2.0, reg_weight=0.5, xp):
         """BCE with pos_weight plus reg_weight × the MSE of the positives, per sample."""
         bce = pos_weight * label * xp.softplus(-logit) + (1.0 - label) * xp.softplus(logit)

@@ -15,7 +15,8 @@ The frameworks' safeguards and label rules are ordinary parameters, off by defau
 (Keras's clipping), ``log_floor`` (PyTorch's −100), ``normalize`` (Keras renormalizes class
 probabilities), the hinge's ``labels``, ``zero_true_class`` (Keras's categorical hinge) and KL's
 ``log_input`` / ``class_mean`` (PyTorch's ``kl_div``). ``convention="keras" | "torch" |
-"optax"`` sets them from the registry's natives, so that ours gives that framework's numbers.
+"optax"`` sets them as each loss's conventions say, so that ours gives that framework's numbers.
+Each kernel's reference, written from the definition, stands above it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import struct
 
 from multiloss import _validation as v
 from multiloss import domains
-from multiloss.registry import DTYPE, AsArray, Fixed, Native, loss
+from multiloss.reference import Weighted
+from multiloss.registry import Convention, loss
 
 __all__ = [
     "binary_cross_entropy",
@@ -138,14 +140,6 @@ def _check_binary(xp, y_true, y_pred, *, from_logits, epsilon, log_floor=None, *
 
 
 _SMOOTHING = {"label_smoothing": "[0, 1]"}
-_KERAS_CLIP = ("Keras clips probabilities to [1e-7, 1 − 1e-7] (y=1, p=0 gives 16.12; 1 − 1e-7 rounds to "
-               "1 − 1.19e-7 in float32); ours clamp p at the dtype's tiny (87.34 in float32).")
-_KERAS_LOGITS = ("On its TensorFlow backend Keras silently takes the logit path when y_pred carries a "
-                 "sigmoid's or softmax's _keras_logits (a Dense layer's activation); convention='keras' "
-                 "cannot see that and follows from_logits.")
-_KERAS_BINARY = "0/1 or soft labels, same shape as y_pred"
-_ONE_HOT = "one-hot or soft labels over the last axis, same shape as y_pred"
-_PER_SAMPLE = "sum over the class axis per sample, then sum_over_batch_size"
 
 
 # --- binary ---------------------------------------------------------------------------------
@@ -154,62 +148,46 @@ def _bce(xp, y, log_p, log_q, pos_weight):
     return -(positive + (1.0 - y) * log_q)
 
 
-_BCE_KERAS = {
-    "order": ("y_true", "y_pred"), "per": "last_axis", "construct": True,
-    "kwargs": {"from_logits": "from_logits", "label_smoothing": "label_smoothing", "reduction": Fixed(None),
-               "dtype": DTYPE},
-    "signature": "keras.losses.BinaryCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1, "
-                 "reduction='sum_over_batch_size', name='binary_crossentropy', dtype=None)",
-    "label_format": _KERAS_BINARY,
-}
-_BCE_TORCH_FORMAT = "0/1 or soft labels in [0, 1], same shape as input"
+def _exact_log_sigmoid(x, m):
+    return -m.log1p(m.exp(-x))
+
+
+def _exact_binary_logs(y_pred, from_logits, m, epsilon=None, log_floor=None):
+    """(log p, log(1 − p)) by the definition; ``epsilon`` clips p (sigmoid(x) for logits) to
+    [ε, 1 − ε] first, ``log_floor`` is the least value of each log (log 0 = −inf)."""
+    if epsilon is not None:
+        p = 1 / (1 + m.exp(-y_pred)) if from_logits else y_pred
+        y_pred, from_logits = min(max(p, epsilon), 1 - epsilon), False
+    if from_logits:
+        logs = _exact_log_sigmoid(y_pred, m), _exact_log_sigmoid(-y_pred, m)
+    else:
+        logs = tuple(m.log(x) if x > 0 else -m.inf for x in (y_pred, 1 - y_pred))
+    return logs if log_floor is None else tuple(max(x, log_floor) for x in logs)
+
+
+def _binary_cross_entropy_reference(y_true, y_pred, *, from_logits, label_smoothing, pos_weight, epsilon, log_floor, m):
+    y = y_true * (1 - label_smoothing) + label_smoothing / 2
+    log_p, log_q = _exact_binary_logs(y_pred, from_logits, m, epsilon, log_floor)
+    return -(1 if pos_weight is None else pos_weight) * y * log_p, -(1 - y) * log_q
 
 
 @loss(
     family="classification",
     domain=domains.binary(),
+    reference=_binary_cross_entropy_reference,
     conditions=_SMOOTHING,
     checks=_check_binary,
     variants=({"from_logits": True}, {"from_logits": True, "pos_weight": 3.0}, {"label_smoothing": 0.2}),
-    natives=(
-        Native("torch", "torch.nn.functional.binary_cross_entropy", kwargs={"reduction": Fixed("none")},
-               when={"from_logits": False, "label_smoothing": 0.0, "pos_weight": None},
-               convention={"log_floor": _TORCH_LOG_FLOOR}, weight_divisor="count",
-               signature="torch.nn.functional.binary_cross_entropy(input, target, weight=None, size_average=None, "
-                         "reduce=None, reduction='mean')",
-               reduction="'mean' over all elements; weight= rescales each element and still divides by their number",
-               safeguards="clamps each log at −100 (y=1, p=0 gives 100); raises for p outside [0, 1]",
-               label_format=_BCE_TORCH_FORMAT,
-               notes=(("PyTorch clamps each log at −100 (y=1, p=0 gives 100), has no label smoothing, "
-                       "and raises for probabilities outside [0, 1]."),
-                      ("PyTorch's gradient at a clamped log is ∓1/max(p(1 − p), 1e-12) (−1e12 at p=0); "
-                       "convention='torch' gives that clamp's own gradient, 0."),
-                      ("In float32 PyTorch takes the log of a subnormal p (1e-40 gives 92.1); "
-                       "convention='torch' counts p below 1.2e-38 as 0 (100)."))),
-        Native("torch", "torch.nn.functional.binary_cross_entropy_with_logits",
-               kwargs={"reduction": Fixed("none"), "pos_weight": AsArray("pos_weight")},
-               when={"from_logits": True, "label_smoothing": 0.0}, convention={}, weight_divisor="count",
-               signature="torch.nn.functional.binary_cross_entropy_with_logits(input, target, weight=None, "
-                         "size_average=None, reduce=None, reduction='mean', pos_weight=None)",
-               reduction="'mean' over all elements; weight= rescales each element and still divides by their number",
-               safeguards="none needed: (1 − y)x + softplus(−x)",
-               label_format=_BCE_TORCH_FORMAT,
-               notes=("PyTorch's pos_weight multiplies the positive term: (1−y)x + (1 + (pw−1)y)·softplus(−x).",)),
-        Native("keras", "keras.losses.BinaryCrossentropy", when={"pos_weight": None, "from_logits": False},
-               convention={"epsilon": _KERAS_EPSILON},
-               safeguards="clips p to [1e-7, 1 − 1e-7] (y=1, p=0 gives 16.12)",
-               notes=(_KERAS_CLIP, "Keras smooths binary labels toward ½: y(1 − ls) + ls/2, as we do."), **_BCE_KERAS),
-        Native("keras", "keras.losses.BinaryCrossentropy", when={"pos_weight": None, "from_logits": True},
-               convention={}, safeguards="none from logits (log-sigmoid form), except on its NumPy backend",
-               notes=(_KERAS_LOGITS,
-                      ("From logits Keras's NumPy backend takes the sigmoid and clips it (y=1, x=−1e4 gives 16.12): "
-                       "epsilon=1e-7 gives that clip."),), **_BCE_KERAS),
-        Native("optax", "optax.losses.sigmoid_binary_cross_entropy", order=("y_pred", "y_true"),
-               when={"from_logits": True, "label_smoothing": 0.0, "pos_weight": None}, convention={},
-               signature="optax.losses.sigmoid_binary_cross_entropy(logits, labels)",
-               safeguards="none needed: log-sigmoid form",
-               label_format="0/1 or soft labels, broadcastable to logits",
-               notes=("optax takes logits only.",)),
+    conventions=(
+        Convention("torch.nn.functional.binary_cross_entropy", {"log_floor": _TORCH_LOG_FLOOR},
+                   when={"from_logits": False, "label_smoothing": 0.0, "pos_weight": None}, divisor="count"),
+        Convention("torch.nn.functional.binary_cross_entropy_with_logits",
+                   when={"from_logits": True, "label_smoothing": 0.0}, divisor="count"),
+        Convention("keras.losses.BinaryCrossentropy", {"epsilon": _KERAS_EPSILON},
+                   when={"pos_weight": None, "from_logits": False}, per_sample=True),
+        Convention("keras.losses.BinaryCrossentropy", when={"pos_weight": None, "from_logits": True}, per_sample=True),
+        Convention("optax.losses.sigmoid_binary_cross_entropy",
+                   when={"from_logits": True, "label_smoothing": 0.0, "pos_weight": None}),
     ),
 )
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, pos_weight=None, epsilon=None,
@@ -229,44 +207,27 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0
     return _bce(xp, y, log_p, log_q, pos_weight)
 
 
-_FOCAL_KERAS = {
-    "order": ("y_true", "y_pred"), "per": "last_axis", "construct": True,
-    "kwargs": {"apply_class_balancing": lambda p, dtype: p["alpha"] is not None,
-               "alpha": lambda p, dtype: 0.25 if p["alpha"] is None else p["alpha"], "gamma": "gamma",
-               "from_logits": "from_logits", "reduction": Fixed(None), "dtype": DTYPE},
-    "signature": "keras.losses.BinaryFocalCrossentropy(apply_class_balancing=False, alpha=0.25, gamma=2.0, "
-                 "from_logits=False, label_smoothing=0.0, axis=-1, reduction='sum_over_batch_size', "
-                 "name='binary_focal_crossentropy', dtype=None)",
-    "label_format": _KERAS_BINARY,
-}
-_FOCAL_ALPHA = ("Keras applies α only with apply_class_balancing=True (default off); we apply α=0.25 "
-                "by default, as the paper and torchvision do.")
+def _binary_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, epsilon, m):
+    log_p, log_q = _exact_binary_logs(y_pred, from_logits, m)
+    one_minus_pt = y_true * m.exp(log_q) + (1 - y_true) * m.exp(log_p)  # not 1 − p_t: no cancellation
+    log_p, log_q = _exact_binary_logs(y_pred, from_logits, m, epsilon)  # the clip reaches the logs only
+    a = 1 if alpha is None else alpha * y_true + (1 - alpha) * (1 - y_true)
+    w = a * one_minus_pt**gamma
+    return -w * y_true * log_p, -w * (1 - y_true) * log_q
 
 
 @loss(
     family="classification",
     domain=domains.binary(),
+    reference=_binary_focal_reference,
     conditions={"gamma": ">= 0"},
     checks=_check_binary,
     variants=({"from_logits": True}, {"alpha": None, "gamma": 0.0}, {"from_logits": True, "gamma": 0.5}),
-    natives=(
-        Native("keras", "keras.losses.BinaryFocalCrossentropy", when={"from_logits": False},
-               convention={"alpha": None, "epsilon": _KERAS_EPSILON},
-               safeguards="clips p to [1e-7, 1 − 1e-7] inside the logs; the focal factor uses p unclipped",
-               notes=(_FOCAL_ALPHA, _KERAS_CLIP), **_FOCAL_KERAS),
-        Native("keras", "keras.losses.BinaryFocalCrossentropy", when={"from_logits": True},
-               convention={"alpha": None},
-               safeguards="from logits: the sigmoid, whose logits its TensorFlow backend recovers for the logs",
-               notes=(_FOCAL_ALPHA,
-                      ("From logits Keras takes the sigmoid; its TensorFlow backend recovers the logits for the "
-                       "cross-entropy (exact, as convention='keras'), its JAX, torch and NumPy backends clip the "
-                       "sigmoid (y=1, x=−1e4 gives 16.12: epsilon=1e-7 gives that clip).")), **_FOCAL_KERAS),
-        Native("optax", "optax.losses.sigmoid_focal_loss", order=("y_pred", "y_true"),
-               kwargs={"alpha": "alpha", "gamma": "gamma"}, when={"from_logits": True}, convention={"alpha": None},
-               signature="optax.losses.sigmoid_focal_loss(logits, labels, *, alpha=None, gamma=2.0)",
-               safeguards="none needed: log-sigmoid cross-entropy, focal factor in log space",
-               label_format="0/1 or soft labels, broadcastable to logits",
-               notes=("optax defaults to alpha=None (no balancing) and takes logits only.",)),
+    conventions=(
+        Convention("keras.losses.BinaryFocalCrossentropy", {"alpha": None, "epsilon": _KERAS_EPSILON},
+                   when={"from_logits": False}, per_sample=True),
+        Convention("keras.losses.BinaryFocalCrossentropy", {"alpha": None}, when={"from_logits": True}, per_sample=True),
+        Convention("optax.losses.sigmoid_focal_loss", {"alpha": None}, when={"from_logits": True}),
     ),
 )
 def binary_focal(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, epsilon=None, xp):
@@ -297,46 +258,45 @@ def _check_categorical(xp, y_true, y_pred, *, from_logits, epsilon, **_):
     _check_probabilities(xp, y_pred, from_logits)
 
 
-_TORCH_CE = ("torch.nn.functional.cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, "
-             "reduce=None, reduction='mean', label_smoothing=0.0)")
-_CCE_KERAS = {
-    "order": ("y_true", "y_pred"), "construct": True,
-    "kwargs": {"from_logits": "from_logits", "label_smoothing": "label_smoothing", "axis": "axis",
-               "reduction": Fixed(None), "dtype": DTYPE},
-    "signature": "keras.losses.CategoricalCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1, "
-                 "reduction='sum_over_batch_size', name='categorical_crossentropy', dtype=None)",
-    "reduction": _PER_SAMPLE, "label_format": _ONE_HOT,
-}
-_KERAS_RENORMALIZES = "Keras renormalizes probabilities to sum to 1 and then clips them; we do neither."
+def _exact_neg_log_probs(row, from_logits, m, epsilon=None, normalize=False):
+    """For each class, the terms of −log p_c: (lse, −x_c) from logits, (−log p_c,) from
+    probabilities, and with ``normalize`` (p / Σp; a softmax sums to 1) + log Σp. Kept apart so
+    that a scale sees their cancellation. ``epsilon`` clips p to [ε, 1 − ε]: a clipped class's
+    terms become the one term −log of the bound."""
+    if from_logits:
+        top = max(row)
+        lse = top + m.log(m.fsum(m.exp(x - top) for x in row))
+        nlp = [(lse, -x) for x in row]
+    else:
+        total = (m.log(m.fsum(row)),) if normalize else ()
+        nlp = [(-m.log(p), *total) for p in row]
+    if epsilon is None:
+        return nlp
+    low, high = -m.log(1 - epsilon), -m.log(epsilon)
+    return [terms if low <= sum(terms) <= high else (min(max(sum(terms), low), high),) for terms in nlp]
+
+
+def _categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, label_smoothing, epsilon, normalize, axis, m):
+    c = len(y_pred)
+    y = [t * (1 - label_smoothing) + label_smoothing / c for t in y_true]
+    nlp = _exact_neg_log_probs(y_pred, from_logits, m, epsilon, normalize)
+    return tuple(t * term for t, terms in zip(y, nlp) for term in terms)
 
 
 @loss(
     family="classification",
     domain=domains.categorical(),
+    reference=_categorical_cross_entropy_reference,
+    kind="row",
     conditions=_SMOOTHING,
     checks=_check_categorical,
     variants=({"from_logits": True}, {"from_logits": True, "label_smoothing": 0.1}),
-    natives=(
-        Native("torch", "torch.nn.functional.cross_entropy",
-               kwargs={"reduction": Fixed("none"), "label_smoothing": "label_smoothing"},
-               when={"from_logits": True, "axis": -1}, convention={}, signature=_TORCH_CE,
-               reduction="'mean' over samples; with weight= and probability targets still Σ/N",
-               safeguards="none needed: log-softmax",
-               label_format="class probabilities, same shape as input (class axis dim 1)",
-               notes=("PyTorch's cross_entropy always takes logits, with the class axis at dim 1.",)),
-        Native("keras", "keras.losses.CategoricalCrossentropy", when={"from_logits": False},
-               convention={"epsilon": _KERAS_EPSILON, "normalize": True},
-               safeguards="renormalizes p to sum to 1, then clips it to [1e-7, 1 − 1e-7]",
-               notes=(_KERAS_RENORMALIZES, _KERAS_CLIP), **_CCE_KERAS),
-        Native("keras", "keras.losses.CategoricalCrossentropy", when={"from_logits": True}, convention={},
-               safeguards="none from logits (log-softmax form)", notes=(_KERAS_LOGITS,), **_CCE_KERAS),
-        Native("optax", "optax.losses.softmax_cross_entropy", order=("y_pred", "y_true"),
-               when={"from_logits": True, "label_smoothing": 0.0, "axis": -1}, convention={},
-               signature="optax.losses.softmax_cross_entropy(logits, labels, axis=-1, where=None)",
-               safeguards="none (safe_softmax_cross_entropy handles −inf logits)",
-               label_format="class probabilities over the last axis, broadcastable to logits",
-               notes=(("A −inf logit with label 0 gives NaN in optax's plain version; 0 here, "
-                       "also under convention='optax'."),)),
+    conventions=(
+        Convention("torch.nn.functional.cross_entropy", when={"from_logits": True, "axis": -1}),
+        Convention("keras.losses.CategoricalCrossentropy", {"epsilon": _KERAS_EPSILON, "normalize": True},
+                   when={"from_logits": False}),
+        Convention("keras.losses.CategoricalCrossentropy", when={"from_logits": True}),
+        Convention("optax.losses.softmax_cross_entropy", when={"from_logits": True, "label_smoothing": 0.0, "axis": -1}),
     ),
 )
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, epsilon=None,
@@ -377,26 +337,27 @@ def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, epsilon, axi
     _check_probabilities(xp, y_pred, from_logits)
 
 
-_SPARSE_KERAS = {
-    "order": ("y_true", "y_pred"), "construct": True,
-    "kwargs": {"from_logits": "from_logits", "ignore_class": "ignore_index", "axis": "axis",
-               "reduction": Fixed(None), "dtype": DTYPE},
-    "signature": "keras.losses.SparseCategoricalCrossentropy(from_logits=False, ignore_class=None, "
-                 "reduction='sum_over_batch_size', axis=-1, name='sparse_categorical_crossentropy', dtype=None)",
-    "reduction": "one value per sample; sum_over_batch_size over the items not ignored (ignore_class)",
-    "label_format": "integer class indices, y_pred's shape without the last axis (or with it as 1)",
-}
-_KERAS_SPARSE_NOTES = (
-    ("Keras's SparseCategoricalCrossentropy has no label smoothing; its JAX backend silently gives 0 for "
-     "out-of-range labels."),
-    ("With ignore_class and a sample_weight Keras divides Σwℓ by the number of items kept; convention='keras' "
-     "divides by Σw over them (equal without weights)."),
-)
+def _sparse_categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, label_smoothing, class_weight,
+                                                ignore_index, epsilon, normalize, axis, m):
+    if y_true == ignore_index:
+        return Weighted((0,), 0)
+    c = len(y_pred)
+    w = [1] * c if class_weight is None else list(class_weight)
+    nlp = _exact_neg_log_probs(y_pred, from_logits, m, epsilon)
+    if normalize:  # after the clip: −log(p_c / Σp) = −log p_c + log Σp
+        log_total = m.log(m.fsum(m.exp(-sum(terms)) for terms in nlp))
+        nlp = [(*terms, log_total) for terms in nlp]
+    terms = [(1 - label_smoothing) * w[y_true] * term for term in nlp[y_true]]
+    if label_smoothing:
+        terms += [label_smoothing / c * w[k] * term for k in range(c) for term in nlp[k]]
+    return Weighted(tuple(terms), w[y_true])
 
 
 @loss(
     family="classification",
     domain=domains.sparse(),
+    reference=_sparse_categorical_cross_entropy_reference,
+    kind="row",
     labels=(),
     indices=("y_true",),
     shapes=_sparse_shapes,
@@ -407,36 +368,15 @@ _KERAS_SPARSE_NOTES = (
         {"from_logits": True, "ignore_index": 2, "label_smoothing": 0.1},
         {"from_logits": True, "class_weight": (0.5, 1.0, 2.0, 0.0, 1.5, 1.0, 3.0, 0.25), "ignore_index": 2},
     ),
-    natives=(
-        Native("torch", "torch.nn.functional.cross_entropy",
-               kwargs={"reduction": Fixed("none"), "label_smoothing": "label_smoothing",
-                       "weight": AsArray("class_weight"),
-                       "ignore_index": lambda p, dtype: -100 if p["ignore_index"] is None else p["ignore_index"]},
-               when={"from_logits": True, "axis": -1}, convention={"ignore_index": -100}, signature=_TORCH_CE,
-               reduction="'mean' = Σ w_y·ℓ / Σ w_y over the items not ignored (w: weight=, else 1)",
-               safeguards="none needed: log-softmax; out-of-range labels raise",
-               label_format="integer class indices (N, d…), class axis dim 1 of input; -100 ignored",
-               notes=(("PyTorch's 'mean' with weight or ignore_index divides by Σ w_{y_i} over kept items, as ours; "
-                       "all labels ignored gives NaN there, 0 here, also under convention='torch'."),
-                      "PyTorch's default ignore_index is −100; ours is None (no label ignored).")),
-        Native("keras", "keras.losses.SparseCategoricalCrossentropy",
-               when={"label_smoothing": 0.0, "class_weight": None, "from_logits": False},
-               convention={"epsilon": _KERAS_EPSILON, "normalize": True},
-               safeguards="clips p to [1e-7, 1 − 1e-7], then log-softmax of the logs (renormalizes after clipping)",
-               notes=(*_KERAS_SPARSE_NOTES, _KERAS_CLIP,
-                      ("Keras's sparse path takes log_softmax of the clipped log-probabilities, which renormalizes "
-                       "them after clipping (its categorical path renormalizes before).")), **_SPARSE_KERAS),
-        Native("keras", "keras.losses.SparseCategoricalCrossentropy",
-               when={"label_smoothing": 0.0, "class_weight": None, "from_logits": True}, convention={},
-               safeguards="none from logits (sparse_softmax_cross_entropy_with_logits)",
-               notes=(*_KERAS_SPARSE_NOTES, _KERAS_LOGITS), **_SPARSE_KERAS),
-        Native("optax", "optax.losses.softmax_cross_entropy_with_integer_labels", order=("y_pred", "y_true"),
-               when={"from_logits": True, "label_smoothing": 0.0, "class_weight": None, "ignore_index": None,
-                     "axis": -1}, convention={},
-               signature="optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels, axis=-1, where=None)",
-               safeguards="none: logsumexp − the label's logit; labels are not checked",
-               label_format="integer class indices, logits' shape without the class axis",
-               notes=("optax gives NaN for a label ≥ C and wraps −1 to the last class, silently.",)),
+    conventions=(
+        Convention("torch.nn.functional.cross_entropy", {"ignore_index": -100}, when={"from_logits": True, "axis": -1}),
+        Convention("keras.losses.SparseCategoricalCrossentropy", {"epsilon": _KERAS_EPSILON, "normalize": True},
+                   when={"label_smoothing": 0.0, "class_weight": None, "from_logits": False}),
+        Convention("keras.losses.SparseCategoricalCrossentropy",
+                   when={"label_smoothing": 0.0, "class_weight": None, "from_logits": True}),
+        Convention("optax.losses.softmax_cross_entropy_with_integer_labels",
+                   when={"from_logits": True, "label_smoothing": 0.0, "class_weight": None, "ignore_index": None,
+                         "axis": -1}),
     ),
 )
 def sparse_categorical_cross_entropy(
@@ -490,35 +430,24 @@ def sparse_categorical_cross_entropy(
     return out if weight is None else (out, weight)
 
 
-_CFOCAL_KERAS = {
-    "order": ("y_true", "y_pred"), "construct": True,
-    "kwargs": {"alpha": lambda p, dtype: 1.0 if p["alpha"] is None else p["alpha"], "gamma": "gamma",
-               "from_logits": "from_logits", "axis": "axis", "reduction": Fixed(None), "dtype": DTYPE},
-    "convention": {"alpha": 0.25, "epsilon": _KERAS_EPSILON, "normalize": True},
-    "signature": "keras.losses.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0, from_logits=False, "
-                 "label_smoothing=0.0, axis=-1, reduction='sum_over_batch_size', "
-                 "name='categorical_focal_crossentropy', dtype=None)",
-    "reduction": _PER_SAMPLE, "label_format": _ONE_HOT,
-    "safeguards": "renormalizes p (from logits, the softmax) to sum to 1, then clips it to [1e-7, 1 − 1e-7]",
-}
-_CFOCAL_ALPHA = ("Keras's default alpha=0.25 scales every class, so its γ=0 is 0.25 × CCE; ours defaults to "
-                 "no α.")
+def _categorical_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, epsilon, normalize, axis, m):
+    nlp = _exact_neg_log_probs(y_pred, from_logits, m, epsilon, normalize)
+    a = 1 if alpha is None else alpha
+    return tuple(a * (1 - m.exp(-sum(terms))) ** gamma * t * term for t, terms in zip(y_true, nlp) for term in terms)
 
 
 @loss(
     family="classification",
     domain=domains.categorical(),
+    reference=_categorical_focal_reference,
+    kind="row",
     conditions={"gamma": ">= 0"},
     checks=_check_categorical,
     variants=({"from_logits": True}, {"from_logits": True, "gamma": 0.0}, {"alpha": 0.25}),
-    natives=(
-        Native("keras", "keras.losses.CategoricalFocalCrossentropy", when={"from_logits": False},
-               notes=(_CFOCAL_ALPHA, _KERAS_RENORMALIZES, _KERAS_CLIP), **_CFOCAL_KERAS),
-        Native("keras", "keras.losses.CategoricalFocalCrossentropy", when={"from_logits": True}, exact=False,
-               notes=(_CFOCAL_ALPHA,
-                      ("From logits Keras takes the softmax and then clips, so a very wrong logit (e.g. −1e4) costs "
-                       "at most −log(1e-7) = 16.1 there; ours stays exact, convention='keras' clips.")),
-               **_CFOCAL_KERAS),
+    conventions=tuple(
+        Convention("keras.losses.CategoricalFocalCrossentropy",
+                   {"alpha": 0.25, "epsilon": _KERAS_EPSILON, "normalize": True}, when={"from_logits": logits})
+        for logits in (False, True)
     ),
 )
 def categorical_focal(y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, epsilon=None, normalize=False,
@@ -564,24 +493,21 @@ def _check_signs(xp, y_true, y_pred, *, labels, **_):
     v.check_all(xp, ok, "y_true", "a label in {-1, 1} (or 0, read as `labels` says)")
 
 
-_HINGE_LABELS = ("Keras converts {0, 1} labels to ±1 only when the whole batch is in {0, 1} "
-                 "(labels='binary_batch'); we always read 0 as −1.")
-_HINGE_FORMAT = "±1; {0, 1} converted to ±1 only when every label in the batch is 0 or 1"
+def _hinge_reference(y_true, y_pred, *, labels, m):
+    if labels == "binary_batch":
+        raise ValueError("labels='binary_batch' reads the whole batch: there is no per-element reference")
+    y = -1 if y_true == 0 and labels == "zero_negative" else y_true
+    return max(0, 1 - y * y_pred)
 
 
 @loss(
     family="margin",
     domain=domains.signs(),
+    reference=_hinge_reference,
     checks=_check_signs,
-    natives=(
-        Native("keras", "keras.losses.Hinge", order=("y_true", "y_pred"), per="last_axis", construct=True,
-               kwargs={"reduction": Fixed(None), "dtype": DTYPE}, convention={"labels": "binary_batch"},
-               signature="keras.losses.Hinge(reduction='sum_over_batch_size', name='hinge', dtype=None)",
-               label_format=_HINGE_FORMAT, notes=(_HINGE_LABELS,)),
-        Native("optax", "optax.losses.hinge_loss", order=("y_pred", "y_true"), convention={"labels": "signs"},
-               signature="optax.losses.hinge_loss(predictor_outputs, targets)",
-               label_format="±1, used as given (a 0 label gives loss 1)",
-               notes=("optax takes ±1 labels with no conversion (labels='signs').",)),
+    conventions=(
+        Convention("keras.losses.Hinge", {"labels": "binary_batch"}, per_sample=True),
+        Convention("optax.losses.hinge_loss", {"labels": "signs"}),
     ),
 )
 def hinge(y_true, y_pred, *, labels="zero_negative", xp):
@@ -594,17 +520,16 @@ def hinge(y_true, y_pred, *, labels="zero_negative", xp):
     return xp.maximum(1.0 - _signs(xp, y_true, labels) * y_pred, 0.0)
 
 
+def _squared_hinge_reference(y_true, y_pred, *, labels, m):
+    return _hinge_reference(y_true, y_pred, labels=labels, m=m) ** 2
+
+
 @loss(
     family="margin",
     domain=domains.signs(),
+    reference=_squared_hinge_reference,
     checks=_check_signs,
-    natives=(
-        Native("keras", "keras.losses.SquaredHinge", order=("y_true", "y_pred"), per="last_axis", construct=True,
-               kwargs={"reduction": Fixed(None), "dtype": DTYPE}, convention={"labels": "binary_batch"},
-               signature="keras.losses.SquaredHinge(reduction='sum_over_batch_size', name='squared_hinge', "
-                         "dtype=None)",
-               label_format=_HINGE_FORMAT, notes=(_HINGE_LABELS,)),
-    ),
+    conventions=(Convention("keras.losses.SquaredHinge", {"labels": "binary_batch"}, per_sample=True),),
 )
 def squared_hinge(y_true, y_pred, *, labels="zero_negative", xp):
     """Squared hinge loss: max(0, 1 − y·ŷ)² with y ∈ {−1, 1}; ``labels`` as in :func:`hinge`."""
@@ -612,28 +537,22 @@ def squared_hinge(y_true, y_pred, *, labels="zero_negative", xp):
     return h * h
 
 
-def _optax_integer_labels(xp, arrays):
-    return [arrays["y_pred"], xp.argmax(arrays["y_true"], axis=-1)]
+def _categorical_hinge_reference(y_true, y_pred, *, zero_true_class, m):
+    positive = sum(t * s for t, s in zip(y_true, y_pred))
+    if zero_true_class:  # Keras: max over every class of (1 − y)·ŷ
+        wrong = max((1 - t) * s for t, s in zip(y_true, y_pred))
+    else:
+        wrong = max((s for t, s in zip(y_true, y_pred) if t == 0), default=-m.inf)  # none: a soft row
+    return max(0, 1 + wrong - positive)
 
 
 @loss(
     family="margin",
     domain=domains.categorical(scores=True),
+    reference=_categorical_hinge_reference,
+    kind="row",
     checks=lambda xp, y_true, y_pred, **_: v.check_bound(xp, y_true, "y_true", "≥ 0 (one-hot)", lower=0.0),
-    natives=(
-        Native("keras", "keras.losses.CategoricalHinge", order=("y_true", "y_pred"), construct=True, exact=False,
-               kwargs={"reduction": Fixed(None), "dtype": DTYPE}, convention={"zero_true_class": True},
-               signature="keras.losses.CategoricalHinge(reduction='sum_over_batch_size', name='categorical_hinge', "
-                         "dtype=None)",
-               label_format="one-hot over the last axis (±1 also accepted)",
-               notes=(("Keras takes max((1 − y)·ŷ), letting the zeroed true-class score into the max: when every "
-                       "wrong-class score is negative its loss is larger (keras#8083); zero_true_class=True "
-                       "does the same."),)),
-        Native("optax", "optax.losses.multiclass_hinge_loss", args=_optax_integer_labels, exact=False,
-               signature="optax.losses.multiclass_hinge_loss(scores, labels)",
-               label_format="integer class indices, scores' shape without the last axis",
-               notes=("optax takes integer labels, so no soft rows; on one-hot rows it is ours.",)),
-    ),
+    conventions=(Convention("keras.losses.CategoricalHinge", {"zero_true_class": True}),),
 )
 def categorical_hinge(y_true, y_pred, *, zero_true_class=False, xp):
     """Multi-class hinge (Crammer & Singer 2001): max(0, 1 + max_{c wrong} ŷ_c − ŷ_true).
@@ -660,40 +579,30 @@ def _check_kl(xp, y_true, y_pred, *, from_logits, log_input, epsilon, **_):
     _check_probabilities(xp, y_pred, from_logits or log_input)
 
 
-_KL_TORCH_FORMAT = "input: log-probabilities; target: probabilities (log-probabilities with log_target=True)"
+def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon, class_mean, axis, m):
+    nlp = [(-x,) for x in y_pred] if log_input else _exact_neg_log_probs(y_pred, from_logits, m)
+    if epsilon is not None:  # both distributions clipped to [ε, 1]
+        y_true = [min(max(t, epsilon), 1) for t in y_true]
+        high = -m.log(epsilon)
+        nlp = [terms if 0 <= sum(terms) <= high else (min(max(sum(terms), 0), high),) for terms in nlp]
+    k = len(y_pred) if class_mean else 1
+    return tuple(x / k for t, terms in zip(y_true, nlp) for x in (t * m.log(t) if t else 0, *(t * term for term in terms)))
 
 
 @loss(
     family="classification",
     domain=domains.distributions(),
+    reference=_kl_divergence_reference,
+    kind="row",
     checks=_check_kl,
     variants=({"from_logits": True},),
-    natives=(
-        Native("keras", "keras.losses.KLDivergence", order=("y_true", "y_pred"), construct=True, exact=False,
-               kwargs={"reduction": Fixed(None), "dtype": DTYPE},
-               when={"from_logits": False, "log_input": False, "class_mean": False},
-               convention={"epsilon": _KERAS_EPSILON},
-               signature="keras.losses.KLDivergence(reduction='sum_over_batch_size', name='kl_divergence', dtype=None)",
-               reduction=_PER_SAMPLE, safeguards="clips y_true and y_pred to [1e-7, 1]",
-               label_format="probabilities, same shape as y_pred",
-               notes=("Keras clips both distributions to [1e-7, 1], so y_true = 0 entries add 1e-7·log(1e-7/q).",)),
-        Native("torch", "torch.nn.functional.kl_div", per="mean",
-               when={"from_logits": False, "log_input": True, "class_mean": True},
-               convention={"log_input": True, "class_mean": True},
-               signature="torch.nn.functional.kl_div(input, target, size_average=None, reduce=None, "
-                         "reduction='mean', log_target=False)",
-               reduction="'mean' averages all N·C elements (and warns); 'batchmean' (Σ/N) is the KL, our 'mean'",
-               safeguards="none: xlogy(t, t) − t·input", label_format=_KL_TORCH_FORMAT,
-               notes=(("PyTorch's kl_div takes log q (log_input=True), and its default 'mean' divides by every "
-                       "element, N·C (class_mean=True); its 'batchmean' is our 'mean'."),
-                      "A −inf log q where the target is 0 gives NaN there (0·−inf), 0 here.")),
-        Native("optax", "optax.losses.kl_divergence", order=("y_pred", "y_true"),
-               when={"from_logits": False, "log_input": True, "class_mean": False}, convention={"log_input": True},
-               signature="optax.losses.kl_divergence(log_predictions, targets, axis=-1, where=None)",
-               safeguards="none: 0 where targets = 0",
-               label_format="targets: probabilities; log_predictions: log-probabilities",
-               notes=("optax takes log q as given (log_input=True).",
-                      "A −inf log q where the target is 0 gives NaN there (0·−inf), 0 here.")),
+    conventions=(
+        Convention("keras.losses.KLDivergence", {"epsilon": _KERAS_EPSILON},
+                   when={"from_logits": False, "log_input": False, "class_mean": False}),
+        Convention("torch.nn.functional.kl_div", {"log_input": True, "class_mean": True},
+                   when={"from_logits": False, "log_input": True, "class_mean": True}),
+        Convention("optax.losses.kl_divergence", {"log_input": True},
+                   when={"from_logits": False, "log_input": True, "class_mean": False}),
     ),
 )
 def kl_divergence(y_true, y_pred, *, from_logits=False, log_input=False, epsilon=None, class_mean=False, axis=-1,

@@ -20,7 +20,8 @@ import math
 
 from multiloss import _validation as v
 from multiloss import domains
-from multiloss.registry import DTYPE, Fixed, Native, loss
+from multiloss.reference import Weighted, hinge, number
+from multiloss.registry import Convention, loss
 
 __all__ = [
     "batch_hard_triplet",
@@ -145,9 +146,50 @@ def _check_contrastive(xp, y_true, x1, x2, *, distance, **_):
     v.check_bound(xp, y_true, "y_true", "in [0, 1] (1 = similar pair)", lower=0.0, upper=1.0)
 
 
+def _exact_pairwise(a, b, p, eps, eps_at, m):
+    """PyTorch's pairwise distance ‖a − b + eps‖_p, or (Σ|a − b|^p + eps)^(1/p) (optax's)."""
+    if eps_at == "sum":
+        return (m.fsum(abs(x - y) ** p for x, y in zip(a, b)) + eps) ** (1 / number(p, m))
+    d = [x - y + eps for x, y in zip(a, b)]
+    if p == 2:
+        return m.sqrt(m.fsum(t * t for t in d))
+    return m.fsum(abs(t) ** p for t in d) ** (1 / number(p, m))
+
+
+def _exact_cosine_terms(a, b, m, floor=0, shift=0):
+    """The terms a_i·b_i / (‖a‖‖b‖) of cos(a, b), each norm at least ``floor``, each squared norm
+    plus ``shift``; none (cos = 0) for a zero vector."""
+    norms = [max(m.sqrt(m.fsum(x * x for x in v) + shift), number(floor, m)) for v in (a, b)]
+    den = norms[0] * norms[1]
+    return tuple(x * y / den for x, y in zip(a, b)) if den else (0 * den,)
+
+
+def _exact_distance_terms(a, b, distance, p, eps, eps_at, m):
+    if distance == "cosine":
+        return (1, *(-t for t in _exact_cosine_terms(a, b, m)))
+    return (_exact_pairwise(a, b, p, eps, eps_at, m),)
+
+
+def _contrastive_reference(y_true, x1, x2, *, margin, distance, m):
+    if distance == "euclidean":
+        d2 = m.fsum((a - b) ** 2 for a, b in zip(x1, x2))
+        gap = max(margin - m.sqrt(d2), 0)
+        return y_true * d2 / 2, (1 - y_true) * gap * gap / 2
+    # 1 − cos is as accurate as cos: absolutely. The squares are expanded into cos's terms so
+    # that their scale says so: ½y(1 − c)² and ½(1 − y)(margin − 1 + c)² with c = Σ t.
+    t = _exact_cosine_terms(x1, x2, m)
+    c = sum(t)
+    similar = (y_true / 2, *(-y_true * x for x in t), y_true * c * c / 2)
+    k = margin - 1
+    apart = ((1 - y_true) * k * k / 2, *((1 - y_true) * k * x for x in t), (1 - y_true) * c * c / 2)
+    return similar + (apart if k + c > 0 else tuple(0 * x for x in apart))
+
+
 @loss(
     family="embedding",
     domain=domains.pairs(labels="binary"),
+    reference=_contrastive_reference,
+    kind="row",
     shapes=_pair_shapes,
     conditions={"margin": ">= 0"},
     checks=_check_contrastive,
@@ -176,36 +218,30 @@ def _triplet_shapes(xp, arrays, params):
     _embeddings(xp, arrays, ("anchor", "positive", "negative"))
 
 
+def _triplet_margin_reference(anchor, positive, negative, *, margin, p, eps, swap, distance, eps_at, m):
+    ap = _exact_distance_terms(anchor, positive, distance, p, eps, eps_at, m)
+    an = _exact_distance_terms(anchor, negative, distance, p, eps, eps_at, m)
+    if swap:
+        pn = _exact_distance_terms(positive, negative, distance, p, eps, eps_at, m)
+        an = pn if sum(pn) < sum(an) else an
+    return hinge((*ap, *(-t for t in an), margin))
+
+
 @loss(
     family="embedding",
     domain=domains.triplets(),
+    reference=_triplet_margin_reference,
+    kind="row",
     labels=(),
     shapes=_triplet_shapes,
     conditions={"margin": ">= 0", "p": ">= 1", "eps": ">= 0"},
     checks=_check_triplet,
     variants=({"eps": 0.0}, {"swap": True, "p": 1.0, "eps": 0.0}, {"p": 3.0, "margin": 0.5}, {"distance": "cosine"},
               {"eps_at": "sum"}),
-    natives=(
-        Native("torch", "torch.nn.functional.triplet_margin_loss", order=("anchor", "positive", "negative"),
-               kwargs={"margin": "margin", "p": "p", "eps": "eps", "swap": "swap", "reduction": Fixed("none")},
-               when={"distance": "euclidean", "eps_at": "difference"}, convention={},
-               signature="torch.nn.functional.triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, "
-                         "eps=1e-06, swap=False, size_average=None, reduce=None, reduction='mean')",
-               safeguards="eps = 1e-6 added to each component of a − p (pairwise_distance)",
-               label_format="no labels: anchor, positive, negative of one shape (N, D) or (D,)",
-               notes=("PyTorch raises for margin ≤ 0 (2.13); margin = 0 is allowed here.",
-                      "Keras and scikit-learn have no triplet loss (TF-Addons' mines triplets in the batch).")),
-        Native("optax", "optax.losses.triplet_margin_loss", order=("anchor", "positive", "negative"),
-               kwargs={"margin": "margin", "norm_degree": "p", "eps": "eps"},
-               when={"distance": "euclidean", "eps_at": "sum", "p": 2.0, "swap": False}, convention={"eps_at": "sum"},
-               signature="optax.losses.triplet_margin_loss(anchors, positives, negatives, axis=-1, norm_degree=2, "
-                         "margin=1.0, eps=1e-06)",
-               safeguards="eps = 1e-6 under the root: a floor of √eps = 1e-3 on every distance",
-               label_format="no labels: anchors, positives, negatives of one shape",
-               notes=(("optax adds eps under the root, (Σ(a − p)² + eps)^(1/2), our eps_at='sum'; PyTorch and our "
-                       "default add it to the difference vector."),
-                      "optax has no abs() in the p-norm, so its odd norm degrees are wrong, and no swap.",
-                      "With eps = 0 optax's gradient at zero distance is NaN.")),
+    conventions=(
+        Convention("torch.nn.functional.triplet_margin_loss", when={"distance": "euclidean", "eps_at": "difference"}),
+        Convention("optax.losses.triplet_margin_loss", {"eps_at": "sum"},
+                   when={"distance": "euclidean", "eps_at": "sum", "p": 2.0, "swap": False}),
     ),
 )
 def triplet_margin(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False, distance="euclidean",
@@ -233,9 +269,29 @@ def _batch_hard_shapes(xp, arrays, params):
     _label_shape(xp, labels, "labels", v.shape_of(embeddings), "`embeddings`")
 
 
+def _batch_hard_triplet_reference(labels, embeddings, *, margin, squared, m):
+    """Per anchor: the hardest positive (other rows of its label) and negative by distance."""
+
+    def distance(a, b):
+        d2 = m.fsum((x - y) ** 2 for x, y in zip(a, b))
+        return d2 if squared else m.sqrt(d2)
+
+    out = []
+    for i, (label, anchor) in enumerate(zip(labels, embeddings)):
+        pos = [distance(anchor, e) for j, (k, e) in enumerate(zip(labels, embeddings)) if k == label and j != i]
+        neg = [distance(anchor, e) for k, e in zip(labels, embeddings) if k != label]
+        if not pos or not neg:
+            out.append(Weighted((0,), 0))
+        else:
+            out.append(Weighted(hinge((max(pos), -min(neg), margin)), 1))
+    return out
+
+
 @loss(
     family="embedding",
     domain=domains.labelled_embeddings(),
+    reference=_batch_hard_triplet_reference,
+    kind="batch",
     labels=(),
     indices=("labels",),
     shapes=_batch_hard_shapes,
@@ -279,33 +335,42 @@ def _views_shapes(xp, arrays, params):
         raise ValueError(f"`z1` and `z2` must be 2-D (batch, features); got {shape} ({xp.backend}).")
 
 
-def _optax_views(xp, arrays):
-    """optax.ntxent's arguments: the 2N views and their labels (i for both views of pair i)."""
-    n = arrays["z1"].shape[0]
-    labels = xp.arange(n)
-    return xp.concat([arrays["z1"], arrays["z2"]], axis=0), xp.concat([labels, labels])
+def _nt_xent_reference(z1, z2, *, temperature, m):
+    """SimCLR: view k of the 2N has its other view as positive and every other view j ≠ k in the
+    denominator; each pair's value is the mean of its two views' losses."""
+    views, n = list(z1) + list(z2), len(z1)
+    norms = [m.sqrt(m.fsum(x * x for x in v)) for v in views]
+
+    def cosine_terms(k, j):
+        return tuple(x * y / (norms[k] * norms[j]) for x, y in zip(views[k], views[j]))
+
+    out = []
+    for i in range(n):
+        terms = []
+        for k in (i, i + n):
+            sims = [m.fsum(cosine_terms(k, j)) / temperature for j in range(2 * n) if j != k]
+            # log Σ_j e^{s_j} = Σ_j p_j·(s_j − log p_j), p = softmax(s): as terms, so that the
+            # scale holds what each similarity contributes rather than the (cancelling) total.
+            top = max(sims)
+            lse = top + m.log(m.fsum(m.exp(s - top) for s in sims))
+            for s in sims:
+                p = m.exp(s - lse)
+                terms += [p * s / 2, -p * (s - lse) / 2]
+            terms += [-t / (2 * temperature) for t in cosine_terms(k, (k + n) % (2 * n))]
+        out.append(tuple(terms))
+    return out
 
 
 @loss(
     family="embedding",
     domain=domains.views(),
+    reference=_nt_xent_reference,
+    kind="batch",
     labels=(),
     shapes=_views_shapes,
     conditions={"temperature": "> 0"},
     variants=({"temperature": 0.1},),
-    natives=(
-        Native("optax", "optax.losses.ntxent", args=_optax_views, per="mean",
-               kwargs={"temperature": "temperature"}, convention={"temperature": 0.07},
-               signature="optax.losses.ntxent(embeddings, labels, temperature=0.07)",
-               reduction="the mean over positive pairs (one value)",
-               safeguards="squared norms clipped at the dtype's machine epsilon",
-               label_format="one group label per embedding; views sharing a label are positives",
-               notes=(("optax takes the 2N views stacked with group labels and returns the mean; its default "
-                       "temperature is 0.07 (SimCLR's paper uses 0.5 and 0.1)."),
-                      ("optax clips each squared norm at the dtype's eps, so views shorter than √eps (1.5e-8 in "
-                       "float64, 3.5e-4 in float32) differ, a zero view's cosine being 0 in both; no parameter "
-                       "of ours reproduces that."))),
-    ),
+    conventions=(Convention("optax.losses.ntxent", {"temperature": 0.07}),),
 )
 def nt_xent(z1, z2, *, temperature=0.5, xp):
     """NT-Xent, SimCLR's normalized temperature-scaled cross-entropy (Chen et al. 2020).
@@ -337,35 +402,22 @@ def _cosine_shapes(xp, arrays, params):
         raise ValueError(f"`y_true` and `y_pred` must have an `axis` of vectors; got 0-D arrays ({xp.backend}).")
 
 
+def _cosine_similarity_reference(y_true, y_pred, *, axis, epsilon, m):
+    return tuple(-t for t in _exact_cosine_terms(y_true, y_pred, m, floor=epsilon))
+
+
 @loss(
     family="embedding",
     domain=domains.real_pairs(),
+    reference=_cosine_similarity_reference,
+    kind="row",
     labels=(),
     shapes=_cosine_shapes,
     conditions={"epsilon": ">= 0"},
-    natives=(
-        Native("keras", "keras.losses.CosineSimilarity", order=("y_true", "y_pred"), construct=True,
-               kwargs={"axis": "axis", "reduction": Fixed(None), "dtype": DTYPE}, convention={"epsilon": 1e-7},
-               signature="keras.losses.CosineSimilarity(axis=-1, reduction='sum_over_batch_size', "
-                         "name='cosine_similarity', dtype=None)",
-               safeguards="each norm at least ε = 1e-7 (x·min(rsqrt(Σx²), 1/ε))",
-               label_format="y_pred's shape (a rank differing by one is squeezed or expanded)",
-               notes=(("Keras normalizes each vector as x·min(rsqrt(Σx²), 1e7) (l2_normalize with ε = 1e-7), so a "
-                       "zero vector's cosine is 0, as here, and one shorter than 1e-7 is not scaled to length 1: "
-                       "our epsilon=1e-7."),
-                      ("Keras's loss is −cos in [−1, 1], best at −1, and can print −1.0000001 in float32."))),
-        Native("torch", "torch.nn.functional.cosine_similarity", order=("y_true", "y_pred"), scale=-1.0,
-               kwargs={"dim": "axis", "eps": "epsilon"}, convention={"epsilon": 1e-8, "axis": 1},
-               signature="torch.nn.functional.cosine_similarity(x1, x2, dim=1, eps=1e-8)",
-               safeguards="each norm at least eps = 1e-8", label_format="x1's shape (others broadcast)",
-               notes=(("PyTorch has no cosine-similarity loss: cosine_similarity is the similarity, −1 × ours, on "
-                       "dim=1 by default; with eps = 0 a zero vector gives NaN there, 0 here."),)),
-        Native("optax", "optax.losses.cosine_similarity", order=("y_pred", "y_true"), scale=-1.0,
-               kwargs={"axis": "axis", "epsilon": lambda p, dtype: p["epsilon"] ** 2}, convention={},
-               signature="optax.losses.cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where=None)",
-               safeguards="none by default: epsilon clips each squared norm", label_format="predictions' shape",
-               notes=(("optax's cosine_similarity is the similarity, −1 × ours; its epsilon clips the squared "
-                       "norm (our epsilon²), and at its default 0 a zero vector gives NaN there, 0 here."),)),
+    conventions=(
+        Convention("keras.losses.CosineSimilarity", {"epsilon": 1e-7}),
+        Convention("torch.nn.functional.cosine_similarity", {"epsilon": 1e-8, "axis": 1}),
+        Convention("optax.losses.cosine_similarity"),
     ),
 )
 def cosine_similarity(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):
@@ -378,25 +430,23 @@ def cosine_similarity(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):
     return -_cosine(xp, y_true, y_pred, axis=axis, floor=epsilon)
 
 
+def _cosine_embedding_reference(y_true, x1, x2, *, margin, eps, m):
+    t = _exact_cosine_terms(x1, x2, m, shift=eps)
+    if y_true == 1:
+        return (1, *(-x for x in t))
+    return hinge((*t, -margin))
+
+
 @loss(
     family="embedding",
     domain=domains.pairs(labels="signs"),
+    reference=_cosine_embedding_reference,
+    kind="row",
     shapes=_pair_shapes,
     conditions={"eps": ">= 0"},
     checks=_check_signs,
     variants=({"margin": 0.25},),
-    natives=(
-        Native("torch", "torch.nn.functional.cosine_embedding_loss", order=("x1", "x2", "y_true"), exact=False,
-               kwargs={"margin": "margin", "reduction": Fixed("none")}, convention={"eps": 1e-12},
-               signature="torch.nn.functional.cosine_embedding_loss(input1, input2, target, margin=0, "
-                         "size_average=None, reduce=None, reduction='mean')",
-               safeguards="1e-12 added to each squared norm",
-               label_format="±1 per row; any other value silently gives 0",
-               notes=(("PyTorch adds 1e-12 to each squared norm, a relative difference of about 1e-12/‖x‖² "
-                       "(seen in float64): our eps=1e-12."),
-                      "PyTorch silently gives 0 for a target other than ±1 (pytorch#23782); we raise.",
-                      "Keras, optax and scikit-learn have no cosine embedding loss.")),
-    ),
+    conventions=(Convention("torch.nn.functional.cosine_embedding_loss", {"eps": 1e-12}),),
 )
 def cosine_embedding(y_true, x1, x2, *, margin=0.0, eps=0.0, xp):
     """PyTorch's cosine embedding loss: 1 − cos(x1, x2) for y = 1, max(cos(x1, x2) − margin, 0)
@@ -408,21 +458,19 @@ def cosine_embedding(y_true, x1, x2, *, margin=0.0, eps=0.0, xp):
 
 
 # --- ranking --------------------------------------------------------------------------------
+
+
+def _margin_ranking_reference(y_true, x1, x2, *, margin, m):
+    return hinge((-y_true * x1, y_true * x2, margin))
+
+
 @loss(
     family="ranking",
     domain=domains.ranked_pairs(),
+    reference=_margin_ranking_reference,
     checks=_check_signs,
     variants=({"margin": 0.5},),
-    natives=(
-        Native("torch", "torch.nn.functional.margin_ranking_loss", order=("x1", "x2", "y_true"),
-               kwargs={"margin": "margin", "reduction": Fixed("none")}, convention={},
-               signature="torch.nn.functional.margin_ranking_loss(input1, input2, target, margin=0, "
-                         "size_average=None, reduce=None, reduction='mean')",
-               safeguards="none", label_format="±1 (not checked: any value is used as is)",
-               notes=(("PyTorch checks only that the inputs have the same number of dimensions and broadcasts "
-                       "the rest; it accepts any target value silently."),
-                      "Keras, optax and scikit-learn have no margin ranking loss.")),
-    ),
+    conventions=(Convention("torch.nn.functional.margin_ranking_loss"),),
 )
 def margin_ranking(y_true, x1, x2, *, margin=0.0, xp):
     """PyTorch's margin ranking loss: max(−y·(x1 − x2) + margin, 0), elementwise; y = 1 means

@@ -6,7 +6,7 @@ import math
 
 from multiloss import _validation as v
 from multiloss import domains
-from multiloss.registry import Fixed, Native, loss
+from multiloss.registry import Convention, loss
 
 __all__ = ["gaussian_nll"]
 
@@ -25,25 +25,22 @@ def _gaussian_shapes(xp, arrays, params):
         )
 
 
+def _gaussian_nll_reference(y_true, mean, var, *, eps, full, m):
+    v = max(var, eps)
+    terms = (m.log(v) / 2, (mean - y_true) ** 2 / (2 * v))
+    return terms + (m.log(2 * m.pi) / 2,) if full else terms
+
+
 @loss(
     family="probabilistic",
     domain=domains.gaussian(),
+    reference=_gaussian_nll_reference,
     shapes=_gaussian_shapes,
     conditions={"eps": "> 0"},
     checks=lambda xp, y_true, mean, var, **_: v.check_bound(xp, var, "var", "≥ 0 (a variance)", lower=0.0),
     variants=({"full": True},),
-    natives=(
-        Native("torch", "torch.nn.functional.gaussian_nll_loss", order=("mean", "y_true", "var"),
-               kwargs={"full": "full", "eps": "eps", "reduction": Fixed("none")}, convention={},
-               signature="torch.nn.functional.gaussian_nll_loss(input, target, var, full=False, eps=1e-06, "
-                         "reduction='mean')",
-               safeguards="var clamped to ≥ eps = 1e-6 (the gradient passes through); negative var raises",
-               label_format="target: input's shape; var: input's shape, or one per sample",
-               notes=(("PyTorch's docstring says eps is added to var; the code clamps it, as we do "
-                       "(pytorch#190058)."),
-                      ("Keras, optax and scikit-learn have no Gaussian NLL loss (use a distribution's "
-                       "log_prob)."))),
-    ),
+    conventions=(Convention("torch.nn.functional.gaussian_nll_loss"),),
+    torch_order=("mean", "y_true", "var"),
 )
 def gaussian_nll(y_true, mean, var, *, eps=1e-6, full=False, xp):
     """Gaussian negative log-likelihood, PyTorch's semantics: ½·(log v + (mean − y)²/v), plus

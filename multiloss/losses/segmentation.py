@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from multiloss import _validation as v
 from multiloss import domains
-from multiloss.registry import DTYPE, Fixed, Native, loss
+from multiloss.registry import Convention, loss
 
 __all__ = ["dice", "tversky"]
 
@@ -81,51 +81,41 @@ def _ratio(xp, penalty, denominator):
     return xp.where(positive, penalty / xp.where(positive, denominator, 1.0), 0.0)
 
 
-_KERAS_EPSILON = ("Keras has no smoothing: it adds ε = 1e-7 to the denominator only, and its default axis=None "
-                  "reduces the whole batch to one value (keras#19637): our smooth=0, epsilon=1e-7, axis='all'.")
-_OPTAX_LAYOUT = ("optax.losses.dice_loss applies softmax (sigmoid for one channel) unless apply_softmax=False "
-                 "(our from_logits), which demands probabilities summing to 1 over the last (class) axis; it sums "
-                 "axes 1 … n−2 (our axis='spatial') per sample and class, then averages the classes.")
-_NONE = "PyTorch and scikit-learn have no Dice or Tversky loss (MONAI's are channels-first)."
-_KERAS_SAFEGUARDS = "ε = 1e-7 added to the denominator only"
-_KERAS_LABELS = "y_pred's shape; probabilities (no activation)"
-_OPTAX_LABELS = "one-hot or binary masks, class axis last (predictions: logits by default)"
+def _exact_probabilities(row, from_logits, m):
+    """A row of probabilities, or from logits its softmax (a sigmoid for a single channel)."""
+    if not from_logits:
+        return row
+    if len(row) == 1:
+        return [1 / (1 + m.exp(-row[0]))]
+    total = m.fsum(m.exp(x) for x in row)
+    return [m.exp(x) / total for x in row]
 
 
-def _keras_axis(params, dtype):
-    """Keras's ``axis`` for ours: its None is our "all" (ours None and "spatial" depend on the rank)."""
-    return None if params["axis"] == "all" else params["axis"]
-
-
-def _optax_axis(params, dtype):
-    """optax's ``axis`` for ours: its None is our "spatial"."""
-    return None if params["axis"] == "spatial" else params["axis"]
+def _dice_reference(y_true, y_pred, *, smooth, axis, epsilon, from_logits, m):
+    """1 − (2Σyŷ + s)/(Σy + Σŷ + s + ε), as its non-negative terms:
+    (Σ[y(1 − ŷ) + (1 − y)ŷ] + ε)/(Σy + Σŷ + s + ε), the same number (2Σyŷ + s cancels against
+    Σy + Σŷ + s), whose magnitudes are the scale."""
+    y_pred = _exact_probabilities(y_pred, from_logits, m)
+    den = m.fsum(y_true) + m.fsum(y_pred) + smooth + epsilon
+    if den == 0:  # an empty mask predicted empty, without smoothing: a perfect match
+        den = 1
+    return (*((y * (1 - p) + (1 - y) * p) / den for y, p in zip(y_true, y_pred)), epsilon / den)
 
 
 @loss(
     family="segmentation",
     domain=domains.masks(),
+    reference=_dice_reference,
+    kind="row",
     shapes=_overlap_shapes,
     conditions={"smooth": ">= 0", "epsilon": ">= 0"},
     checks=_check_overlap,
     variants=({"smooth": 0.0}, {"smooth": 0.0, "epsilon": 1e-7}, {"from_logits": True}),
-    natives=(
-        Native("keras", "keras.losses.Dice", order=("y_true", "y_pred"), construct=True, exact=False,
-               kwargs={"axis": _keras_axis, "reduction": Fixed(None), "dtype": DTYPE},
-               when={"smooth": 0.0, "from_logits": False}, convention={"smooth": 0.0, "epsilon": 1e-7, "axis": "all"},
-               signature="keras.losses.Dice(reduction='sum_over_batch_size', name='dice', axis=None, dtype=None)",
-               reduction="axis=None sums every axis, the batch's too: one value per batch",
-               safeguards=_KERAS_SAFEGUARDS, label_format=_KERAS_LABELS, notes=(_KERAS_EPSILON, _NONE)),
-        Native("optax", "optax.losses.dice_loss", order=("y_pred", "y_true"), per="last_axis", exact=False,
-               kwargs={"smooth": lambda p, dtype: p["smooth"] / 2, "apply_softmax": "from_logits", "axis": _optax_axis},
-               when={"epsilon": 0.0}, convention={"smooth": 2.0, "from_logits": True, "axis": "spatial"},
-               signature="optax.losses.dice_loss(predictions, targets, *, class_weights=None, smooth=1.0, alpha=0.5, "
-                         "beta=0.5, apply_softmax=True, reduction='mean', ignore_background=False, axis=None)",
-               reduction="per sample and class over axes 1 … n−2, then the mean over classes",
-               safeguards="smooth = 1 in numerator and denominator", label_format=_OPTAX_LABELS,
-               notes=(("optax's dice_loss is Tversky's form, (I + s)/(I + ½(Σŷ − I) + ½(Σy − I) + s) = "
-                       "(2I + 2s)/(Σy + Σŷ + 2s): its smooth s is our 2s. optax defaults to s = 1."),
-                      _OPTAX_LAYOUT)),
+    conventions=(
+        Convention("keras.losses.Dice", {"smooth": 0.0, "epsilon": 1e-7, "axis": "all"},
+                   when={"smooth": 0.0, "from_logits": False}),
+        Convention("optax.losses.dice_loss", {"smooth": 2.0, "from_logits": True, "axis": "spatial"},
+                   when={"epsilon": 0.0}, per_sample=True),
     ),
 )
 def dice(y_true, y_pred, *, smooth=1.0, axis=None, epsilon=0.0, from_logits=False, xp):
@@ -144,49 +134,31 @@ def dice(y_true, y_pred, *, smooth=1.0, axis=None, epsilon=0.0, from_logits=Fals
     return _ratio(xp, mismatch + epsilon, xp.sum(y_true + p, axis=axes) + (smooth + epsilon))
 
 
-def _keras_tversky(keras_name: str):
-    """Our parameter for Keras's ``alpha`` / ``beta``: Keras ≤ 3.15.1 weights false negatives by
-    alpha and false positives by beta (keras#23333 fixed it after 3.15.1)."""
-
-    def value(params, dtype):
-        import keras
-
-        version = tuple(int(x) for x in keras.__version__.split(".")[:3] if x.isdigit())
-        swapped = version <= (3, 15, 1)
-        return params[{"alpha": "beta", "beta": "alpha"}[keras_name] if swapped else keras_name]
-
-    return value
+def _tversky_reference(y_true, y_pred, *, alpha, beta, smooth, axis, epsilon, from_logits, m):
+    """1 − (TP + s)/(TP + α·FP + β·FN + s + ε), as its terms
+    (α·FP + β·FN + ε)/(TP + α·FP + β·FN + s + ε)."""
+    y_pred = _exact_probabilities(y_pred, from_logits, m)
+    tp = m.fsum(y * p for y, p in zip(y_true, y_pred))
+    penalties = [alpha * (1 - y) * p + beta * y * (1 - p) for y, p in zip(y_true, y_pred)] + [epsilon]
+    den = tp + m.fsum(penalties) + smooth
+    return tuple(x / (den if den else 1) for x in penalties)
 
 
 @loss(
     family="segmentation",
     domain=domains.masks(),
+    reference=_tversky_reference,
+    kind="row",
     shapes=_overlap_shapes,
     conditions={"alpha": ">= 0", "beta": ">= 0", "smooth": ">= 0", "epsilon": ">= 0"},
     checks=_check_overlap,
     variants=({"alpha": 0.3, "beta": 0.7}, {"alpha": 0.7, "beta": 0.3, "smooth": 0.0},
               {"alpha": 0.2, "beta": 0.8, "smooth": 0.0, "epsilon": 1e-7}),
-    natives=(
-        Native("keras", "keras.losses.Tversky", order=("y_true", "y_pred"), construct=True, exact=False,
-               kwargs={"alpha": _keras_tversky("alpha"), "beta": _keras_tversky("beta"), "axis": _keras_axis,
-                       "reduction": Fixed(None), "dtype": DTYPE},
-               when={"smooth": 0.0, "from_logits": False}, convention={"smooth": 0.0, "epsilon": 1e-7, "axis": "all"},
-               signature="keras.losses.Tversky(alpha=0.5, beta=0.5, reduction='sum_over_batch_size', name='tversky', "
-                         "axis=None, dtype=None)",
-               reduction="axis=None sums every axis, the batch's too: one value per batch",
-               safeguards=_KERAS_SAFEGUARDS, label_format=_KERAS_LABELS,
-               notes=(("Keras 3.15.1 weights false negatives by alpha and false positives by beta, the reverse "
-                       "of its docstring and the paper (fixed after 3.15.1 by keras#23333)."), _KERAS_EPSILON, _NONE)),
-        Native("optax", "optax.losses.dice_loss", order=("y_pred", "y_true"), per="last_axis", exact=False,
-               kwargs={"alpha": "alpha", "beta": "beta", "smooth": "smooth", "apply_softmax": "from_logits",
-                       "axis": _optax_axis},
-               when={"epsilon": 0.0}, convention={"from_logits": True, "axis": "spatial"},
-               signature="optax.losses.dice_loss(predictions, targets, *, class_weights=None, smooth=1.0, alpha=0.5, "
-                         "beta=0.5, apply_softmax=True, reduction='mean', ignore_background=False, axis=None)",
-               reduction="per sample and class over axes 1 … n−2, then the mean over classes",
-               safeguards="smooth = 1 in numerator and denominator", label_format=_OPTAX_LABELS,
-               notes=(("optax's dice_loss with alpha (false positives) and beta (false negatives) is this Tversky "
-                       "loss."), _OPTAX_LAYOUT)),
+    conventions=(
+        Convention("keras.losses.Tversky", {"smooth": 0.0, "epsilon": 1e-7, "axis": "all"},
+                   when={"smooth": 0.0, "from_logits": False}),
+        Convention("optax.losses.dice_loss", {"from_logits": True, "axis": "spatial"}, when={"epsilon": 0.0},
+                   per_sample=True),
     ),
 )
 def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, smooth=1.0, axis=None, epsilon=0.0, from_logits=False, xp):

@@ -24,21 +24,13 @@ import numpy as np
 
 from multiloss._validation import _dtype_name
 from multiloss.backends import BACKENDS, adapter, backend_name
-from multiloss.testing.matrix import EPS
+from multiloss.testing.numerics import EPS, NORMAL, PEER_ULPS
 
-__all__ = ["ENV", "ULPS", "assert_backends_agree", "load_adapter", "selected"]
+__all__ = ["ENV", "assert_backends_agree", "load_adapter", "selected"]
 
 #: The environment variable that restricts the backends tests run on, e.g. "numpy,jax".
 ENV = "MULTILOSS_TEST_BACKENDS"
 
-#: The default tolerance, in units of eps(dtype) × the compared quantity's scale: twice what the
-#: built-ins need at their registered settings (multiloss.testing.matrix.cases), whose values and
-#: gradients stay within 4 (float32) and 8 (float64) of this.
-ULPS = 16
-
-#: The smallest normal number of each dtype: smaller differences count as agreement, since XLA
-#: (JAX, TensorFlow) flushes subnormal results to 0 where NumPy and PyTorch keep them.
-NORMAL = {"float64": 2.0**-1022, "float32": 2.0**-126, "float16": 2.0**-14, "bfloat16": 2.0**-126}
 _NUMPY_TYPES = {"float64": np.float64, "float16": np.float16}  # how to print a dtype's numbers (else float32)
 
 
@@ -161,8 +153,9 @@ def assert_backends_agree(fn, *inputs, grad=True, rtol=None, atol=None, backends
     module's docstring for why.
 
     Tolerance: an element passes when |got − baseline| ≤ atol + rtol·|baseline|. Defaults:
-    rtol = ULPS·eps(dtype) (ULPS = 16) and atol = rtol × the quantity's scale, so that elements
-    which cancel to about 0 are judged on the scale of the rest: for the result its largest
+    rtol = PEER_ULPS·eps(dtype) (16, :mod:`multiloss.testing.numerics`) and atol = rtol × the
+    quantity's scale, so that elements which cancel to about 0 are judged on the scale of the
+    rest: for the result its largest
     finite |baseline|; for gradients the largest of all the inputs' together, and at least
     Σ|result| / Σ|floating inputs| (the gradient's size for a result and inputs of those sizes),
     since one input's gradient, or all, may cancel to 0 and leave rounding noise. Differences
@@ -221,7 +214,7 @@ def _rows(fn, inputs, kwargs, loaded, dtypes, grad, rtol, atol) -> list[tuple]:
             gs = [r.grads[n] for r in baseline.values() if n in r.grads]
             if f and gs:
                 base_grads[n] = _round(_median(gs), dtype, loaded)
-        tol = rtol if rtol is not None else ULPS * eps
+        tol = rtol if rtol is not None else PEER_ULPS * eps
         # An input's gradient may cancel to 0 where the others' do not (a triplet's anchor when
         # positive = negative), or all may (symmetric inputs): the scale is that of all the
         # gradients, and at least Σ|result| / Σ|inputs|, the gradient such a result has.
@@ -279,13 +272,13 @@ def _number(x, dtype):
 def _table(fn, inputs, loaded, rows, rtol, atol) -> str:
     names = _input_names(fn, len(inputs))
     described = ", ".join(f"{n} {a.shape} {a.dtype}" for n, a in zip(names, inputs))
-    tolerance = (f"rtol = {'ULPS·eps(dtype)' if rtol is None else rtol}, "
+    tolerance = (f"rtol = {'PEER_ULPS·eps(dtype)' if rtol is None else rtol}, "
                  f"atol = {'rtol × scale (max|baseline|)' if atol is None else atol}")
     lines = [
         (f"backends disagree on {getattr(fn, '__name__', repr(fn))}({described}) "
          f"on {', '.join(b.xp.backend for b in loaded)}"),
         ("baseline: the elementwise median of the backends' float64 results, rounded to the dtype; "
-         f"pass: |Δ| ≤ atol + rtol·|baseline|, {tolerance} (ULPS = {ULPS}); "
+         f"pass: |Δ| ≤ atol + rtol·|baseline|, {tolerance} (PEER_ULPS = {PEER_ULPS}); "
          "ulps: |Δ| / (eps(dtype) × scale)"),
     ]
     cells = [("dtype", "backend", "quantity", "|Δ|", "|Δ|/|base|", "ulps", "where", "got", "baseline", "")]

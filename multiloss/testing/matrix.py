@@ -2,7 +2,8 @@
 
 Shared by the test suite and the ``multiloss`` command so both check the same thing: every
 registered loss, at its default parameters and each registered variant, on inputs drawn from
-its domain, against the independent per-element reference of :mod:`multiloss.testing.reference`.
+its domain, against its independent reference (``@loss(reference=...)``), within the tolerance
+model of :mod:`multiloss.testing.numerics`.
 """
 
 from __future__ import annotations
@@ -11,27 +12,11 @@ import zlib
 
 import numpy as np
 
+from multiloss.reference import Weighted
 from multiloss.registry import REGISTRY, LossSpec
-from multiloss.testing.reference import BATCH_REFERENCES, REFERENCES, ROW_REFERENCES, Weighted, derivatives
+from multiloss.testing.numerics import GRAD_ULPS, REF_NOISE, TINY, ULPS, compute_dtype, ulps
 
-__all__ = ["Case", "EPS", "GRAD_ULPS", "TINY", "ULPS", "cases", "check", "math_module"]
-
-#: Machine epsilon and smallest subnormal of each floating dtype.
-EPS = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10, "bfloat16": 2.0**-7}
-TINY = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bfloat16": 2.0**-133}
-#: The accuracy every loss must reach: per-element values within ULPS × eps of the reference,
-#: relative to the scale of the loss's terms (see Case.reference); gradients within GRAD_ULPS,
-#: which adds the reduction's backward (1/Σw, ×w) to the kernel's derivative chain.
-ULPS = 4
-GRAD_ULPS = 8
-#: The reference derivative's own error: its central-difference step (1e-25) times the second
-#: derivative, which matters only where the true derivative is 0 at a kink of f'' (a hinge²).
-REF_NOISE = 1e-24
-
-
-def compute_dtype(dtype: str) -> str:
-    """The dtype the library computes in for a ``dtype`` input (16-bit floats use float32)."""
-    return "float32" if dtype in ("float16", "bfloat16") else dtype
+__all__ = ["Case", "cases", "check", "derivatives", "math_module"]
 
 
 def math_module():
@@ -44,6 +29,22 @@ def math_module():
         return math
     mpmath.mp.dps = 60
     return mpmath
+
+
+def derivatives(f, x, m):
+    """The derivative at x of each term of the tuple-valued f, by one central difference at
+    mpmath's working precision (step 1e-25·max(1, |x|) at 60 digits: truncation ~1e-50,
+    rounding ~1e-35). At a kink this is the midpoint of the one-sided slopes. A term that is
+    real on one side only (a label at the edge of [0, 1] under a fractional power) has no
+    derivative there: NaN."""
+    h = m.mpf("1e-25") * max(1, abs(x))
+    slopes = []
+    for a, b in zip(f(x + h), f(x - h)):
+        d = (a - b) / (2 * h)
+        if isinstance(d, m.mpc):
+            d = d.real if d.imag == 0 else m.nan
+        slopes.append(d)
+    return slopes
 
 
 class Case:
@@ -81,13 +82,8 @@ class Case:
 
     @property
     def kind(self) -> str:
-        """"element" (one loss per element), "row" (per row over the last axis) or "batch"
-        (per row, each depending on the whole batch: in-batch mining, contrastive views). A
-        user's ``reference`` says which in its ``kind`` attribute (default "element")."""
-        name = self.spec.name
-        if self.spec.reference is not None:
-            return getattr(self.spec.reference, "kind", "element")
-        return "batch" if name in BATCH_REFERENCES else "row" if name in ROW_REFERENCES else "element"
+        """The loss's ``kind``: "element", "row" or "batch" (see multiloss.registry.KINDS)."""
+        return self.spec.kind
 
     @property
     def out_shape(self) -> tuple:
@@ -124,7 +120,7 @@ class Case:
             return (result if isinstance(result, tuple) else (result,)), 1
 
         if self.kind == "batch":
-            ref = self.spec.reference or BATCH_REFERENCES[self.spec.name]
+            ref = self.spec.reference
             args = {n: nested(inputs[n], n) for n in names}
 
             def items(**change):
@@ -154,7 +150,7 @@ class Case:
                     gscales[n][where] = float(sum(abs(s) for s in slopes))
             return values, scales, grads, gscales, item_weights
 
-        ref = self.spec.reference or (REFERENCES if self.kind == "element" else ROW_REFERENCES)[self.spec.name]
+        ref = self.spec.reference
         values, scales, item_weights = np.zeros(self.out_shape), np.zeros(self.out_shape), np.ones(self.out_shape)
         grads = {n: np.zeros(inputs[n].shape) for n in floats}
         gscales = {n: np.zeros(inputs[n].shape) for n in floats}
@@ -185,24 +181,26 @@ class Case:
 
 
 def cases(shape=(6, 8)) -> list[Case]:
-    """Every registered loss that has a reference and a domain (every built-in; a user's own
-    ``@multiloss.loss`` when given ``domain`` and ``reference``), at its defaults and each variant."""
-    known = REFERENCES.keys() | ROW_REFERENCES.keys() | BATCH_REFERENCES.keys()
+    """Every registered loss that has a reference and a domain, at its defaults and each variant.
+
+    Every built-in has both (a built-in without is an error here, never a silent skip); a loss
+    of the user's own is checked when registered with ``domain`` and ``reference``."""
+    missing = [s.name for s in REGISTRY.values() if s.builtin and (s.reference is None or s.domain is None)]
+    if missing:
+        raise ValueError(f"built-in losses without a reference or a domain: {missing}")
     return [
         Case(spec, p, shape)
         for spec in REGISTRY.values()
-        if (spec.name in known or spec.reference is not None) and spec.domain is not None
+        if spec.reference is not None and spec.domain is not None
         for p in ({}, *spec.variants)
     ]
 
 
 def _ulps(got, expected, scale, dtype, noise=0.0):
-    """|got − expected| in units of eps(dtype) × scale; errors below the dtype's subnormal
-    floor or ``noise`` (the reference's own error) count as 0."""
+    """|got − expected| in ulps of the compute dtype × ``scale``; errors below ``dtype``'s
+    subnormal floor or ``noise`` (the reference's own error) count as 0."""
     err = np.abs(np.asarray(got, np.float64) - expected)
-    err = np.where(err <= max(TINY[dtype], noise), 0.0, err)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(err == 0, 0.0, err / (EPS[compute_dtype(dtype)] * scale))
+    return ulps(err, scale, compute_dtype(dtype), floor=max(TINY[dtype], noise))
 
 
 def check(case: Case, backend, dtype: str, m) -> dict:

@@ -25,12 +25,11 @@ import pytest
 
 from multiloss.backends import BACKENDS
 from multiloss.testing.agree import ENV, load_adapter, selected
-from multiloss.testing.matrix import EPS
+from multiloss.testing.numerics import DTYPES
 
 __all__ = ["ALL_BACKENDS", "DTYPES", "compiler", "load_backend", "selected"]
 
 ALL_BACKENDS = tuple(name for name, _, _ in BACKENDS)
-DTYPES = tuple(EPS)  # float64, float32, float16, bfloat16
 MODULES = {name: module for name, module, _ in BACKENDS}
 
 

@@ -32,11 +32,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from multiloss.registry import REGISTRY, LossSpec
-from multiloss.testing.matrix import EPS
+from multiloss.testing.numerics import DTYPES
 
 __all__ = ["arguments", "inputs", "params"]
 
-DTYPES = tuple(EPS)  # float64, float32, float16, bfloat16
 REAL = 100.0  # the largest |x| of a real input
 LOG_RATE = 20.0  # the largest |log-rate| (exp(20) ≈ 5e8)
 #: The range a parameter is drawn from, by its registered condition.

@@ -1,0 +1,143 @@
+"""The call path of every loss, as named steps: bind → prepare → run → finish.
+
+A :class:`Plan` holds what one loss's calls share, fixed when it is registered: its inputs,
+parameters, checks and kernel. :func:`call` is the whole path of one call:
+
+- :func:`bind`: the caller's arrays and keyword parameters, ``convention=`` applied (the
+  convention's values under the caller's own), parameters checked against their conditions;
+- :func:`prepare`: the framework chosen from the arrays, dtypes and shapes checked, labels
+  and array parameters cast to the compute dtype (float32 for 16-bit inputs), values checked
+  (eager mode only);
+- :func:`run`: the kernel, compiled by the backend's ``fuse`` (JAX, TensorFlow) on first use;
+- :func:`finish`: the convention's per-sample mean, ``sample_weight``, the reduction, and the
+  result rounded once to the predictions' dtype.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Callable
+
+from multiloss import _validation as v
+from multiloss._reduction import reduce
+from multiloss.backends import array_namespace
+
+__all__ = ["Plan", "bind", "call", "finish", "prepare", "run"]
+
+
+@dataclass(eq=False)
+class Plan:
+    """What every call of one loss shares (see :func:`multiloss.registry.loss`)."""
+
+    name: str
+    kernel: Callable  # kernel(*arrays, **params, xp=xp)
+    inputs: tuple[str, ...]
+    params: dict  # name -> default
+    conditions: dict  # name -> condition text
+    dtype_checks: tuple  # per input: _validation.check_floating / check_numeric / check_integer
+    casts: tuple[bool, ...]  # per input: cast to the compute dtype (class labels stay integer)
+    result: int  # the input whose dtype the result takes
+    shapes: Callable | None  # shapes(xp, arrays by name, params); None: one shape for all
+    checks: Callable | None  # checks(xp, *arrays, **params), eager mode only
+    conventions: Callable  # conventions(framework, kwargs) -> (Convention, merged kwargs)
+    fused: dict = field(default_factory=dict)  # backend name -> the kernel as its fuse compiles it
+
+
+def call(plan: Plan, arrays: tuple, kwargs: dict, reduction="mean", sample_weight=None, convention=None):
+    """One call of the loss: ``loss(*arrays, reduction=, sample_weight=, convention=, **kwargs)``."""
+    arrays, params, rule = bind(plan, arrays, kwargs, convention)
+    if reduction not in v.REDUCTIONS:
+        v.check_reduction(reduction)
+    xp, args, params, dtype, compute = prepare(plan, arrays, params, sample_weight)
+    out, item_weight = run(plan, xp, args, params)
+    return finish(xp, out, item_weight, reduction, sample_weight, rule, dtype, compute)
+
+
+def bind(plan: Plan, arrays: tuple, kwargs: dict, convention):
+    """(arrays in the kernel's order, every parameter's value, the Convention or None).
+
+    Arrays may come by name (``y_true=..., y_pred=...``); unknown keywords are a ``TypeError``
+    and parameters that break their condition a ``ValueError``."""
+    rule = None
+    if convention is not None:
+        rule, kwargs = plan.conventions(convention, kwargs)
+    if not kwargs and len(arrays) == len(plan.inputs):  # the common call: positional arrays, defaults
+        return arrays, plan.params, rule
+    if len(arrays) < len(plan.inputs):
+        arrays += tuple(kwargs.pop(n) for n in plan.inputs[len(arrays):] if n in kwargs)
+    if len(arrays) != len(plan.inputs):
+        raise TypeError(f"{plan.name}() takes {len(plan.inputs)} arrays {plan.inputs}; got {len(arrays)}")
+    unknown = kwargs.keys() - plan.params.keys()
+    if unknown:
+        raise TypeError(f"{plan.name}() got unexpected keyword argument(s) {sorted(unknown)}")
+    for name, value in kwargs.items():
+        if name in plan.conditions:
+            v.check_param(name, value, plan.conditions[name])
+    return arrays, {**plan.params, **kwargs}, rule
+
+
+def _as_array(xp, x):
+    """Arrays pass through; Python scalars and sequences become arrays of namespace ``xp``."""
+    return x if hasattr(x, "dtype") and hasattr(x, "shape") else xp.asarray(x)
+
+
+def _array_params(params: dict) -> list[str]:
+    """The parameters given as arrays or sequences (class weights), ``axis`` excepted."""
+    return [k for k, x in params.items()
+            if x is not None and k != "axis" and not isinstance(x, (bool, int, float, str))]
+
+
+def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
+    """(xp, the kernel's arrays, params, the result's dtype, the compute dtype): the framework
+    from the arrays (``sample_weight`` and array parameters too), dtypes and shapes checked,
+    casts done, values checked in eager mode."""
+    array_params = _array_params(params)
+    xp = array_namespace(*arrays, sample_weight, *(params[k] for k in array_params))
+    arrays = [_as_array(xp, a) for a in arrays]
+    for check, name, a in zip(plan.dtype_checks, plan.inputs, arrays):
+        check(xp, a, name)
+    dtype = arrays[plan.result].dtype
+    compute = xp.float32 if dtype in xp.low_precision else dtype
+    if array_params:
+        params = dict(params)
+        for k in array_params:
+            a = _as_array(xp, params[k])
+            v.check_numeric(xp, a, k)
+            params[k] = a if a.dtype == compute else xp.astype(a, compute)
+    if plan.shapes is None:
+        for name, a in zip(plan.inputs[1:], arrays[1:]):
+            v.check_same_shape(xp, arrays[0], a, plan.inputs[0], name)
+    else:
+        plan.shapes(xp, dict(zip(plan.inputs, arrays)), params)
+    args = [a if not cast or a.dtype == compute else xp.astype(a, compute) for cast, a in zip(plan.casts, arrays)]
+    if plan.checks is not None:
+        plan.checks(xp, *args, **params)
+    return xp, args, params, dtype, compute
+
+
+def run(plan: Plan, xp, args, params: dict):
+    """(per-item loss, the item weights the loss applied itself or None)."""
+    kernel = plan.fused.get(xp.backend)
+    if kernel is None:
+        kernel = plan.fused[xp.backend] = xp.fuse(functools.partial(plan.kernel, xp=xp))
+    out = kernel(*args, **params)
+    return out if isinstance(out, tuple) else (out, None)
+
+
+def finish(xp, out, item_weight, reduction: str, sample_weight, rule, dtype, compute):
+    """The reduced loss in the predictions' dtype. Under a convention, a per-sample native's
+    mean over the last axis comes first, and its weighted ``"mean"`` may divide by the count."""
+    if rule is not None:
+        if rule.per_sample:  # Keras: the per-sample mean over the last axis
+            out = xp.mean(out, axis=-1)
+        if rule.divisor == "count" and item_weight is None and reduction == "mean":
+            reduction = "sum_over_batch_size"
+    if sample_weight is not None:
+        sample_weight = _as_array(xp, sample_weight)
+        v.check_numeric(xp, sample_weight, "sample_weight")
+        v.check_weight_shape(xp, sample_weight, v.shape_of(out))
+        if sample_weight.dtype != compute:
+            sample_weight = xp.astype(sample_weight, compute)
+    out = reduce(xp, out, reduction, sample_weight, item_weight)
+    return out if compute == dtype else xp.astype(out, dtype)

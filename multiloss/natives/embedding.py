@@ -1,0 +1,173 @@
+"""The frameworks' embedding, similarity and ranking losses (:mod:`multiloss.losses.embedding`),
+and the 1-D slices ``multiloss plot`` draws of them."""
+
+from __future__ import annotations
+
+from multiloss.losses import embedding as losses
+from multiloss.natives import Native, keras_class, register, unreduced
+from multiloss.plot import Sweep, grid, unit_at
+
+_NO_TRIPLET = "Keras and scikit-learn have no triplet loss (TF-Addons' mines triplets in the batch)."
+_NO_COSINE_EMBEDDING = "Keras, optax and scikit-learn have no cosine embedding loss."
+_NO_MARGIN_RANKING = "Keras, optax and scikit-learn have no margin ranking loss."
+
+
+def _euclidean(params, name):
+    if params["distance"] != "euclidean":
+        raise ValueError(f"--param distance={params['distance']!r}: plot sweeps {name} over the Euclidean distance "
+                         "only")
+
+
+def _contrastive_sweep(params, x_range):
+    _euclidean(params, "contrastive")
+    m = params["margin"]
+
+    def pair(y):
+        def build(xp, x):
+            z = xp.zeros_like(x)
+            return {"y_true": xp.full_like(x, y), "x1": xp.stack([z, z], axis=-1), "x2": xp.stack([x, z], axis=-1)}
+
+        return build
+
+    return Sweep("distance d = ‖x1 − x2‖", "d", grid(*(x_range or (0.0, max(3.0, 2 * m))), [m]),
+                 {"y_true = 1 (similar)": pair(1.0), "y_true = 0 (dissimilar)": pair(0.0)}, marks=(m,))
+
+
+register(losses.contrastive, sweep=_contrastive_sweep)
+
+
+def _triplet_sweep(params, x_range):
+    _euclidean(params, "triplet_margin")
+    kink = 1.0 + params["margin"]
+
+    def build(xp, x):
+        z = xp.zeros_like(x)
+        return {"anchor": xp.stack([z, z], axis=-1), "positive": xp.stack([z + 1.0, z], axis=-1),
+                "negative": xp.stack([z, x], axis=-1)}
+
+    return Sweep("d(anchor, negative), with d(anchor, positive) = 1", "d(a, n)",
+                 grid(*(x_range or (0.0, max(3.0, 2 * kink))), [kink]), {"d(a, p) = 1": build}, marks=(kink,))
+
+
+register(
+    losses.triplet_margin,
+    unreduced("torch.nn.functional.triplet_margin_loss", {"margin": "margin", "p": "p", "eps": "eps", "swap": "swap"},
+              signature="torch.nn.functional.triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, "
+                        "eps=1e-06, swap=False, size_average=None, reduce=None, reduction='mean')",
+              safeguards="eps = 1e-6 added to each component of a − p (pairwise_distance)",
+              label_format="no labels: anchor, positive, negative of one shape (N, D) or (D,)",
+              notes=("PyTorch raises for margin ≤ 0 (2.13); margin = 0 is allowed here.", _NO_TRIPLET)),
+    Native("optax.losses.triplet_margin_loss", {"margin": "margin", "norm_degree": "p", "eps": "eps"},
+           signature="optax.losses.triplet_margin_loss(anchors, positives, negatives, axis=-1, norm_degree=2, "
+                     "margin=1.0, eps=1e-06)",
+           safeguards="eps = 1e-6 under the root: a floor of √eps = 1e-3 on every distance",
+           label_format="no labels: anchors, positives, negatives of one shape",
+           notes=(("optax adds eps under the root, (Σ(a − p)² + eps)^(1/2), our eps_at='sum'; PyTorch and our "
+                   "default add it to the difference vector."),
+                  "optax has no abs() in the p-norm, so its odd norm degrees are wrong, and no swap.",
+                  "With eps = 0 optax's gradient at zero distance is NaN.")),
+    absent=dict.fromkeys(("keras", "sklearn"), _NO_TRIPLET),
+    sweep=_triplet_sweep,
+)
+
+
+def _optax_views(xp, arrays):
+    """optax.ntxent's arguments: the 2N views and their labels (i for both views of pair i)."""
+    n = arrays["z1"].shape[0]
+    labels = xp.arange(n)
+    return xp.concat([arrays["z1"], arrays["z2"]], axis=0), xp.concat([labels, labels])
+
+
+register(
+    losses.nt_xent,
+    Native("optax.losses.ntxent", {"temperature": "temperature"}, args=_optax_views, per="mean",
+           signature="optax.losses.ntxent(embeddings, labels, temperature=0.07)",
+           reduction="the mean over positive pairs (one value)",
+           safeguards="squared norms clipped at the dtype's machine epsilon",
+           label_format="one group label per embedding; views sharing a label are positives",
+           notes=(("optax takes the 2N views stacked with group labels and returns the mean; its default "
+                   "temperature is 0.07 (SimCLR's paper uses 0.5 and 0.1)."),
+                  ("optax clips each squared norm at the dtype's eps, so views shorter than √eps (1.5e-8 in "
+                   "float64, 3.5e-4 in float32) differ, a zero view's cosine being 0 in both; no parameter "
+                   "of ours reproduces that."))),
+)
+
+
+def _cosines(params, x_range, marks=()):
+    lo, hi = x_range or (-1.0, 1.0)
+    return grid(max(lo, -1.0), min(hi, 1.0), list(marks))[1:-1]  # √(1 − c²) has no slope at ±1
+
+
+def _cosine_similarity_sweep(params, x_range):
+    cases = {"y_true = [1, 0]": lambda xp, x: {"y_true": unit_at(xp, xp.ones_like(x)), "y_pred": unit_at(xp, x)}}
+    return Sweep("cos(y_true, y_pred)", "cos", _cosines(params, x_range, [0.0]), cases)
+
+
+register(
+    losses.cosine_similarity,
+    keras_class("keras.losses.CosineSimilarity", {"axis": "axis"},
+                signature="keras.losses.CosineSimilarity(axis=-1, reduction='sum_over_batch_size', "
+                          "name='cosine_similarity', dtype=None)",
+                safeguards="each norm at least ε = 1e-7 (x·min(rsqrt(Σx²), 1/ε))",
+                label_format="y_pred's shape (a rank differing by one is squeezed or expanded)",
+                notes=(("Keras normalizes each vector as x·min(rsqrt(Σx²), 1e7) (l2_normalize with ε = 1e-7), so a "
+                        "zero vector's cosine is 0, as here, and one shorter than 1e-7 is not scaled to length 1: "
+                        "our epsilon=1e-7."),
+                       ("Keras's loss is −cos in [−1, 1], best at −1, and can print −1.0000001 in float32."))),
+    Native("torch.nn.functional.cosine_similarity", {"dim": "axis", "eps": "epsilon"}, scale=-1.0,
+           signature="torch.nn.functional.cosine_similarity(x1, x2, dim=1, eps=1e-8)",
+           safeguards="each norm at least eps = 1e-8", label_format="x1's shape (others broadcast)",
+           notes=(("PyTorch has no cosine-similarity loss: cosine_similarity is the similarity, −1 × ours, on "
+                   "dim=1 by default; with eps = 0 a zero vector gives NaN there, 0 here."),)),
+    Native("optax.losses.cosine_similarity", {"axis": "axis", "epsilon": lambda p, dtype: p["epsilon"] ** 2},
+           order=("y_pred", "y_true"), scale=-1.0,
+           signature="optax.losses.cosine_similarity(predictions, targets, *, epsilon=0.0, axis=-1, where=None)",
+           safeguards="none by default: epsilon clips each squared norm", label_format="predictions' shape",
+           notes=(("optax's cosine_similarity is the similarity, −1 × ours; its epsilon clips the squared "
+                   "norm (our epsilon²), and at its default 0 a zero vector gives NaN there, 0 here."),)),
+    sweep=_cosine_similarity_sweep,
+)
+
+
+def _cosine_embedding_sweep(params, x_range):
+    cases = {f"y_true = {y:g}": (lambda xp, x, y=y: {"y_true": xp.full_like(x, y), "x1": unit_at(xp, xp.ones_like(x)),
+                                                     "x2": unit_at(xp, x)}) for y in (1.0, -1.0)}
+    return Sweep("cos(x1, x2)", "cos", _cosines(params, x_range, [0.0, params["margin"]]), cases,
+                 marks=(params["margin"],))
+
+
+register(
+    losses.cosine_embedding,
+    unreduced("torch.nn.functional.cosine_embedding_loss", {"margin": "margin"}, exact=False,
+              signature="torch.nn.functional.cosine_embedding_loss(input1, input2, target, margin=0, "
+                        "size_average=None, reduce=None, reduction='mean')",
+              safeguards="1e-12 added to each squared norm",
+              label_format="±1 per row; any other value silently gives 0",
+              notes=(("PyTorch adds 1e-12 to each squared norm, a relative difference of about 1e-12/‖x‖² "
+                      "(seen in float64): our eps=1e-12."),
+                     "PyTorch silently gives 0 for a target other than ±1 (pytorch#23782); we raise.",
+                     _NO_COSINE_EMBEDDING)),
+    absent=dict.fromkeys(("keras", "optax", "sklearn"), _NO_COSINE_EMBEDDING),
+    sweep=_cosine_embedding_sweep,
+)
+
+
+def _margin_ranking_sweep(params, x_range):
+    m = params["margin"]
+    cases = {f"y_true = {y:g}": (lambda xp, x, y=y: {"y_true": xp.full_like(x, y), "x1": x, "x2": xp.zeros_like(x)})
+             for y in (1.0, -1.0)}
+    return Sweep("x1 − x2 (x2 = 0)", "x1 − x2", grid(*(x_range or (-3.0, 3.0)), [0.0, m, -m]), cases,
+                 marks=tuple(sorted({0.0, m, -m})))
+
+
+register(
+    losses.margin_ranking,
+    unreduced("torch.nn.functional.margin_ranking_loss", {"margin": "margin"},
+              signature="torch.nn.functional.margin_ranking_loss(input1, input2, target, margin=0, "
+                        "size_average=None, reduce=None, reduction='mean')",
+              safeguards="none", label_format="±1 (not checked: any value is used as is)",
+              notes=(("PyTorch checks only that the inputs have the same number of dimensions and broadcasts "
+                      "the rest; it accepts any target value silently."), _NO_MARGIN_RANKING)),
+    absent=dict.fromkeys(("keras", "optax", "sklearn"), _NO_MARGIN_RANKING),
+    sweep=_margin_ranking_sweep,
+)

@@ -1,0 +1,76 @@
+"""What every ``multiloss`` command shares: the loss lookup, ``--param`` and the module layout."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+from multiloss import _options
+from multiloss.registry import REGISTRY, lookup
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "multiloss"
+
+
+@pytest.mark.parametrize("name, found", [
+    ("huber", "huber"), ("Huber", "huber"), ("  HUBER ", "huber"), ("mse", "mean_squared_error"),
+    ("BinaryCrossEntropy", "binary_cross_entropy"), ("binary-cross-entropy", "binary_cross_entropy"),
+    ("KlDivergence", "kl_divergence"), ("NtXent", "nt_xent"), ("GaussianNll", "gaussian_nll"),
+])
+def test_lookup_takes_names_aliases_and_the_wrappers_class_names(name, found):
+    assert lookup(name) is REGISTRY[found]
+
+
+def test_every_wrapper_class_name_looks_up_its_loss():
+    for spec in REGISTRY.values():
+        assert lookup(spec.class_name) is spec
+
+
+@pytest.mark.parametrize("name, hint", [
+    ("hubr", "did you mean huber"), ("binary_crossentropy", "did you mean binary_cross_entropy"),
+    ("bce", "binary_cross_entropy"), ("zzz", "the losses are binary_cross_entropy"),
+])
+def test_an_unknown_loss_names_the_closest(name, hint):
+    with pytest.raises(ValueError, match=f"unknown loss '{name}'; .*{hint}"):
+        lookup(name)
+
+
+def test_param_values_are_typed():
+    bce = REGISTRY["binary_cross_entropy"]
+    assert _options.parse_params(bce, ["from_logits=false"]) == {"from_logits": False}  # never the string 'false'
+    assert _options.parse_params(bce, ["from_logits=True", "pos_weight=None"]) == {"from_logits": True,
+                                                                                  "pos_weight": None}
+    assert _options.parse_params(REGISTRY["huber"], ["delta=2"]) == {"delta": 2}
+    assert _options.parse_params(REGISTRY["contrastive"], ["distance=cosine"]) == {"distance": "cosine"}
+    sparse = REGISTRY["sparse_categorical_cross_entropy"]
+    assert _options.parse_params(sparse, ["class_weight=(0.5, 2.0)"]) == {"class_weight": (0.5, 2.0)}
+
+
+@pytest.mark.parametrize("item, message", [
+    ("delta", "--param 'delta': expected NAME=VALUE; huber's parameters: delta"),
+    ("delt=2", "--param 'delt=2': huber has no parameter 'delt' (NAME=VALUE; its parameters: delta)"),
+    ("delta=-1", "--param 'delta=-1': `delta` must be a finite number > 0; got -1"),
+])
+def test_a_bad_param_names_the_item(item, message):
+    with pytest.raises(_options.UsageError) as raised:
+        _options.parse_params(REGISTRY["huber"], [item])
+    assert str(raised.value).startswith(message)
+
+
+def _imports(path: pathlib.Path) -> set[str]:
+    """The multiloss modules ``path`` imports, at any depth of its code."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("multiloss"):
+            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith("multiloss")}
+    return names
+
+
+def test_only_the_entry_points_import_the_cli():
+    """The command imports its tools; no tool imports the command back (no import loop)."""
+    importers = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")
+                 if "multiloss.cli" in _imports(p)}
+    assert importers == {"__main__.py"}
