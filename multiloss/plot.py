@@ -12,10 +12,11 @@ NumPy has none). The sweep follows the loss's inputs:
   the logit with ``from_logits=True``; for y_true = 1 and 0 (per-row losses: two classes,
   y_pred = [p, 1 − p] or logits [x, 0]);
 - margin: the score, for y_true = 1 and −1; segmentation: one pixel's probability (logit);
-- a loss of other inputs: the slice its natives entry registers (``LossNatives.sweep``):
+- the slice a loss's natives entry registers (``LossNatives.sweep``), before all the above:
   contrastive, triplet_margin: a Euclidean distance; margin_ranking: x1 − x2; gaussian_nll:
-  the variance (log axis); cosine_similarity, cosine_embedding: the cosine. Batch-level losses
-  (``kind="batch"``: batch_hard_triplet, nt_xent) have no per-item slice: ``ValueError``.
+  the variance (log axis); cosine_similarity, cosine_distance, cosine_embedding: the cosine.
+  Other losses of other inputs, batch-level ones among them (``kind="batch"``:
+  batch_hard_triplet, nt_xent), have no 1-D slice: ``ValueError``.
 
 Every backend is drawn (a distinct line style and marker each) and compared: the command exits
 1 if two backends differ by more than ``PEER_ULPS`` eps of the dtype, relative to
@@ -141,26 +142,22 @@ def unit_at(xp, c):
     return xp.stack([c, xp.sqrt(1.0 - c * c)], axis=-1)
 
 
-def _structured(spec: LossSpec, params: dict, x_range) -> Sweep:
-    """The sweep of a loss whose inputs are not ``y_true, y_pred``: its registered one."""
-    sweep = natives_of(spec).sweep
-    if sweep is not None:
-        return sweep(params, x_range)
-    why = ("a batch-level loss (each item's loss depends on the whole batch)" if spec.kind == "batch" else
-           f"a {spec.family} loss of {', '.join(spec.inputs)}")
-    drawable = [name for name, entry in NATIVES.items() if entry.sweep is not None]
-    raise ValueError(f"cannot plot {spec.name}: {why} has no 1-D slice; plot supports regression, classification, "
-                     f"margin and segmentation losses of (y_true, y_pred), and {', '.join(drawable)}")
-
-
 def sweep_for(spec: LossSpec, params: dict, dtype: str = "float64", x_range=None) -> Sweep:
     """The 1-D sweep plotted for ``spec`` at ``params`` (see the module docstring);
     ``x_range`` = (lo, hi) in the swept variable's units overrides the default range."""
     if "axis" in spec.params and params["axis"] != spec.params["axis"]:
         raise ValueError(f"--param axis={params['axis']!r}: plot builds its own inputs (classes or vectors on "
                          f"the last axis); leave axis at its default, {spec.params['axis']!r}")
-    if spec.inputs != ("y_true", "y_pred") or spec.name == "cosine_similarity":
-        return _structured(spec, params, x_range)
+    registered = natives_of(spec).sweep
+    if registered is not None:
+        return registered(params, x_range)
+    if spec.inputs != ("y_true", "y_pred"):
+        why = ("a batch-level loss (each item's loss depends on the whole batch)" if spec.kind == "batch" else
+               f"a {spec.family} loss of {', '.join(spec.inputs)}")
+        drawable = [name for name, entry in NATIVES.items() if entry.sweep is not None]
+        raise ValueError(f"cannot plot {spec.name}: {why} has no 1-D slice; plot supports regression, "
+                         f"classification, margin and segmentation losses of (y_true, y_pred), and "
+                         f"{', '.join(drawable)}")
     logits = bool(params.get("from_logits"))
     if spec.family == "segmentation":  # one pixel per sample: y_pred of shape (N, 1)
         x = grid(*(x_range or ((-10.0, 10.0) if logits else (0.0, 1.0))), [0.0])

@@ -10,6 +10,7 @@ import pytest
 
 import multiloss as ml
 from conftest import load_backend
+from multiloss.testing.numerics import EPS, ULPS
 from tests.test_classification import arrays, labels, value
 
 
@@ -37,6 +38,7 @@ def test_hand_computed_values(backend):
     # cosine: orthogonal → 0, parallel → ∓1
     t, q = arrays(backend, [[1, 0], [2, 2], [1, 1]], [[0, 3], [1, 1], [-3, -3]])
     np.testing.assert_allclose(value(backend, ml.cosine_similarity(t, q, reduction="none")), [0, -1, 1], atol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.cosine_distance(t, q, reduction="none")), [1, 0, 2], atol=1e-15)
     y = backend.from_numpy(np.array([1.0, 1.0, -1.0]))
     np.testing.assert_allclose(
         value(backend, ml.cosine_embedding(y, t, q, margin=-0.5, reduction="none")), [1.0, 0.0, 0.0], atol=1e-15
@@ -109,6 +111,7 @@ def test_batch_hard_with_coincident_embeddings_has_finite_gradients(backend):
 def test_zero_vectors_in_cosine_losses_are_finite_and_documented(backend):
     t, q = arrays(backend, [[0.0, 0.0], [1.0, 2.0]], [[1.0, 2.0], [0.0, 0.0]])
     np.testing.assert_array_equal(value(backend, ml.cosine_similarity(t, q, reduction="none")), [0.0, 0.0])
+    np.testing.assert_array_equal(value(backend, ml.cosine_distance(t, q, reduction="none")), [1.0, 1.0])
     y = backend.from_numpy(np.array([1.0, -1.0]))
     np.testing.assert_array_equal(value(backend, ml.cosine_embedding(y, t, q, reduction="none")), [1.0, 0.0])
     z1, z2 = arrays(backend, [[0.0, 0.0], [1.0, 2.0]], [[0.0, 0.0], [2.0, 1.0]])
@@ -118,6 +121,8 @@ def test_zero_vectors_in_cosine_losses_are_finite_and_documented(backend):
     np.testing.assert_array_equal(gb[1], 0.0)
     np.testing.assert_array_equal(gb[0], 0.0)  # ...and its partner's: cos is 0 whatever the partner
     assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))
+    for g in grads(backend, lambda a, b: ml.cosine_distance(a, b), t, q):
+        np.testing.assert_array_equal(g, 0.0)  # 1 − cos: cos's zero gradients at a zero vector
     for g in grads(backend, lambda a, b: ml.nt_xent(a, b), z1, z2):
         assert np.all(np.isfinite(g))
 
@@ -308,3 +313,12 @@ def test_cosine_similarity_along_another_axis(backend):
         value(backend, ml.cosine_similarity(at, bt, reduction="none")),
         rtol=1e-15,
     )
+
+
+def test_cosine_distance_is_one_plus_cosine_similarity(backend):
+    rng = np.random.default_rng(3)
+    t, q = arrays(backend, rng.normal(size=(4, 5)), rng.normal(size=(4, 5)))
+    for kwargs in ({}, {"epsilon": 10.0}, {"axis": 0}):
+        np.testing.assert_allclose(value(backend, ml.cosine_distance(t, q, reduction="none", **kwargs)),
+                                   1.0 + value(backend, ml.cosine_similarity(t, q, reduction="none", **kwargs)),
+                                   rtol=0, atol=ULPS * EPS["float64"])

@@ -26,6 +26,7 @@ from multiloss.registry import Convention, loss
 __all__ = [
     "batch_hard_triplet",
     "contrastive",
+    "cosine_distance",
     "cosine_embedding",
     "cosine_similarity",
     "margin_ranking",
@@ -428,6 +429,29 @@ def cosine_similarity(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):
     a zero gradient.
     """
     return -_cosine(xp, y_true, y_pred, axis=axis, floor=epsilon)
+
+
+def _cosine_distance_reference(y_true, y_pred, *, axis, epsilon, m):
+    return (1, *(-t for t in _exact_cosine_terms(y_true, y_pred, m, floor=epsilon)))
+
+
+@loss(
+    family="embedding",
+    domain=domains.real_pairs(),
+    reference=_cosine_distance_reference,
+    kind="row",
+    labels=(),
+    shapes=_cosine_shapes,
+    conditions={"epsilon": ">= 0"},
+    conventions=(Convention("optax.losses.cosine_distance"),),
+)
+def cosine_distance(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):
+    """Cosine distance: 1 − cos(y_true, y_pred) along ``axis``, in [0, 2], best at 0 (optax's).
+
+    Each norm counts as at least ``epsilon``, as in :func:`cosine_similarity`, of which it is
+    1 + the value. With ε = 0 a zero vector has cosine 0 (distance 1) with a zero gradient.
+    """
+    return 1.0 - _cosine(xp, y_true, y_pred, axis=axis, floor=epsilon)
 
 
 def _cosine_embedding_reference(y_true, x1, x2, *, margin, eps, m):

@@ -98,7 +98,7 @@ def _cosines(params, x_range, marks=()):
     return grid(max(lo, -1.0), min(hi, 1.0), list(marks))[1:-1]  # √(1 − c²) has no slope at ±1
 
 
-def _cosine_similarity_sweep(params, x_range):
+def _cosine_sweep(params, x_range):
     cases = {"y_true = [1, 0]": lambda xp, x: {"y_true": unit_at(xp, xp.ones_like(x)), "y_pred": unit_at(xp, x)}}
     return Sweep("cos(y_true, y_pred)", "cos", _cosines(params, x_range, [0.0]), cases)
 
@@ -125,7 +125,23 @@ register(
            safeguards="none by default: epsilon clips each squared norm", label_format="predictions' shape",
            notes=(("optax's cosine_similarity is the similarity, −1 × ours; its epsilon clips the squared "
                    "norm (our epsilon²), and at its default 0 a zero vector gives NaN there, 0 here."),)),
-    sweep=_cosine_similarity_sweep,
+    sweep=_cosine_sweep,
+)
+
+
+_NO_COSINE_DISTANCE = ("PyTorch and Keras have no cosine-distance loss: 1 − torch.nn.functional.cosine_similarity, "
+                       "and 1 + keras.losses.CosineSimilarity, are this.")
+
+register(
+    losses.cosine_distance,
+    Native("optax.losses.cosine_distance", {"axis": "axis", "epsilon": lambda p, dtype: p["epsilon"] ** 2},
+           order=("y_pred", "y_true"),
+           signature="optax.losses.cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None)",
+           safeguards="none by default: epsilon clips each squared norm", label_format="predictions' shape",
+           notes=(("optax's epsilon clips the squared norm (our epsilon²), and at its default 0 a zero vector gives "
+                   "NaN there, distance 1 here."),)),
+    absent=dict.fromkeys(("torch", "keras"), _NO_COSINE_DISTANCE),
+    sweep=_cosine_sweep,
 )
 
 
