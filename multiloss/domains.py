@@ -1,22 +1,26 @@
-"""Input domains: generators of valid inputs for each loss, with its edge cases.
+"""Input domains: valid inputs for each loss, with its edge cases, sampled with NumPy or drawn
+with hypothesis.
 
-A domain is ``domain(rng, shape, params) -> {input name: NumPy array}`` (float64, or int64
-for class labels), each input of the shape the loss expects for items of ``shape``. The test matrix,
-the ``multiloss`` command and the benchmarks draw their inputs from the registered domain,
-never from hand-typed arrays. Edge cases come first: kinks hit exactly, errors past where a
-naive formula overflows, zeros. Values are multiples of 1/8 where a kink must be hit exactly,
-so that the kink survives rounding to float16 and bfloat16.
+Each factory below (``real_pairs("delta")``, ``binary()``, ...) returns one :class:`Domain`.
+``domain(rng, shape, params) -> {input name: NumPy array}`` (float64, or int64 for class labels)
+samples inputs of the shape the loss expects for items of ``shape``: the test matrix, the
+``multiloss`` command and the benchmarks draw their inputs from the registered domain, never
+from hand-typed arrays. Edge cases come first: kinks hit exactly, errors past where a naive
+formula overflows, zeros. Values are multiples of 1/8 where a kink must be hit exactly, so that
+the kink survives rounding to float16 and bfloat16. ``domain.strategy(shape, params)`` draws
+inputs of the same names, shapes and kind with hypothesis, for
+:mod:`multiloss.testing.strategies`.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
+import importlib
 import math
 
 import numpy as np
 
 __all__ = [
+    "Domain",
     "binary",
     "categorical",
     "counts_and_rates",
@@ -35,96 +39,39 @@ __all__ = [
 ]
 
 
-def _described(factory):
-    """Mark each domain ``factory`` returns with its name and arguments (``domain.factory``,
-    ``domain.options``): what ``multiloss.testing.strategies`` reads to draw inputs of the same
-    kind with hypothesis."""
+class Domain:
+    """One input domain: a NumPy sampler and a hypothesis strategy of the same inputs.
 
-    @functools.wraps(factory)
-    def make(*args, **kwargs):
-        domain = factory(*args, **kwargs)
-        bound = inspect.signature(factory).bind(*args, **kwargs)
-        bound.apply_defaults()
-        domain.factory, domain.options = factory.__name__, dict(bound.arguments)
-        return domain
+    ``domain(rng, shape, params)`` calls ``sample(rng, shape, params)``: ``{input name: NumPy
+    array}``, deterministic edge cases first. ``domain.strategy(shape, params)`` returns
+    ``strategy(shape, params)``: a hypothesis strategy of such dicts, built element by element so
+    that a failing example shrinks; ``params`` needs only the scalar parameters the inputs depend
+    on (``from_logits``, ``log_input``, ``ignore_index``, kink parameters). Shapes drawn for it
+    have ``min_dims`` to ``max_dims`` axes. Only ``strategy`` imports hypothesis (a test
+    dependency). A domain of your own may be a ``Domain`` or just a sampling function.
+    """
 
-    return make
+    __slots__ = ("name", "sample", "_strategy", "min_dims", "max_dims")
+
+    def __init__(self, name: str, sample, strategy, min_dims: int = 1, max_dims: int = 3):
+        self.name, self.sample, self._strategy = name, sample, strategy
+        self.min_dims, self.max_dims = min_dims, max_dims
+
+    def __call__(self, rng, shape, params) -> dict:
+        return self.sample(rng, shape, params)
+
+    def strategy(self, shape, params):
+        return self._strategy(tuple(shape), params)
+
+    def __repr__(self):
+        return f"Domain({self.name})"
 
 
 #: Logits at the edges the losses must survive: float16's largest value, ±1e4, 0.
 EXTREME_LOGITS = (65504.0, -65504.0, 1e4, -1e4, 0.0)
 
 
-@_described
-def real_pairs(*kink_params: str, big: float = 100.0):
-    """y_true and y_pred on the real line; the error hits 0, ±(each kink parameter) and ±big."""
-
-    def domain(rng, shape, params):
-        n = math.prod(shape)
-        kinks = [0.0] + [s * params[k] for k in kink_params for s in (1.0, -1.0)] + [big, -big]
-        y_true = np.round(rng.normal(0.0, 2.0, n) * 8) / 8
-        error = rng.normal(0.0, 1.5, n)
-        error[: len(kinks)] = kinks[:n]
-        return {"y_true": y_true.reshape(shape), "y_pred": (y_true + error).reshape(shape)}
-
-    return domain
-
-
-@_described
-def nonnegative_pairs():
-    """y_true, y_pred ≥ 0 (log-scale targets), with exact zeros on either side."""
-
-    def domain(rng, shape, params):
-        n = math.prod(shape)
-        y_true, y_pred = rng.exponential(2.0, n), rng.exponential(2.0, n)
-        y_true[:2], y_pred[1:3] = 0.0, 0.0
-        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
-
-    return domain
-
-
-@_described
-def counts_and_rates():
-    """Poisson counts y_true ≥ 0 and a rate (or log-rate when ``log_input``) prediction.
-
-    Includes y = 0 with rate 0, where y·log(rate) is 0 (not NaN)."""
-
-    def domain(rng, shape, params):
-        n = math.prod(shape)
-        rate = rng.exponential(3.0, n)
-        y_true = rng.poisson(rate).astype(np.float64)
-        y_pred = rng.exponential(3.0, n)
-        y_true[:1], y_pred[:1] = 0.0, 0.0
-        if params["log_input"]:
-            y_pred[1:] = np.log(y_pred[1:])
-            y_pred[:1] = -20.0
-        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
-
-    return domain
-
-
-@_described
-def binary():
-    """Binary labels (mostly 0/1, some soft) and a probability or, with ``from_logits``, a
-    logit; logits include EXTREME_LOGITS for both labels. Probabilities stay inside
-    (0.005, 0.995): exact 0 and 1 are tested against their documented values separately."""
-
-    def domain(rng, shape, params):
-        n = math.prod(shape)
-        y_true = rng.integers(0, 2, n).astype(np.float64)
-        y_true[n // 2 :: 7] = 0.3
-        if params["from_logits"]:
-            y_pred = rng.normal(0.0, 3.0, n)
-            k = min(n, 2 * len(EXTREME_LOGITS))
-            y_pred[:k] = (EXTREME_LOGITS * 2)[:k]
-            y_true[:k] = ([1.0] * len(EXTREME_LOGITS) + [0.0] * len(EXTREME_LOGITS))[:k]
-        else:
-            y_pred = rng.uniform(0.005, 0.995, n)
-        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
-
-    return domain
-
-
+# --- NumPy helpers -------------------------------------------------------------------------
 def _rows(rng, shape, params, scores=False):
     """Class scores of ``shape`` (classes last): logits with one extreme row, or softmax
     probabilities (strictly positive)."""
@@ -133,62 +80,12 @@ def _rows(rng, shape, params, scores=False):
         if len(shape) > 1 and shape[0] > 1 and shape[-1] > 1:
             logits[(0,) * (len(shape) - 1)][:2] = (1e4, -1e4)
         return logits
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return _softmax(logits)
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
-
-
-@_described
-def categorical(scores=False):
-    """One-hot targets (one soft row) over the last axis, and logits or probabilities."""
-
-    def domain(rng, shape, params):
-        labels = rng.integers(0, shape[-1], shape[:-1]) if shape else np.zeros(())
-        y_true = (np.arange(shape[-1]) == labels[..., None]).astype(np.float64) if shape else np.ones(())
-        if len(shape) > 1 and shape[0] > 1:
-            y_true[(1,) * (len(shape) - 1)] = 1.0 / shape[-1]  # a soft row
-        return {"y_true": y_true, "y_pred": _rows(rng, shape, params, scores)}
-
-    return domain
-
-
-@_described
-def sparse():
-    """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities;
-    with ``ignore_index`` some labels equal it."""
-
-    def domain(rng, shape, params):
-        labels = rng.integers(0, shape[-1], shape[:-1])
-        return {"y_true": labels.astype(np.int64), "y_pred": _rows(rng, shape, params)}
-
-    return domain
-
-
-@_described
-def signs():
-    """Labels ±1 and scores, with margins y·ŷ = 1 hit exactly (the hinge's kink)."""
-
-    def domain(rng, shape, params):
-        n = math.prod(shape)
-        y_true = rng.choice([-1.0, 1.0], n)
-        y_pred = rng.normal(0.0, 1.5, n)
-        y_pred[:4] = y_true[:4]
-        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
-
-    return domain
-
-
-@_described
-def distributions():
-    """Target distributions over the last axis, with exact zeros, and a predicted
-    distribution (strictly positive) or logits."""
-
-    def domain(rng, shape, params):
-        y_true = rng.dirichlet(np.ones(shape[-1]), shape[:-1]) if shape[-1] else np.zeros(shape)
-        y_true[..., 0] = 0.0
-        y_true /= np.maximum(y_true.sum(axis=-1, keepdims=True), 1e-300)
-        return {"y_true": y_true, "y_pred": _rows(rng, shape, params)}
-
-    return domain
 
 
 def _eighths(rng, shape, scale=1.0):
@@ -202,13 +99,230 @@ def _axis(k, n):
     return u
 
 
-@_described
-def pairs(labels: str):
+# --- hypothesis helpers ----------------------------------------------------------------------
+class _Lazy:
+    """A module imported on first attribute access: ``import multiloss`` must not import
+    hypothesis, which only ``Domain.strategy`` needs."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+st, hnp = _Lazy("hypothesis.strategies"), _Lazy("hypothesis.extra.numpy")
+
+REAL = 100.0  # the largest |x| of a drawn real input
+LOG_RATE = 20.0  # the largest drawn |log-rate| (exp(20) ≈ 5e8)
+
+
+def _floats(low, high):
+    # No subnormals: XLA (JAX, TensorFlow) flushes them to zero, so backends rightly differ there.
+    return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def _array(shape, elements, dtype=np.float64):
+    return hnp.arrays(dtype, shape, elements=elements)
+
+
+def _reals(shape):
+    return _array(shape, _floats(-REAL, REAL))
+
+
+def _unit(shape):
+    """Values in [0, 1], the ends often: binary labels, masks."""
+    return _array(shape, st.one_of(st.sampled_from([0.0, 1.0]), _floats(0.0, 1.0)))
+
+
+def _signs(shape, zero=False):
+    return _array(shape, st.sampled_from([-1.0, 0.0, 1.0] if zero else [-1.0, 1.0]))
+
+
+def _normalized(x):
+    """Rows (last axis) scaled to sum to 1; an all-zero row becomes uniform."""
+    total = x.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, x / np.where(total > 0, total, 1.0), 1.0 / x.shape[-1])
+
+
+def _one_hot(shape):
+    return _array(shape[:-1], st.integers(0, shape[-1] - 1), np.int64).map(
+        lambda k: (np.arange(shape[-1]) == k[..., None]).astype(np.float64))
+
+
+def _scores(shape, logits):
+    """Logits, or probability rows (a softmax of logits within ±20)."""
+    return _reals(shape) if logits else _array(shape, _floats(-20.0, 20.0)).map(_softmax)
+
+
+def _dict(**strategies):
+    return st.fixed_dictionaries(strategies)
+
+
+# --- the domains: each a NumPy sampler and a hypothesis strategy -----------------------------
+def real_pairs(*kink_params: str, big: float = 100.0) -> Domain:
+    """y_true and y_pred on the real line; the error hits 0, ±(each kink parameter) and ±big."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        kinks = [0.0] + [s * params[k] for k in kink_params for s in (1.0, -1.0)] + [big, -big]
+        y_true = np.round(rng.normal(0.0, 2.0, n) * 8) / 8
+        error = rng.normal(0.0, 1.5, n)
+        error[: len(kinks)] = kinks[:n]
+        return {"y_true": y_true.reshape(shape), "y_pred": (y_true + error).reshape(shape)}
+
+    def strategy(shape, params):
+        """y_pred = y_true + an error within ±big, often 0 or ± a kink parameter (Huber's delta)."""
+        kinks = [0.0] + [s * params[k] for k in kink_params for s in (1.0, -1.0)]
+        error = _array(shape, st.one_of(st.sampled_from(kinks), _floats(-big, big)))
+        return st.tuples(_reals(shape), error).map(lambda t: {"y_true": t[0], "y_pred": t[0] + t[1]})
+
+    name = "real_pairs(" + ", ".join([*map(repr, kink_params), f"big={big!r}"]) + ")"
+    return Domain(name, sample, strategy)
+
+
+def nonnegative_pairs() -> Domain:
+    """y_true, y_pred ≥ 0 (log-scale targets), with exact zeros on either side."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        y_true, y_pred = rng.exponential(2.0, n), rng.exponential(2.0, n)
+        y_true[:2], y_pred[1:3] = 0.0, 0.0
+        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_array(shape, _floats(0.0, REAL)), y_pred=_array(shape, _floats(0.0, REAL)))
+
+    return Domain("nonnegative_pairs()", sample, strategy)
+
+
+def counts_and_rates() -> Domain:
+    """Poisson counts y_true ≥ 0 and a rate (or log-rate when ``log_input``) prediction.
+
+    Includes y = 0 with rate 0, where y·log(rate) is 0 (not NaN)."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        rate = rng.exponential(3.0, n)
+        y_true = rng.poisson(rate).astype(np.float64)
+        y_pred = rng.exponential(3.0, n)
+        y_true[:1], y_pred[:1] = 0.0, 0.0
+        if params["log_input"]:
+            y_pred[1:] = np.log(y_pred[1:])
+            y_pred[:1] = -20.0
+        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        """Counts and log-rates, or rates: normal in every dtype (≥ 2⁻¹⁴), or 0 where the count is 0
+        (λ − y·log λ is rightly infinite for λ = 0 < y)."""
+        counts = _array(shape, st.integers(0, int(REAL)))
+        if params["log_input"]:
+            return _dict(y_true=counts, y_pred=_array(shape, _floats(-LOG_RATE, LOG_RATE)))
+        rates = _array(shape, st.one_of(st.just(0.0), _floats(2.0**-14, REAL)))
+        return st.tuples(counts, rates).map(
+            lambda t: {"y_true": t[0], "y_pred": np.where(t[0] > 0, np.maximum(t[1], 2.0**-14), t[1])})
+
+    return Domain("counts_and_rates()", sample, strategy)
+
+
+def binary() -> Domain:
+    """Binary labels (mostly 0/1, some soft) and a probability or, with ``from_logits``, a
+    logit; logits include EXTREME_LOGITS for both labels. Probabilities stay inside
+    (0.005, 0.995): exact 0 and 1 are tested against their documented values separately."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        y_true = rng.integers(0, 2, n).astype(np.float64)
+        y_true[n // 2 :: 7] = 0.3
+        if params["from_logits"]:
+            y_pred = rng.normal(0.0, 3.0, n)
+            k = min(n, 2 * len(EXTREME_LOGITS))
+            y_pred[:k] = (EXTREME_LOGITS * 2)[:k]
+            y_true[:k] = ([1.0] * len(EXTREME_LOGITS) + [0.0] * len(EXTREME_LOGITS))[:k]
+        else:
+            y_pred = rng.uniform(0.005, 0.995, n)
+        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_unit(shape),
+                     y_pred=_reals(shape) if params["from_logits"] else _array(shape, _floats(0.0, 1.0)))
+
+    return Domain("binary()", sample, strategy)
+
+
+def categorical(scores=False) -> Domain:
+    """One-hot targets (one soft row) over the last axis, and logits or probabilities."""
+
+    def sample(rng, shape, params):
+        labels = rng.integers(0, shape[-1], shape[:-1]) if shape else np.zeros(())
+        y_true = (np.arange(shape[-1]) == labels[..., None]).astype(np.float64) if shape else np.ones(())
+        if len(shape) > 1 and shape[0] > 1:
+            y_true[(1,) * (len(shape) - 1)] = 1.0 / shape[-1]  # a soft row
+        return {"y_true": y_true, "y_pred": _rows(rng, shape, params, scores)}
+
+    def strategy(shape, params):
+        targets = st.one_of(_one_hot(shape), _array(shape, _floats(0.0, 1.0)).map(_normalized))
+        return _dict(y_true=targets, y_pred=_scores(shape, scores or params.get("from_logits")))
+
+    return Domain(f"categorical(scores={scores!r})", sample, strategy)
+
+
+def sparse() -> Domain:
+    """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities;
+    with ``ignore_index`` some labels equal it."""
+
+    def sample(rng, shape, params):
+        labels = rng.integers(0, shape[-1], shape[:-1])
+        return {"y_true": labels.astype(np.int64), "y_pred": _rows(rng, shape, params)}
+
+    def strategy(shape, params):
+        labels = st.integers(0, shape[-1] - 1)
+        if params.get("ignore_index") is not None:
+            labels = st.one_of(labels, st.just(params["ignore_index"]))
+        return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=_scores(shape, params["from_logits"]))
+
+    return Domain("sparse()", sample, strategy)
+
+
+def signs() -> Domain:
+    """Labels ±1 and scores, with margins y·ŷ = 1 hit exactly (the hinge's kink)."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        y_true = rng.choice([-1.0, 1.0], n)
+        y_pred = rng.normal(0.0, 1.5, n)
+        y_pred[:4] = y_true[:4]
+        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_signs(shape, zero=True), y_pred=_reals(shape))  # 0 is the negative class
+
+    return Domain("signs()", sample, strategy)
+
+
+def distributions() -> Domain:
+    """Target distributions over the last axis, with exact zeros, and a predicted
+    distribution (strictly positive) or logits."""
+
+    def sample(rng, shape, params):
+        y_true = rng.dirichlet(np.ones(shape[-1]), shape[:-1]) if shape[-1] else np.zeros(shape)
+        y_true[..., 0] = 0.0
+        y_true /= np.maximum(y_true.sum(axis=-1, keepdims=True), 1e-300)
+        return {"y_true": y_true, "y_pred": _rows(rng, shape, params)}
+
+    def strategy(shape, params):
+        targets = _array(shape, st.one_of(st.just(0.0), _floats(0.0, 1.0))).map(_normalized)
+        return _dict(y_true=targets, y_pred=_scores(shape, params["from_logits"]))
+
+    return Domain("distributions()", sample, strategy)
+
+
+def pairs(labels: str) -> Domain:
     """Embedding pairs (x1, x2) over the last axis and one label per row: "binary" (1 = similar)
     or "signs" (±1). Rows include identical pairs (zero distance) for both labels, a pair at
     distance exactly ``margin`` (Euclidean), and orthogonal vectors (cosine 0)."""
 
-    def domain(rng, shape, params):
+    def sample(rng, shape, params):
         rows, d = shape[:-1], shape[-1]
         x1 = _eighths(rng, shape)
         x2 = x1 + _eighths(rng, shape, 0.5)
@@ -227,17 +341,20 @@ def pairs(labels: str):
             y = 2.0 * y - 1.0
         return {"y_true": y.reshape(rows), "x1": x1, "x2": x2}
 
-    return domain
+    def strategy(shape, params):
+        y = _unit(shape[:-1]) if labels == "binary" else _signs(shape[:-1])
+        return _dict(y_true=y, x1=_reals(shape), x2=_reals(shape))
+
+    return Domain(f"pairs(labels={labels!r})", sample, strategy, min_dims=2)
 
 
-@_described
-def triplets():
+def triplets() -> Domain:
     """(anchor, positive, negative) rows: a positive equal to its anchor (zero distance), a
     negative equal to its anchor, and a triplet with d(a, p) − d(a, n) + margin = 0 exactly in
-    any p-norm when eps = 0 (p − a and n − a differ in one component only) (with eps > 0 it is moved 0.5 off the kink, which eps's rounding
-    would leave to chance)."""
+    any p-norm when eps = 0 (p − a and n − a differ in one component only) (with eps > 0 it is
+    moved 0.5 off the kink, which eps's rounding would leave to chance)."""
 
-    def domain(rng, shape, params):
+    def sample(rng, shape, params):
         d = shape[-1]
         anchor = _eighths(rng, shape)
         positive = anchor + _eighths(rng, shape, 0.5)
@@ -254,11 +371,13 @@ def triplets():
                 n[2] += shared
         return {"anchor": anchor, "positive": positive, "negative": negative}
 
-    return domain
+    def strategy(shape, params):
+        return _dict(anchor=_reals(shape), positive=_reals(shape), negative=_reals(shape))
+
+    return Domain("triplets()", sample, strategy, min_dims=2)
 
 
-@_described
-def labelled_embeddings():
+def labelled_embeddings() -> Domain:
     """Class labels and embeddings (batch, features) for in-batch mining. The first six rows
     (classes 0, 0, 0, 1, 1, 2) are built on integer offsets from a random point so that anchor
     0's loss is exactly 0 at the hinge (hardest positive at distance 3, negative at 4; the squared
@@ -266,7 +385,7 @@ def labelled_embeddings():
     distance with an active loss), anchor 5 has no positive (weight 0), and no hardest pair
     is tied."""
 
-    def domain(rng, shape, params):
+    def sample(rng, shape, params):
         n, d = shape
         labels = rng.integers(3, 3 + max(n // 2, 1), n)
         e = _eighths(rng, shape, 2.0) + 10.0 * _axis(d - 1, d)
@@ -278,44 +397,50 @@ def labelled_embeddings():
             labels[:6] = (0, 0, 0, 1, 1, 2)
         return {"labels": labels.astype(np.int64), "embeddings": e}
 
-    return domain
+    def strategy(shape, params):
+        return _dict(labels=_array(shape[:1], st.integers(0, 2), np.int64), embeddings=_reals(shape))
+
+    return Domain("labelled_embeddings()", sample, strategy, min_dims=2, max_dims=2)
 
 
-@_described
-def views():
+def views() -> Domain:
     """Two views (batch, features) of each item: noisy copies, one pair identical and one
     opposite (cosine ±1)."""
 
-    def domain(rng, shape, params):
+    def sample(rng, shape, params):
         z1 = _eighths(rng, shape)
         z2 = z1 + _eighths(rng, shape, 0.75)
         if shape[0] >= 2:
             z2[0], z2[1] = z1[0], -z1[1]
         return {"z1": z1, "z2": z2}
 
-    return domain
+    def strategy(shape, params):
+        return _dict(z1=_reals(shape), z2=_reals(shape))
+
+    return Domain("views()", sample, strategy, min_dims=2, max_dims=2)
 
 
-@_described
-def ranked_pairs():
+def ranked_pairs() -> Domain:
     """Labels ±1 and two scores, with the margin hit exactly: −y(x1 − x2) + margin = 0."""
 
-    def domain(rng, shape, params):
+    def sample(rng, shape, params):
         n = math.prod(shape)
         y = rng.choice([-1.0, 1.0], n)
         x1, x2 = _eighths(rng, n), _eighths(rng, n)
         x2[:3] = x1[:3] - y[:3] * params["margin"]
         return {"y_true": y.reshape(shape), "x1": x1.reshape(shape), "x2": x2.reshape(shape)}
 
-    return domain
+    def strategy(shape, params):
+        return _dict(y_true=_signs(shape), x1=_reals(shape), x2=_reals(shape))
+
+    return Domain("ranked_pairs()", sample, strategy)
 
 
-@_described
-def gaussian():
+def gaussian() -> Domain:
     """Targets, predicted means (one equal to its target) and variances above ``eps``; variances
     below eps (clamped) are tested against their documented behaviour separately."""
 
-    def domain(rng, shape, params):
+    def sample(rng, shape, params):
         n = math.prod(shape)
         y = rng.normal(0.0, 2.0, n)
         mean = y + rng.normal(0.0, 1.0, n)
@@ -324,16 +449,18 @@ def gaussian():
         var[1:3] = (1e-3, 1e2)
         return {"y_true": y.reshape(shape), "mean": mean.reshape(shape), "var": var.reshape(shape)}
 
-    return domain
+    def strategy(shape, params):
+        return _dict(y_true=_reals(shape), mean=_reals(shape), var=_array(shape, _floats(0.0, REAL)))
+
+    return Domain("gaussian()", sample, strategy)
 
 
-@_described
-def masks():
+def masks() -> Domain:
     """Segmentation masks (mostly 0/1, some soft) and predicted probabilities, including exact 0
     and 1, and an empty mask predicted empty (the 0/0 case without smoothing); with
     ``from_logits``, logits (one row with ±20) instead of the probabilities."""
 
-    def domain(rng, shape, params):
+    def sample(rng, shape, params):
         y = (rng.uniform(size=shape) < 0.4).astype(np.float64)
         y.reshape(-1)[5::9] = 0.25
         p = rng.uniform(0.0, 1.0, shape)
@@ -345,4 +472,7 @@ def masks():
             p.reshape(-1)[:2] = (20.0, -20.0)
         return {"y_true": y, "y_pred": p}
 
-    return domain
+    def strategy(shape, params):
+        return _dict(y_true=_unit(shape), y_pred=_reals(shape) if params.get("from_logits") else _unit(shape))
+
+    return Domain("masks()", sample, strategy, min_dims=2)

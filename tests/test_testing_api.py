@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import multiloss as ml
 from conftest import ALL_BACKENDS, load_backend
 from multiloss.backends import BACKENDS
+from multiloss.domains import Domain
 from multiloss.registry import REGISTRY
 from multiloss.testing import assert_backends_agree, strategies
 from multiloss.testing.agree import selected
@@ -189,7 +190,28 @@ def test_arguments_are_checked():
 
 # --- strategies -------------------------------------------------------------------------------
 def test_every_built_in_domain_has_a_strategy():
-    assert {REGISTRY[n].domain.factory for n in BUILT_INS} <= strategies.BUILDERS.keys()
+    for name in BUILT_INS:
+        domain, params = REGISTRY[name].domain, REGISTRY[name].params
+        assert isinstance(domain, Domain), (name, domain)
+        assert 1 <= domain.min_dims <= domain.max_dims, (name, domain)
+        assert isinstance(domain.strategy((3,) * domain.min_dims, params), st.SearchStrategy), (name, domain)
+
+
+# Each built-in loss at its defaults and each variant.
+SETTINGS = [(n, {**REGISTRY[n].params, **v}) for n in BUILT_INS for v in ({}, *REGISTRY[n].variants)]
+
+
+@pytest.mark.parametrize("name, params", SETTINGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SETTINGS)])
+@settings(max_examples=3, deadline=None)
+@given(data=st.data())
+def test_a_domain_samples_and_draws_the_same_names_shapes_and_dtypes(name, params, data):
+    domain = REGISTRY[name].domain
+    for shape in [(6, 4, 2)[:k] for k in range(domain.min_dims, domain.max_dims + 1)]:
+        sampled = domain(np.random.default_rng(0), shape, params)
+        drawn = data.draw(domain.strategy(shape, params))
+        assert drawn.keys() == sampled.keys(), shape
+        for n in sampled:
+            assert (drawn[n].shape, drawn[n].dtype) == (sampled[n].shape, sampled[n].dtype), (shape, n)
 
 
 @pytest.mark.parametrize("name", BUILT_INS)
