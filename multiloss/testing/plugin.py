@@ -1,6 +1,8 @@
 """pytest plugin: run any test suite over every installed framework.
 
-Installed with multiloss (entry point ``pytest11``), it gives every test suite the fixtures
+Opt-in, so that installing multiloss adds no fixtures to anyone's tests: a suite that wants
+them loads it with ``pytest -p multiloss.testing.plugin`` or, in its ``conftest.py``,
+``pytest_plugins = ["multiloss.testing.plugin"]``. It gives that suite the fixtures
 
 - ``backend``: the adapter of one framework (``.xp``, ``.DTYPES``, ``.from_numpy``,
   ``.to_numpy``, ``.value_and_grad``; None for NumPy), parametrized over numpy, torch, jax
