@@ -1,5 +1,5 @@
 """This project's test setup. The ``backend``, ``dtype`` and ``xp`` fixtures and the helpers below
-come from the pytest plugin :mod:`multiloss.testing.plugin` (entry point ``multiloss``), which
+come from the pytest plugin :mod:`multiloss.testing.plugin`, which this suite opts into and
 ``MULTILOSS_TEST_BACKENDS=numpy,jax`` restricts; tests import ``load_backend``, ``compiler`` and
 ``ALL_BACKENDS`` from here. Project-specific, for tests that use a framework directly: JAX runs
 with 64-bit floats from the start of the session (the plugin enables them only when it first
@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from multiloss.testing import plugin
-from multiloss.testing.plugin import ALL_BACKENDS, compiler, load_backend
+# An install of multiloss made before the plugin became opt-in registers it by a pytest11 entry
+# point until it is reinstalled, before conftests are read; registering it twice is an error.
+pytest_plugins = [] if "multiloss.testing.plugin" in sys.modules else ["multiloss.testing.plugin"]
+pytest.register_assert_rewrite(*pytest_plugins)  # as pytest_plugins would, were it not imported just below
+
+from multiloss.testing.plugin import ALL_BACKENDS, compiler, load_backend  # noqa: E402
 
 __all__ = ["ALL_BACKENDS", "compiler", "load_backend"]
 
 
 def pytest_configure(config):
-    # With plugin autoloading off (PYTEST_DISABLE_PLUGIN_AUTOLOAD), the entry point is not read.
-    if not config.pluginmanager.has_plugin("multiloss"):
-        config.pluginmanager.register(plugin, "multiloss")
     if importlib.util.find_spec("jax") is not None:
         import jax
 

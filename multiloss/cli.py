@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import time
 
-from multiloss.backends import BACKENDS, adapter
-
+from multiloss.backends import BACKENDS, load_all
 
 # The other subcommands, each a module with ``add_arguments(parser)`` and ``run(args) -> int``.
 TOOLS = {
@@ -25,45 +22,19 @@ TOOLS = {
 }
 
 
-def _load_backends(names, log):
-    """Import each framework (with progress: TensorFlow takes seconds); return the adapters."""
-    loaded, missing = [], []
-    for name in names:
-        start = time.perf_counter()
-        log(f"importing {name} ...")
-        try:
-            b = adapter(name)
-        except ImportError:
-            missing.append(name)
-            log(" not installed\n")
-            continue
-        if name == "jax":  # so that --dtype float64 means float64 on JAX too (this process only)
-            import jax
-
-            jax.config.update("jax_enable_x64", True)
-        if name == "tensorflow":  # each loss setting traces once; TF would warn about the count
-            import tensorflow as tf
-
-            tf.get_logger().setLevel("ERROR")
-        log(f" {time.perf_counter() - start:.1f} s\n")
-        loaded.append(b)
-    return loaded, missing
-
-
 def _version(module_name):
     mod = sys.modules.get(module_name)
     return getattr(mod, "__version__", "?")
 
 
 def check(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from multiloss.testing.matrix import GRAD_ULPS, ULPS, cases, check as check_case, math_module
 
     def log(msg):
         if not args.quiet:
             print(msg, end="", file=sys.stderr, flush=True)
 
-    backends, missing = _load_backends(args.backends, log)
+    backends, missing = load_all(args.backends, log)
     m = math_module()
     ref = "mpmath, 60 digits" if m.__name__ == "mpmath" else "math, float64; install mpmath to check gradients too"
     print(f"multiloss check: every registered loss, {args.dtype}, against the reference ({ref})")

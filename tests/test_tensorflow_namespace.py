@@ -1,4 +1,4 @@
-"""Every entry of ``multiloss.backends.tensorflow.__all__`` checked against NumPy.
+"""Every entry of ``multiloss.backends.tensorflow_namespace.__all__`` checked against NumPy.
 
 Each case is one small program ``run(ns, a)`` written against an array namespace ``ns``,
 where ``a`` turns a NumPy array into an array of ``ns``. It runs twice, on our TensorFlow
@@ -8,7 +8,7 @@ and manipulation results, within ``ulps`` times the result dtype's epsilon (rela
 floating math. Most cases are plain calls, ``call(name, id, *args, **kwargs)``, where NumPy
 arrays in the arguments become arrays of the namespace and ``DT.x`` becomes its dtype ``x``.
 
-Where the adapter documents a choice that differs from NumPy's (float32 as the default
+Where the namespace documents a choice that differs from NumPy's (float32 as the default
 float, an integer array meeting a float array giving that float dtype, bfloat16 with
 float16 giving float32) or NumPy has nothing to compare with (bfloat16), the case states
 its expected result as ``want``. ``test_every_name_has_a_case`` fails when a name is added
@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,9 +36,8 @@ tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed")
 import array_api_compat.numpy as npx  # noqa: E402
 import ml_dtypes  # noqa: E402
 
-import multiloss.backends.tensorflow as T  # noqa: E402
+import multiloss.backends.tensorflow_namespace as T  # noqa: E402
 
-xp = T.xp
 bf16 = ml_dtypes.bfloat16
 
 INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
@@ -393,9 +396,9 @@ ALL_CASES = [c for cases in CASES.values() for c in cases]
 def test_case(c):
     if c.raises is not None:
         with pytest.raises(c.raises):
-            c.run(xp, tf.constant)
+            c.run(T, tf.constant)
         return
-    got = c.run(xp, tf.constant)
+    got = c.run(T, tf.constant)
     if c.want is not None:
         want = c.want
     else:
@@ -411,21 +414,35 @@ def test_every_name_has_a_case():
     assert set(CASES) | set(DTYPE_NAMES) | set(CONSTANT_NAMES) <= set(T.__all__)
 
 
-def test_namespace_has_every_name():
+def test_the_adapter_has_every_name():
+    from multiloss.backends.tensorflow import xp
+
     assert xp.__array_api_version__ == T.__array_api_version__ == "2024.12"
     for name in T.__all__:
         assert getattr(xp, name) is getattr(T, name), name
 
 
+def test_the_namespace_stands_alone():
+    """Importing it imports neither the adapter nor multiloss's extension ops."""
+    code = textwrap.dedent("""
+        import sys
+        import multiloss.backends.tensorflow_namespace as T
+        assert T.sum(T.asarray([1.0, 2.0])).numpy() == 3.0
+        extras = {"multiloss.backends.tensorflow", "multiloss.backends._extensions"} & set(sys.modules)
+        assert not extras, extras
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 @pytest.mark.parametrize("name", DTYPE_NAMES)
 def test_dtype(name):
-    dtype = getattr(xp, name)
+    dtype = getattr(T, name)
     assert isinstance(dtype, tf.DType)
     assert dtype.name == np.dtype(dtype.as_numpy_dtype).name == name
 
 
 @pytest.mark.parametrize("name", CONSTANT_NAMES)
 def test_constant(name):
-    value, want = getattr(xp, name), getattr(np, name)
+    value, want = getattr(T, name), getattr(np, name)
     assert type(value) is float
     assert value == want or (math.isnan(value) and math.isnan(want))

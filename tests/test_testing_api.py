@@ -1,12 +1,15 @@
-"""multiloss.testing: assert_backends_agree, the hypothesis strategies and the pytest plugin."""
+"""multiloss.testing: assert_backends_agree, the hypothesis strategies and the pytest plugin;
+multiloss.backends's framework loader."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from hypothesis import strategies as st
 
 import multiloss as ml
 from conftest import ALL_BACKENDS, load_backend
-from multiloss.backends import BACKENDS
+from multiloss.backends import BACKENDS, load, load_all
 from multiloss.domains import Domain
 from multiloss.registry import REGISTRY
 from multiloss.testing import assert_backends_agree, strategies
@@ -294,7 +297,47 @@ def test_importing_the_testing_package_imports_no_framework_nor_hypothesis():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+# --- the framework loader -----------------------------------------------------------------------
+def test_load_sets_frameworks_up_for_comparing():
+    """float64 means float64 on JAX; TensorFlow's C++ logging is quiet, even loaded after JAX
+    (whose import sets its own default), and its logger at ERROR."""
+    need("jax", "tensorflow")
+    code = textwrap.dedent("""
+        import logging, os
+        from multiloss.backends import load
+        os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+        jnp = load("jax").xp
+        assert jnp.zeros(1, dtype=jnp.float64).dtype == jnp.float64
+        load("tensorflow")
+        import tensorflow as tf
+        assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2" and tf.get_logger().level == logging.ERROR
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_load_all_reports_progress_and_what_is_not_installed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "multiloss.backends.torch", None)  # its import fails, as without torch
+    messages = []
+    loaded, missing = load_all(["numpy", "torch"], log=messages.append)
+    assert [b.xp.backend for b in loaded] == ["numpy"] and missing == ["torch"]
+    assert re.fullmatch(r"importing numpy \.\.\. \d+\.\d s\nimporting torch \.\.\. not installed\n", "".join(messages))
+    with pytest.raises(ImportError):
+        load("torch")
+
+
 # --- the pytest plugin, in a test suite of a user's own --------------------------------------
+PLUGIN = "multiloss.testing.plugin"
+# An install of multiloss made before the plugin became opt-in still registers it (pytest11 entry
+# point "multiloss") until reinstalled: the users' suites below block that name.
+NO_ENTRY_POINT = ("-p", "no:multiloss")
+
+
+@pytest.fixture
+def users_suite(pytester, monkeypatch):
+    """``pytester``, whose runs import this multiloss rather than an installed one."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(ml.__file__).parents[1]), prepend=os.pathsep)
+    return pytester
+
 USER_TESTS = """
     import numpy as np
     import pytest
@@ -332,14 +375,15 @@ def outcomes(result) -> dict[str, dict[str, list[str]]]:
     return found
 
 
-def test_plugin_fixtures_in_a_users_suite(pytester, monkeypatch):
+def test_plugin_fixtures_in_a_users_suite(users_suite, monkeypatch):
     """Each installed backend that MULTILOSS_TEST_BACKENDS names runs every test it has a dtype
     for; TensorFlow (the slowest to import), left out, is skipped saying so, and so is any
     framework that is not installed."""
     monkeypatch.setenv("MULTILOSS_TEST_BACKENDS", ",".join(n for n in ALL_BACKENDS if n != "tensorflow"))
     run = [n for n in INSTALLED if n != "tensorflow"]
-    pytester.makepyfile(test_users=textwrap.dedent(USER_TESTS))
-    result = pytester.runpytest_subprocess("-v", "-rs", "-p", "no:cacheprovider", timeout=300)
+    users_suite.makepyfile(test_users=textwrap.dedent(USER_TESTS))
+    result = users_suite.runpytest_subprocess(*NO_ENTRY_POINT, "-p", PLUGIN, "-v", "-rs", "-p", "no:cacheprovider",
+                                              timeout=300)
     found = outcomes(result)
     every = ["test_xp", "test_mse", "test_numpy_only"] + [f"test_dtype-{d}" for d in DTYPES]
     for name in ALL_BACKENDS:
@@ -364,9 +408,28 @@ def test_a_framework_that_is_not_installed_is_skipped(monkeypatch):
         load_backend("jax")
 
 
-def test_plugin_rejects_an_unknown_backend(pytester, monkeypatch):
+@pytest.mark.parametrize("opt_in", ["none", "-p", "conftest"])
+def test_the_plugin_is_opt_in(users_suite, monkeypatch, opt_in):
+    """Installing multiloss adds no fixtures to a suite; ``-p multiloss.testing.plugin`` or
+    ``pytest_plugins`` in its conftest.py adds them."""
+    assert "pytest11" not in (Path(ml.__file__).parents[1] / "pyproject.toml").read_text()  # no entry point
+    monkeypatch.setenv("MULTILOSS_TEST_BACKENDS", "numpy")
+    users_suite.makepyfile(test_users="def test_xp(backend, xp):\n    assert xp is backend.xp\n")
+    if opt_in == "conftest":
+        users_suite.makeconftest(f"pytest_plugins = [{PLUGIN!r}]")
+    args = ("-p", PLUGIN) if opt_in == "-p" else ()
+    result = users_suite.runpytest_subprocess(*NO_ENTRY_POINT, *args, "-p", "no:cacheprovider", timeout=120)
+    if opt_in == "none":
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*fixture 'backend' not found*"])
+    else:
+        result.assert_outcomes(passed=1, skipped=3)  # numpy; torch, jax and tensorflow not selected
+
+
+def test_plugin_rejects_an_unknown_backend(users_suite, monkeypatch):
     monkeypatch.setenv("MULTILOSS_TEST_BACKENDS", "numpy,cupy")
-    pytester.makepyfile(test_users="def test_nothing(): pass")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    users_suite.makeconftest(f"pytest_plugins = [{PLUGIN!r}]")
+    users_suite.makepyfile(test_users="def test_nothing(): pass")
+    result = users_suite.runpytest_subprocess(*NO_ENTRY_POINT, "-p", "no:cacheprovider", timeout=120)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "MULTILOSS_TEST_BACKENDS names unknown backends ['cupy']" in result.stderr.str()

@@ -8,15 +8,21 @@ imports one on its own.
 
 Python scalars, lists and tuples belong to no framework: they adopt the framework of the other
 arguments, or NumPy when there is none. Arrays of two frameworks in one call are a ``TypeError``.
+
+The tools and tests that compare frameworks load them with ``load(name)`` / ``load_all(names)``,
+which import them (when called, never at ``import multiloss``) and set them up for comparing.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import time
+from collections.abc import Callable, Iterable
 from types import ModuleType
 
-__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name"]
+__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name", "load", "load_all"]
 
 #: Supported frameworks in dispatch order: (name, module whose presence enables it, the
 #: dotted attribute paths of that module's array types; JAX's tracers under grad/jit/vmap are
@@ -44,6 +50,47 @@ def adapter(name: str) -> ModuleType:
     # have AutoGraph try (and warn about failing) to convert importlib's Python internals.
     __import__(module)
     return sys.modules[module]
+
+
+def load(name: str) -> ModuleType:
+    """The adapter of backend ``name``, set up for checking and comparing frameworks.
+
+    TensorFlow's C++ logging is quiet (unless TF_CPP_MIN_LOG_LEVEL is set) and its Python
+    logger at ERROR (each loss setting traces once, and TF would warn about the count); JAX
+    gets 64-bit floats (``jax_enable_x64``, process-wide) so that float64 means float64 there.
+    Raises ImportError when the framework is not installed.
+    """
+    # Read when TensorFlow is imported; set whichever framework comes first, as importing JAX sets it to 1.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    b = adapter(name)
+    if name == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    elif name == "tensorflow":
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+    return b
+
+
+def load_all(
+    names: Iterable[str], log: Callable[[str], object] = lambda message: None
+) -> tuple[list[ModuleType], list[str]]:
+    """``load`` each of ``names``, reporting progress through ``log`` ("importing tensorflow ...
+    5.8 s": an import can take seconds); returns the adapters and the names not installed."""
+    loaded, missing = [], []
+    for name in names:
+        start = time.perf_counter()
+        log(f"importing {name} ...")
+        try:
+            loaded.append(load(name))
+        except ImportError:
+            missing.append(name)
+            log(" not installed\n")
+            continue
+        log(f" {time.perf_counter() - start:.1f} s\n")
+    return loaded, missing
 
 
 def _namespace_of(name: str) -> ModuleType:

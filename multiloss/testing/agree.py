@@ -23,10 +23,10 @@ from collections import Counter
 import numpy as np
 
 from multiloss._validation import _dtype_name
-from multiloss.backends import BACKENDS, adapter, backend_name
+from multiloss.backends import BACKENDS, adapter, backend_name, load
 from multiloss.testing.numerics import EPS, NORMAL, PEER_ULPS
 
-__all__ = ["ENV", "assert_backends_agree", "load_adapter", "selected"]
+__all__ = ["ENV", "assert_backends_agree", "selected"]
 
 #: The environment variable that restricts the backends tests run on, e.g. "numpy,jax".
 ENV = "MULTILOSS_TEST_BACKENDS"
@@ -39,21 +39,6 @@ def selected() -> tuple[str, ...]:
     value = os.environ.get(ENV)
     names = tuple(name for name, _, _ in BACKENDS)
     return names if value is None else tuple(b.strip() for b in value.split(",") if b.strip())
-
-
-def load_adapter(name: str):
-    """The adapter of backend ``name``, set up as the checks need it: TensorFlow's C++ logging
-    quietened (unless TF_CPP_MIN_LOG_LEVEL is set), JAX with 64-bit floats enabled so that
-    float64 means float64 there (``jax_enable_x64``, process-wide, as ``multiloss check`` does).
-    Raises ImportError when the framework is not installed."""
-    if name == "tensorflow":
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    b = adapter(name)
-    if name == "jax":
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-    return b
 
 
 class _Run:
@@ -177,7 +162,7 @@ def assert_backends_agree(fn, *inputs, grad=True, rtol=None, atol=None, backends
     if backends is None:
         modules = {name: module for name, module, _ in BACKENDS}
         backends = [n for n in selected() if n not in modules or importlib.util.find_spec(modules[n]) is not None]
-    loaded = [load_adapter(name) for name in backends]
+    loaded = [load(name) for name in backends]
     missing = [d for d in dtypes if not any(d in b.DTYPES for b in loaded)]
     if missing:
         raise ValueError(f"`dtypes` {missing}: none of {[b.xp.backend for b in loaded]} has it")

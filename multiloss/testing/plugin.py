@@ -1,6 +1,8 @@
 """pytest plugin: run any test suite over every installed framework.
 
-Installed with multiloss (entry point ``pytest11``), it gives every test suite the fixtures
+Opt-in, so that installing multiloss adds no fixtures to anyone's tests: a suite that wants
+them loads it with ``pytest -p multiloss.testing.plugin`` or, in its ``conftest.py``,
+``pytest_plugins = ["multiloss.testing.plugin"]``. It gives that suite the fixtures
 
 - ``backend``: the adapter of one framework (``.xp``, ``.DTYPES``, ``.from_numpy``,
   ``.to_numpy``, ``.value_and_grad``; None for NumPy), parametrized over numpy, torch, jax
@@ -11,10 +13,11 @@ Installed with multiloss (entry point ``pytest11``), it gives every test suite t
 and the marker ``@pytest.mark.backends("torch", "jax")``, which runs a test on those backends
 only. ``MULTILOSS_TEST_BACKENDS=numpy,jax`` restricts the backends of the whole run (the others
 are skipped, saying so). Each framework is imported once, by the first test that needs it,
-never at collection; JAX then gets 64-bit floats (``jax_enable_x64``) so that float64 means
-float64 on every backend. Your own fixtures of the same names take precedence. For tests that
-pick backends themselves: ``load_backend(name)`` (the adapter, or the same skips) and
-``compiler(name)`` (jax.jit, tf.function(jit_compile=True) or torch.compile(fullgraph=True)).
+never at collection, by :func:`multiloss.backends.load` (JAX then gets 64-bit floats so that
+float64 means float64 on every backend). Your own fixtures of the same names take precedence.
+For tests that pick backends themselves: ``load_backend(name)`` (the adapter, or the same
+skips) and ``compiler(name)`` (jax.jit, tf.function(jit_compile=True) or
+torch.compile(fullgraph=True)).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import importlib.util
 
 import pytest
 
-from multiloss.backends import BACKENDS
-from multiloss.testing.agree import ENV, load_adapter, selected
+from multiloss.backends import BACKENDS, load
+from multiloss.testing.agree import ENV, selected
 from multiloss.testing.numerics import DTYPES
 
 __all__ = ["ALL_BACKENDS", "DTYPES", "compiler", "load_backend", "selected"]
@@ -49,13 +52,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 def load_backend(name: str):
-    """The adapter of ``name`` (see :func:`multiloss.testing.agree.load_adapter`), or a skip
-    saying why not: excluded by MULTILOSS_TEST_BACKENDS, or not installed."""
+    """The adapter of ``name`` (see :func:`multiloss.backends.load`), or a skip saying why not:
+    excluded by MULTILOSS_TEST_BACKENDS, or not installed."""
     if name not in selected():
         pytest.skip(f"{name} not in {ENV}")
     if importlib.util.find_spec(MODULES[name]) is None:
         pytest.skip(f"{name} is not installed")
-    return load_adapter(name)  # a framework that is installed but fails to import is an error
+    return load(name)  # a framework that is installed but fails to import is an error
 
 
 def compiler(name: str):
