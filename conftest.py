@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# An install of multiloss made before the plugin became opt-in registers it by a pytest11 entry
-# point until it is reinstalled, before conftests are read; registering it twice is an error.
-pytest_plugins = [] if "multiloss.testing.plugin" in sys.modules else ["multiloss.testing.plugin"]
+pytest_plugins = ["multiloss.testing.plugin"]
 pytest.register_assert_rewrite(*pytest_plugins)  # as pytest_plugins would, were it not imported just below
 
 from multiloss.testing.plugin import ALL_BACKENDS, compiler, load_backend  # noqa: E402

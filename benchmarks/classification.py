@@ -16,7 +16,8 @@ N=65,536, C=1,000 (throughput), eagerly and under the framework's compiler:
     numpy       the straightforward expression: mean(logsumexp(x) - x[i, y_i]), max-shifted
                                                                       eager only
 
-Timing method (``benchmarks/_harness.py``, shared with ``benchmarks/regression.py``): the two sides are timed in the same process,
+Timing method (``benchmarks/_harness.py``, shared with ``benchmarks/regression.py``): the two
+sides are timed in the same process,
 interleaved: each round runs n calls of one side then n of the other (the order alternates
 between rounds), n chosen so a round takes about ``--round-ms``; the time per call is the
 minimum over rounds and the ratio is ours / native. Every call is synchronised (JAX

@@ -354,7 +354,8 @@ def summarize(rows, sizes):
             f"  {mode:<5}: {len(rs)} comparisons, geometric-mean ratio "
             f"{math.exp(statistics.fmean(math.log(x) for x in ratios)) if ratios else math.nan:.2f}, "
             f"{len(over)} over target"
-            + (": " + ", ".join(f"{r.backend}/{r.loss} {r.ours_s[big] / r.native_s[big]:.2f}" for r in over) if over else "")
+            + (": " + ", ".join(f"{r.backend}/{r.loss} {r.ours_s[big] / r.native_s[big]:.2f}" for r in over)
+               if over else "")
         )
         if failed:
             print(f"         {len(failed)} failed: " + ", ".join(f"{r.backend}/{r.loss}" for r in failed))

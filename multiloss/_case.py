@@ -62,7 +62,8 @@ def _load_npz(spec: LossSpec, path: str) -> dict:
     if missing or extra:
         raise UsageError(
             f"--inputs {path}: {spec.name} takes arrays {', '.join(spec.inputs)}"
-            + (f"; missing {', '.join(missing)}" if missing else "") + (f"; unexpected {', '.join(extra)}" if extra else ""))
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unexpected {', '.join(extra)}" if extra else ""))
     try:
         return {n: np.asarray(data[n], np.int64 if n in spec.indices else np.float64) for n in spec.inputs}
     except (TypeError, ValueError) as exc:

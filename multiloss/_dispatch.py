@@ -16,8 +16,8 @@ parameters, checks and kernel. :func:`call` is the whole path of one call:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from multiloss import _validation as v
 from multiloss._reduction import reduce

@@ -81,7 +81,8 @@ def _order(spec: LossSpec, given, names: list[str], label: str) -> tuple[str, ..
     if sorted(names[:k]) == sorted(spec.inputs):
         return tuple(names[:k])
     theirs = ", ".join(names) if names else "unknown"
-    raise UsageError(f"{label}'s arguments ({theirs}) are not named as {spec.name}'s inputs ({', '.join(spec.inputs)}); "
+    raise UsageError(f"{label}'s arguments ({theirs}) are not named as {spec.name}'s inputs "
+                     f"({', '.join(spec.inputs)}); "
                      f"pass --order with our names in the order of its arguments, e.g. --order "
                      f"{','.join(reversed(spec.inputs))}")
 

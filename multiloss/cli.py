@@ -9,36 +9,34 @@ table and exits 1 if any backend disagrees. With only NumPy installed it checks 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-from multiloss.backends import BACKENDS, load_all
+from multiloss import _options, compare, plot, teaching
+from multiloss.backends import load_all, version
 
-# The other subcommands, each a module with ``add_arguments(parser)`` and ``run(args) -> int``.
-TOOLS = {
-    "compare": "multiloss.compare",
-    "conventions": "multiloss.teaching",
-    "plot": "multiloss.plot",
-}
-
-
-def _version(module_name):
-    mod = sys.modules.get(module_name)
-    return getattr(mod, "__version__", "?")
+#: The other subcommands: modules with ``add_arguments(parser)`` and ``run(args) -> int``.
+TOOLS = {"compare": compare, "conventions": teaching, "plot": plot}
 
 
 def check(args) -> int:
-    from multiloss.testing.matrix import GRAD_ULPS, ULPS, cases, check as check_case, math_module
+    from multiloss.testing.matrix import cases, math_module
+    from multiloss.testing.matrix import check as check_case
+    from multiloss.testing.numerics import GRAD_ULPS, ULPS
 
     def log(msg):
         if not args.quiet:
             print(msg, end="", file=sys.stderr, flush=True)
 
+    try:
+        _options.check_backends(args.backends)
+    except _options.UsageError as exc:
+        print(f"multiloss: error: {exc}", file=sys.stderr)
+        return 2
     backends, missing = load_all(args.backends, log)
     m = math_module()
     ref = "mpmath, 60 digits" if m.__name__ == "mpmath" else "math, float64; install mpmath to check gradients too"
     print(f"multiloss check: every registered loss, {args.dtype}, against the reference ({ref})")
-    print("backends: " + ", ".join(f"{b.xp.backend} {_version(b.xp.backend)}" for b in backends)
+    print("backends: " + ", ".join(f"{b.xp.backend} {version(b.xp.backend) or '?'}" for b in backends)
           + (f"; not installed: {', '.join(missing)}" if missing else ""))
     print(f"pass: values within {ULPS} ulps (+1 for the result's rounding), gradients within {GRAD_ULPS} ulps "
           "(ulps of the loss's term scale)\n")
@@ -71,12 +69,10 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("check", help="check every loss on every installed backend (the default)")
     for target in (parser, p):
-        target.add_argument("--dtype", default="float32", choices=["float64", "float32", "float16", "bfloat16"])
-        target.add_argument("--backends", default=",".join(n for n, _, _ in BACKENDS),
-                            type=lambda s: [x for x in s.split(",") if x], help="comma-separated subset")
+        target.add_argument("--dtype", default="float32", choices=_options.DTYPES)
+        _options.add_backends(target)
         target.add_argument("-q", "--quiet", action="store_true", help="no import progress")
-    for name, module in TOOLS.items():
-        tool = importlib.import_module(module)
+    for name, tool in TOOLS.items():
         tool.add_arguments(sub.add_parser(name, help=tool.__doc__.strip().splitlines()[0]))
         sub.choices[name].set_defaults(run=tool.run)
     args = parser.parse_args(argv)

@@ -20,7 +20,6 @@ import argparse
 import dataclasses
 import importlib
 import inspect
-import os
 import sys
 import time
 import warnings
@@ -30,7 +29,7 @@ import numpy as np
 from multiloss import _options, against
 from multiloss._case import Reference, case_from, error_text, kv, reference, reference_module
 from multiloss._options import UsageError
-from multiloss.backends import adapter
+from multiloss.backends import adapter, load_all
 from multiloss.natives import DTYPE, Fixed, Native
 from multiloss.natives import of as natives_of
 from multiloss.registry import LossSpec, lookup
@@ -51,8 +50,8 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser):
-    parser.description = (__doc__.split("\n", 1)[1].strip().rsplit("\n\n", 1)[0] + "\n\n"
-                          + against.__doc__.split("\n", 1)[0].strip() + "\n" + against.__doc__.split("\n", 2)[2].strip())
+    ours, theirs = __doc__.split("\n", 1)[1].strip().rsplit("\n\n", 1)[0], against.__doc__.strip().split("\n", 2)
+    parser.description = f"{ours}\n\n{theirs[0]}\n{theirs[2]}"
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("loss", help="a registered loss name or alias, e.g. huber, binary_cross_entropy")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -83,8 +82,6 @@ def _shape(text: str) -> tuple[int, ...]:
 
 
 def run(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from multiloss.backends import load_all
 
     def log(msg):
         if not args.quiet:
@@ -230,7 +227,8 @@ def _compare(spec: LossSpec, params: dict, args, load, log) -> int:
           f"(+ the result's rounding);\n  natives within {NATIVE_ULPS} ulps of (term scale + max(1, |inputs|)); "
           f"ours under a convention within {PEER_ULPS} ulps of max(1, |inputs|) + |value| of the native\n")
 
-    rows = [_Row(f"reference ({'mpmath' if m else 'NumPy float64'})", float(np.mean(ref.values[compared])), 0.0, 0.0, "")]
+    rows = [_Row(f"reference ({'mpmath' if m else 'NumPy float64'})", float(np.mean(ref.values[compared])), 0.0, 0.0,
+                 "")]
     for b in backends:
         name = b.xp.backend
         if dtype not in b.DTYPES:
@@ -359,7 +357,8 @@ def _convention_rows(spec, case, params, dtype, loaded, frameworks, skipped) -> 
             rows.append(_Row(label, verdict=f"error: {error_text(exc)}", fails=True))
             continue
         if ours.shape != theirs.shape:
-            rows.append(_Row(label, verdict=f"error: ours has shape {ours.shape}, the native {theirs.shape}", fails=True))
+            rows.append(_Row(label, verdict=f"error: ours has shape {ours.shape}, the native {theirs.shape}",
+                             fails=True))
             continue
         rows_shape = ours.shape if ours.ndim else (1,)
         magnitude = np.max([np.abs(held[n]).reshape(rows_shape + (-1,)).max(axis=-1, initial=1.0)

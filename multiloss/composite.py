@@ -11,7 +11,7 @@ needs no ``if``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["composite"]
 

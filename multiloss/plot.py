@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -44,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from multiloss import _options
-from multiloss.backends import BACKENDS, adapter
+from multiloss.backends import adapter, load_all, version
 from multiloss.natives import NATIVES, Native
 from multiloss.natives import of as natives_of
 from multiloss.registry import LossSpec, lookup
@@ -187,7 +186,8 @@ def sweep_for(spec: LossSpec, params: dict, dtype: str = "float64", x_range=None
     x = grid(*(x_range or (-r, r)), marks)
     case = {"y_true = 1": lambda xp, x: {"y_true": xp.ones_like(x), "y_pred": 1.0 + x}}
     x = x[_accepted(spec, params, x, case["y_true = 1"])]
-    return Sweep("error e = y_pred − y_true (y_true = 1)", "e", x, case, marks=tuple(m for m in marks if x[0] <= m <= x[-1]))
+    return Sweep("error e = y_pred − y_true (y_true = 1)", "e", x, case,
+                 marks=tuple(m for m in marks if x[0] <= m <= x[-1]))
 
 
 def _accepted(spec, params, x, build) -> np.ndarray:
@@ -348,7 +348,7 @@ def compare(c: Curves) -> Report:
             parts.append("gradient reference" if s == grad_ref else f"gradients within {g:.2g} eps of {grad_ref}")
             v = max(v, g)
         agree &= v <= PEER_ULPS
-        lines.append(f"  {s:<11} {_version(s):<11} {'; '.join(parts)}  {'✓' if v <= PEER_ULPS else '✗ DISAGREES'}")
+        lines.append(f"  {s:<11} {version(s):<11} {'; '.join(parts)}  {'✓' if v <= PEER_ULPS else '✗ DISAGREES'}")
     ours = mine[grad_ref or ref]
     differs = []
     for native, drawn in c.natives:
@@ -365,11 +365,6 @@ def compare(c: Curves) -> Report:
     for native, reason in c.skipped:
         lines.append(f"  native {native.framework:<6} {native.api}: not drawn, {reason}")
     return Report(agree, differs, lines)
-
-
-def _version(backend: str) -> str:
-    module = {n: m for n, m, _ in BACKENDS}[backend]
-    return getattr(sys.modules.get(module), "__version__", "")
 
 
 STYLES = {  # per backend: line style and marker
@@ -480,9 +475,6 @@ def run(args) -> int:
         _options.check_backends(args.backends)
     except (ValueError, TypeError, _options.UsageError) as exc:
         return fail(str(exc))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from multiloss.backends import load_all
-
     try:
         backends, missing = load_all(args.backends, log)
         c = curves(spec.name, params, backends, args.dtype, args.x_range, log=log)

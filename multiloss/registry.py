@@ -18,8 +18,8 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from multiloss import _dispatch
 from multiloss import _validation as v

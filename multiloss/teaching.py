@@ -147,7 +147,8 @@ def _arguments(spec: LossSpec, native: Native, params: tuple[Param, ...] | None)
             named = list(call) if len(call) == len(native.order) else []
         arrays = _code(", ".join([n if n == ours else f"{n}={ours}" for n, ours in zip(named, native.order)]
                                  + list(native.order[len(named):])))
-    renamed = [(k, v if isinstance(v, str) else v.name) for k, v in native.kwargs.items() if isinstance(v, (str, AsArray))]
+    renamed = [(k, v if isinstance(v, str) else v.name) for k, v in native.kwargs.items()
+               if isinstance(v, (str, AsArray))]
     renamed = [(k, v) for k, v in renamed if k != v]
     return arrays + ("; keywords " + _assignments(renamed) if renamed else "")
 
@@ -342,7 +343,8 @@ def markdown(specs: list[LossSpec] | None = None) -> str:
     if specs is not None:
         return "\n".join(line for spec in specs for line in _section(spec))
     specs = _builtins()
-    rules = [[_escape(x) for x in (fw.name, fw.order, fw.reduction, fw.class_reduction or "as its functions", fw.axis, fw.safeguards)]
+    rules = [[_escape(x) for x in (fw.name, fw.order, fw.reduction, fw.class_reduction or "as its functions", fw.axis,
+                                   fw.safeguards)]
              for fw in FRAMEWORKS.values()]
     lines = [
         "# How the frameworks define each loss",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 
 from multiloss._validation import check_param, check_reduction
-from multiloss.registry import REGISTRY, LossSpec
+from multiloss.registry import REGISTRY
 
 __all__ = ["module"]  # + one class per registered loss, added below
 

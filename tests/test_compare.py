@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import multiloss as ml
-from multiloss import cli, compare, domains
+from multiloss import _case, cli, domains
 from multiloss.backends import BACKENDS
 from multiloss.registry import REGISTRY
 
@@ -53,7 +53,8 @@ def test_huber_agrees_everywhere(capsys):
     assert "importing numpy ..." in err  # progress while the frameworks import
     for name in INSTALLED:
         assert row(out, f"ours · {name}").endswith("✓")
-    natives = {"torch": "torch.nn.functional.huber_loss", "keras": "keras.losses.Huber", "optax": "optax.losses.huber_loss"}
+    natives = {"torch": "torch.nn.functional.huber_loss", "keras": "keras.losses.Huber",
+               "optax": "optax.losses.huber_loss"}
     for module, api in natives.items():
         if importlib.util.find_spec(module) is not None:
             assert row(out, f"{api} · defaults = mapped").endswith("✓")
@@ -158,13 +159,15 @@ def test_inputs_from_npz(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["hubr"], "unknown loss 'hubr'; did you mean huber"),
-    (["huber", "--param", "delt=2"], "--param 'delt=2': huber has no parameter 'delt' (NAME=VALUE; its parameters: delta)"),
+    (["huber", "--param", "delt=2"],
+     "--param 'delt=2': huber has no parameter 'delt' (NAME=VALUE; its parameters: delta)"),
     (["huber", "--param", "delta=-1"], "--param 'delta=-1': `delta` must be"),
     (["huber", "--backends", "numpy,mxnet"], "--backends names unknown backends ['mxnet']"),
     (["binary_focal", "--against", "tests.user_losses:focal_loss"],
      ("focal_loss's arguments (logits, targets, alpha, gamma) are not named as binary_focal's inputs (y_true, y_pred); "
       "pass --order")),
-    (["binary_focal", "--against", "tests.user_losses:no_such_loss"], "tests.user_losses has no attribute 'no_such_loss'"),
+    (["binary_focal", "--against", "tests.user_losses:no_such_loss"],
+     "tests.user_losses has no attribute 'no_such_loss'"),
     (["binary_focal", "--against", "focal_loss"], "expected MODULE:FUNCTION"),
     (["binary_focal", "--against", "tests.user_losses:focal_loss", "--order", "y_pred,y_pred"],
      "--order y_pred,y_pred: expected each of binary_focal's inputs y_true, y_pred once"),
@@ -178,7 +181,7 @@ def test_usage_errors(capsys, argv, message):
 
 
 def test_without_mpmath_the_reference_is_numpy_float64(capsys, monkeypatch):
-    monkeypatch.setattr(compare, "math_module", lambda: math)
+    monkeypatch.setattr(_case, "math_module", lambda: math)  # where compare and --against take it from
     status, out, _ = run(capsys, "huber", "--backends", "numpy", "-q")
     assert status == 0, out
     assert "reference: the float64 NumPy result (install mpmath for an independent reference)" in out

@@ -30,4 +30,5 @@ def test_every_loss_compiles_to_its_eager_value(name):
     compiled, eager = compiled_and_eager(backend, compile_fn)
     # Compilers may fuse and reorder, and XLA's transcendental functions differ from the eager
     # kernels by a few ulps: 16 float32 ulps of each value's magnitude.
-    np.testing.assert_allclose(compiled, eager, rtol=PEER_ULPS * EPS["float32"], atol=1e-30, err_msg=str([c.id for c in CASES]))
+    np.testing.assert_allclose(compiled, eager, rtol=PEER_ULPS * EPS["float32"], atol=1e-30,
+                               err_msg=str([c.id for c in CASES]))

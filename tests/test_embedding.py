@@ -53,7 +53,8 @@ def test_nt_xent_worked_example(backend, temperature, expected):
     z1, z2 = arrays(backend, [[1, 0], [0, 1]], [[0.9, 0.1], [0.1, 0.9]])
     np.testing.assert_allclose(value(backend, ml.nt_xent(z1, z2, temperature=temperature)), expected, rtol=1e-9)
     z1, z2 = arrays(backend, [[1, 0], [0, 1]], [[0.9, 0.1], [0.1, 0.9]], dtype="float32")
-    np.testing.assert_allclose(value(backend, ml.nt_xent(z1, z2, temperature=temperature)), expected, atol=8 * 2.0**-23 / temperature)
+    np.testing.assert_allclose(value(backend, ml.nt_xent(z1, z2, temperature=temperature)), expected,
+                               atol=8 * 2.0**-23 / temperature)
 
 
 def test_nt_xent_is_simclr_cross_entropy_and_symmetric(backend):
@@ -169,11 +170,13 @@ def test_embedding_shapes_are_checked(backend):
         ml.triplet_margin(a3, a2, a3)
     with pytest.raises(ValueError, match=r"at least 2-D; got `x1` \(3,\), `x2` \(3,\)"):
         ml.contrastive(arrays(backend, 1.0)[0], v3, v3)
-    with pytest.raises(ValueError, match=r"`y_true` must have the embeddings' shape without the feature axis, \(4,\); got \(4, 1\)"):
+    message = r"`y_true` must have the embeddings' shape without the feature axis, \(4,\); got \(4, 1\)"
+    with pytest.raises(ValueError, match=message):
         ml.cosine_embedding(*arrays(backend, np.ones((4, 1))), a3, a3)
     with pytest.raises(ValueError, match=r"`embeddings` must be 2-D \(batch, features\); got \(4, 3, 1\)"):
         ml.batch_hard_triplet(labels(backend, [0, 0, 1, 1]), arrays(backend, np.ones((4, 3, 1)))[0])
-    with pytest.raises(ValueError, match=r"`labels` must have `embeddings`' shape without the feature axis, \(4,\); got \(3,\)"):
+    message = r"`labels` must have `embeddings`' shape without the feature axis, \(4,\); got \(3,\)"
+    with pytest.raises(ValueError, match=message):
         ml.batch_hard_triplet(labels(backend, [0, 0, 1]), a3)
     with pytest.raises(TypeError, match="integer class labels"):
         ml.batch_hard_triplet(*arrays(backend, [0.0, 0.0, 1.0, 1.0]), a3)

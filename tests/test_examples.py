@@ -182,7 +182,8 @@ def test_06_training_outliers(run, tmp_path):
                                    rtol=RTOL, err_msg=name)
         w, b, first, last = mae_fit[name]
         assert first == pytest.approx(np.mean(np.abs(y)), rel=RTOL)
-        assert maes.min() * (1 - RTOL) <= last <= maes.min() * (1 + 1e-4), name  # SGD with a fixed step: near the optimum
+        # SGD with a fixed step: near the optimum
+        assert maes.min() * (1 - RTOL) <= last <= maes.min() * (1 + 1e-4), name
         np.testing.assert_allclose([w, b], [lad_slope, lad_intercept], atol=2e-3, err_msg=name)
         # MAE resists the outliers: its line is far closer to the true y = 2x + 1.
         assert abs(w - 2) + abs(b - 1) < 0.2 < abs(mse_fit[name][0] - 2)

@@ -41,7 +41,8 @@ def test_override_matches_default(op, backend):
     ops = getattr(xp, op)
     args, kwargs = CASES[op]
     floating = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args]  # integer labels stay integer
-    arrays = [backend.from_numpy(a, "float64" if f else None) if isinstance(a, np.ndarray) else a for a, f in zip(args, floating)]
+    arrays = [backend.from_numpy(a, "float64" if f else None) if isinstance(a, np.ndarray) else a
+              for a, f in zip(args, floating)]
     if op == "is_concrete":
         assert ops(arrays[0]) is True
         return

@@ -47,7 +47,7 @@ def make_weights(kind, shape):
     return w
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _reference(case_id, key):
     case, inputs, weights = _pending.pop(key)
     return case.reference(inputs, M, weights=weights)
@@ -105,7 +105,10 @@ def expected_reduction(values, scales, reduction, w, dtype, item_weights):
         tol = eps_out * np.abs(expected) + K * eps_c * scales * np.abs(w) + tiny
         over = np.abs(expected) > FINITE_MAX[dtype]  # values that do not fit the output dtype
         return np.where(over, np.copysign(np.inf, expected), expected), np.where(over, 0.0, tol)
-    total = float(M.fsum(M.mpf(float(x)) for x in (values * w).ravel())) if hasattr(M, "mpf") else float(np.sum(values * w))
+    if hasattr(M, "mpf"):
+        total = float(M.fsum(M.mpf(float(x)) for x in (values * w).ravel()))
+    else:
+        total = float(np.sum(values * w))
     bound = (K + n) * eps_c * float(np.sum(scales * np.abs(w)))
     divisor = {"sum": 1.0, "sum_over_batch_size": float(n), "mean": float(np.sum(w * item_weights))}[reduction]
     divisor = divisor or 1.0
@@ -119,7 +122,8 @@ def expected_reduction(values, scales, reduction, w, dtype, item_weights):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_value_matches_reference(case, reduction, backend, dtype):
     arrays, held = case.to_backend(backend, dtype)
-    values, scales, _, _, item_weights = reference(case, held, roundtrip(backend, make_weights("element", case.out_shape), dtype)[1])
+    grad_weights = roundtrip(backend, make_weights("element", case.out_shape), dtype)[1]
+    values, scales, _, _, item_weights = reference(case, held, grad_weights)
     red, wkind = REDUCTIONS[reduction]
     w = make_weights(wkind, case.out_shape)
     kwargs = {}

@@ -11,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from multiloss.registry import REGISTRY
-from multiloss.natives import of as natives_of
-from multiloss.testing.matrix import Case, math_module
-from multiloss.testing.numerics import EPS
 from conftest import load_backend
-from tests.test_matrix import K
+from multiloss.natives import of as natives_of
+from multiloss.registry import REGISTRY
+from multiloss.testing.matrix import Case, math_module
+from multiloss.testing.numerics import native_tolerance
 
 FRAMEWORK_MODULES = {"torch": "torch", "keras": "keras", "optax": "optax", "sklearn": "sklearn"}
 NATIVE_CASES = [
@@ -49,10 +48,11 @@ def test_native_agrees_under_mapped_conventions(case, native, dtype):
     # Both sides round; a native may also cancel intermediates as large as the inputs
     # (e.g. torch's (1 − y)·x + softplus(−x) for large logits, Keras's log(1 − p) and 1 − p_t),
     # so its error bound grows with max(1, |inputs|) per item as well as with the term scale.
-    magnitude = np.max([np.abs(held[n]).reshape(values.shape + (-1,)).max(axis=-1, initial=1.0) for n in case.spec.inputs], axis=0)
+    magnitude = np.max([np.abs(held[n]).reshape(values.shape + (-1,)).max(axis=-1, initial=1.0)
+                        for n in case.spec.inputs], axis=0)
     if native.per == "mean":
         magnitude = np.mean(magnitude)
-    tol = 2 * (K + (values.size if native.per == "mean" else 0)) * EPS[dtype] * (scales + magnitude) + 2 * EPS[dtype] * np.abs(ours)
+    tol = native_tolerance(scales, magnitude, ours, dtype, values.size if native.per == "mean" else 0)
     err = np.abs(ours - theirs)
     assert np.all(err[finite] <= np.broadcast_to(tol, np.shape(err))[finite]), (
         f"{native.api} differs from ours by up to {np.max(err[finite]):.3g} "

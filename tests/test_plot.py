@@ -157,7 +157,8 @@ def test_missing_matplotlib_says_how_to_install(capsys, monkeypatch, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["hubr"], "unknown loss 'hubr'; did you mean huber"),
     (["binary_crossentropy"], "did you mean binary_cross_entropy"),
-    (["huber", "--param", "delt=2"], "--param 'delt=2': huber has no parameter 'delt' (NAME=VALUE; its parameters: delta)"),
+    (["huber", "--param", "delt=2"],
+     "--param 'delt=2': huber has no parameter 'delt' (NAME=VALUE; its parameters: delta)"),
     (["huber", "--param", "delta=-1"], "`delta` must be a finite number > 0; got -1"),
     (["nt_xent"], "cannot plot nt_xent: a batch-level loss"),
     (["huber", "--backends", "numpy,foo"], "--backends names unknown backends ['foo']"),

@@ -44,7 +44,8 @@ def test_the_variance_may_be_one_per_sample(backend):
 
 def test_bad_input(backend):
     y, mu = arrays(backend, np.zeros((4, 3)), np.zeros((4, 3)))
-    with pytest.raises(ValueError, match=rf"`var` must have `mean`'s shape \(4, 3\).*got \(3,\) \({backend.xp.backend}\)"):
+    message = rf"`var` must have `mean`'s shape \(4, 3\).*got \(3,\) \({backend.xp.backend}\)"
+    with pytest.raises(ValueError, match=message):
         ml.gaussian_nll(y, mu, arrays(backend, np.ones(3))[0])
     with pytest.raises(ValueError, match=r"`var` must be ≥ 0 \(a variance\); 1 value\(s\) are not"):
         ml.gaussian_nll(y, mu, arrays(backend, [1.0, -1.0, 1.0, 1.0])[0])

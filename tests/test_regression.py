@@ -120,7 +120,8 @@ def test_integer_targets_are_cast_to_the_prediction_dtype(backend):
 
 def test_log_cosh_does_not_overflow_float32(backend):
     t, p = arrays(backend, [0.0, 0.0], [89.5, -500.0], dtype="float32")
-    np.testing.assert_allclose(value(backend, ml.log_cosh(t, p, reduction="none")), [89.5 - math.log(2), 500 - math.log(2)], rtol=1e-7)
+    np.testing.assert_allclose(value(backend, ml.log_cosh(t, p, reduction="none")),
+                               [89.5 - math.log(2), 500 - math.log(2)], rtol=1e-7)
     if backend.value_and_grad is not None:
         _, (_, g) = backend.value_and_grad(lambda a, b: ml.log_cosh(a, b, reduction="sum"), t, p)
         np.testing.assert_array_equal(value(backend, g), [1.0, -1.0])
@@ -211,7 +212,8 @@ def test_jax_jit_grad_vmap():
     g_jit = jax.jit(jax.grad(lambda a, b: sum(all_losses(a, b)), argnums=1))(t, p)
     np.testing.assert_allclose(g_jit, g_eager, rtol=1e-5, atol=1e-7)
     per_row = jax.vmap(lambda a, b: ml.huber(a, b))(t.reshape(8, 8), p.reshape(8, 8))
-    np.testing.assert_allclose(per_row, [float(ml.huber(a, b)) for a, b in zip(t.reshape(8, 8), p.reshape(8, 8))], rtol=1e-6)
+    np.testing.assert_allclose(per_row, [float(ml.huber(a, b)) for a, b in zip(t.reshape(8, 8), p.reshape(8, 8))],
+                               rtol=1e-6)
 
 
 def test_tf_function_jit_compile_and_gradient_tape():
@@ -399,15 +401,18 @@ def test_keras_reductions_map_to_ours():
     t, p, w = arrays(tb, [[0.0, 1.0], [2.0, 0.0], [1.0, 1.0]], [[1.0, 3.0], [0.0, 0.5], [1.0, 4.0]], [0.5, 0.0, 2.0])
     # Keras's loss classes compute in floatx (float32) unless given a dtype.
     default = keras.losses.MeanSquaredError(dtype="float64")(t, p, sample_weight=w)
-    weighted = keras.losses.MeanSquaredError(reduction="mean_with_sample_weight", dtype="float64")(t, p, sample_weight=w)
-    np.testing.assert_allclose(float(default), value(tb, ml.mse(t, p, sample_weight=w, reduction="sum_over_batch_size")), rtol=1e-15)
+    weighted = keras.losses.MeanSquaredError(reduction="mean_with_sample_weight", dtype="float64")(
+        t, p, sample_weight=w)
+    ours = ml.mse(t, p, sample_weight=w, reduction="sum_over_batch_size")
+    np.testing.assert_allclose(float(default), value(tb, ours), rtol=1e-15)
     np.testing.assert_allclose(float(weighted), value(tb, ml.mse(t, p, sample_weight=w)), rtol=1e-15)
     assert float(default) != float(weighted)
 
 
 def test_huber_is_delta_times_smooth_l1():
     t, p = np.array([0.0, 0.0, 0.0]), np.array([0.3, 1.5, -4.0])
-    np.testing.assert_allclose(ml.huber(t, p, delta=2.0, reduction="none"), 2.0 * ml.smooth_l1(t, p, beta=2.0, reduction="none"), rtol=1e-15)
+    np.testing.assert_allclose(ml.huber(t, p, delta=2.0, reduction="none"),
+                               2.0 * ml.smooth_l1(t, p, beta=2.0, reduction="none"), rtol=1e-15)
 
 
 def test_tf_function_autograph_converts_a_loss_passed_as_a_default_argument():

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import multiloss as ml
-from multiloss.natives import of as natives_of
 from conftest import load_backend
+from multiloss.natives import of as natives_of
 from tests.test_classification import arrays, value
 from tests.test_embedding import grads
 
@@ -22,7 +22,8 @@ P = np.array([[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]
 def test_hand_computed_values(backend):
     y, p = arrays(backend, Y, P)
     # 1 − 2·1/(2 + 2) = 0.5; 1 − 2·0.4/(2 + 1.3) = 0.757575...
-    np.testing.assert_allclose(value(backend, ml.dice(y, p, smooth=0.0, reduction="none")), [0.5, 1 - 0.8 / 3.3], rtol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.dice(y, p, smooth=0.0, reduction="none")), [0.5, 1 - 0.8 / 3.3],
+                               rtol=1e-15)
     np.testing.assert_allclose(value(backend, ml.dice(y, p, reduction="none")), [1 - 3 / 5, 1 - 1.8 / 4.3], rtol=1e-15)
     # Tversky: TP = 1, FP = 1, FN = 1 and TP = .4, FP = .9, FN = 1.6
     out = value(backend, ml.tversky(y, p, alpha=0.25, beta=0.75, smooth=0.0, reduction="none"))
@@ -107,7 +108,8 @@ def test_keras_tversky_swaps_alpha_and_beta():
     version = tuple(int(x) for x in keras.__version__.split(".")[:3])
     y, p = arrays(kb, [[1.0, 1.0, 0.0, 0.0]], [[1.0, 0.0, 1.0, 1.0]])  # TP 1, FN 1, FP 2
     theirs = float(value(kb, keras.losses.Tversky(alpha=0.9, beta=0.1, dtype="float64")(y, p)))
-    ours = {ab: float(value(kb, ml.tversky(y, p, alpha=ab[0], beta=ab[1], smooth=0.0))) for ab in ((0.9, 0.1), (0.1, 0.9))}
+    ours = {ab: float(value(kb, ml.tversky(y, p, alpha=ab[0], beta=ab[1], smooth=0.0)))
+            for ab in ((0.9, 0.1), (0.1, 0.9))}
     assert theirs == pytest.approx(ours[(0.1, 0.9)] if version <= (3, 15, 1) else ours[(0.9, 0.1)], rel=1e-6)
     assert ours[(0.9, 0.1)] == pytest.approx(1 - 1 / (1 + 0.9 * 2 + 0.1 * 1), rel=1e-15)
 

@@ -118,7 +118,8 @@ def test_cli_one_loss_by_alias(capsys):
     assert out.startswith("mean_squared_error\n") and "sklearn.metrics.mean_squared_error" in out
 
 
-@pytest.mark.parametrize("name, hint", [("binary_cross_entrop", "binary_cross_entropy"), ("bce", "binary_cross_entropy"),
+@pytest.mark.parametrize("name, hint", [("binary_cross_entrop", "binary_cross_entropy"),
+                                        ("bce", "binary_cross_entropy"),
                                         ("zzz", "the losses are binary_cross_entropy")])
 def test_unknown_loss_is_a_clear_error(capsys, name, hint):
     with pytest.raises(ValueError, match=f"unknown loss '{name}'"):
@@ -142,7 +143,8 @@ def test_docs_conventions_md_is_current(tmp_path):
     assert generated == teaching.markdown()
     path = ROOT / "docs" / "conventions.md"
     current = path.read_text(encoding="utf-8") if path.exists() else ""
-    assert current == generated, f"docs/conventions.md is stale; regenerate it from the repository root: {teaching.REGENERATE}"
+    assert current == generated, (f"docs/conventions.md is stale; regenerate it from the repository root: "
+                                  f"{teaching.REGENERATE}")
 
 
 # --- signatures against the installed frameworks --------------------------------------------

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import multiloss as ml
-from multiloss.testing.numerics import EPS, PEER_ULPS
 from conftest import load_backend
+from multiloss.testing.numerics import EPS, PEER_ULPS
 
 STEPS, LR = 100, 0.1
 
@@ -93,7 +93,8 @@ def test_three_frameworks_follow_one_trajectory(loss):
     history, weights = runs["torch"]
     assert history[-1] < 0.9 * history[0]  # it trains (the outliers keep MSE high)
     for name in ("tensorflow", "jax"):
-        np.testing.assert_allclose(runs[name][0], history, rtol=PEER_ULPS * EPS["float32"], err_msg=f"{name} loss trajectory")
+        np.testing.assert_allclose(runs[name][0], history, rtol=PEER_ULPS * EPS["float32"],
+                                   err_msg=f"{name} loss trajectory")
         np.testing.assert_allclose(runs[name][1], weights, rtol=0, atol=1e-6, err_msg=f"{name} weights")
 
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
-__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name", "load", "load_all"]
+__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name", "load", "load_all", "version"]
 
 #: Supported frameworks in dispatch order: (name, module whose presence enables it, the
 #: dotted attribute paths of that module's array types; JAX's tracers under grad/jit/vmap are
@@ -91,6 +91,12 @@ def load_all(
             continue
         log(f" {time.perf_counter() - start:.1f} s\n")
     return loaded, missing
+
+
+def version(name: str) -> str:
+    """The installed version of backend ``name``'s framework, "" while it is not imported."""
+    module = {n: m for n, m, _ in BACKENDS}[name]
+    return getattr(sys.modules.get(module), "__version__", "")
 
 
 def _namespace_of(name: str) -> ModuleType:

@@ -161,7 +161,8 @@ def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: d
     ns.__dict__.update(standard or {})
     ns.__doc__ = f"Array-API namespace for {backend}, with multiloss's extension ops."
     ns.backend = backend
-    ns.real_floating = tuple(getattr(base, n) for n in ("float16", "bfloat16", "float32", "float64") if hasattr(base, n))
+    ns.real_floating = tuple(getattr(base, n) for n in ("float16", "bfloat16", "float32", "float64")
+                             if hasattr(base, n))
     ns.low_precision = ns.real_floating[:-2]
     for name, default in EXTENSIONS.items():
         setattr(ns, name, overrides.get(name) or functools.partial(default, xp=ns))

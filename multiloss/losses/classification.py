@@ -226,7 +226,8 @@ def _binary_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, epsilo
     conventions=(
         Convention("keras.losses.BinaryFocalCrossentropy", {"alpha": None, "epsilon": _KERAS_EPSILON},
                    when={"from_logits": False}, per_sample=True),
-        Convention("keras.losses.BinaryFocalCrossentropy", {"alpha": None}, when={"from_logits": True}, per_sample=True),
+        Convention("keras.losses.BinaryFocalCrossentropy", {"alpha": None}, when={"from_logits": True},
+                   per_sample=True),
         Convention("optax.losses.sigmoid_focal_loss", {"alpha": None}, when={"from_logits": True}),
     ),
 )
@@ -296,7 +297,8 @@ def _categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, label_s
         Convention("keras.losses.CategoricalCrossentropy", {"epsilon": _KERAS_EPSILON, "normalize": True},
                    when={"from_logits": False}),
         Convention("keras.losses.CategoricalCrossentropy", when={"from_logits": True}),
-        Convention("optax.losses.softmax_cross_entropy", when={"from_logits": True, "label_smoothing": 0.0, "axis": -1}),
+        Convention("optax.losses.softmax_cross_entropy",
+                   when={"from_logits": True, "label_smoothing": 0.0, "axis": -1}),
     ),
 )
 def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, epsilon=None,
@@ -325,7 +327,8 @@ def _sparse_shapes(xp, arrays, params):
         )
     weight = params["class_weight"]
     if weight is not None and hasattr(weight, "shape") and v.shape_of(weight) != (y_pred.shape[axis],):
-        raise ValueError(f"`class_weight` must have shape ({y_pred.shape[axis]},); got {v.shape_of(weight)} ({xp.backend}).")
+        raise ValueError(f"`class_weight` must have shape ({y_pred.shape[axis]},); got {v.shape_of(weight)} "
+                         f"({xp.backend}).")
 
 
 def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, epsilon, axis, **_):
@@ -586,7 +589,8 @@ def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon,
         high = -m.log(epsilon)
         nlp = [terms if 0 <= sum(terms) <= high else (min(max(sum(terms), 0), high),) for terms in nlp]
     k = len(y_pred) if class_mean else 1
-    return tuple(x / k for t, terms in zip(y_true, nlp) for x in (t * m.log(t) if t else 0, *(t * term for term in terms)))
+    return tuple(x / k for t, terms in zip(y_true, nlp)
+                 for x in (t * m.log(t) if t else 0, *(t * term for term in terms)))
 
 
 @loss(

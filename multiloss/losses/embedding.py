@@ -308,7 +308,8 @@ def batch_hard_triplet(labels, embeddings, *, margin=1.0, squared=False, xp):
     without gradient), then the two chosen distances are recomputed from the embeddings, which
     is where the gradient flows: the loss keeps full accuracy despite the product's cancellation
     (which could only pick the other of two pairs equally hard to within ~√eps·‖e‖), and no
-    N × N array is kept for the backward pass. At a tie the first index is taken. An anchor without a positive or a negative in the batch is left out of the
+    N × N array is kept for the backward pass. At a tie the first index is taken. An anchor
+    without a positive or a negative in the batch is left out of the
     ``"mean"`` (weight 0); a batch without any valid anchor gives 0.
     """
     n = embeddings.shape[0]

@@ -25,8 +25,8 @@ def _sklearn(api: str, kwargs: dict | None = None, keywords: str = "", safeguard
     """A scikit-learn metric: the batch's mean, ``keywords`` (as its signature shows them) between
     sample_weight and multioutput."""
     signature = f"{api}(y_true, y_pred, *, sample_weight=None, {keywords}multioutput='uniform_average')"
-    return Native(api, kwargs or {}, per="mean", signature=signature, safeguards=safeguards, label_format=_SKLEARN_LABELS,
-                  **fields)
+    return Native(api, kwargs or {}, per="mean", signature=signature, safeguards=safeguards,
+                  label_format=_SKLEARN_LABELS, **fields)
 
 
 register(

@@ -157,7 +157,7 @@ class Case:
         for idx in np.ndindex(*self.out_shape):
             args = {n: nested(inputs[n][idx], n) for n in names}
 
-            def terms(**change):
+            def terms(change, args=args):
                 return split(ref(**{**args, **change}, **self.params, m=m))[0]
 
             value, item_weights[idx] = split(ref(**args, **self.params, m=m))
@@ -166,12 +166,12 @@ class Case:
             for n in floats:
                 coords = range(len(args[n])) if isinstance(args[n], list) else [None]
                 for j in coords:
-                    def along(x, n=n, j=j):
+                    def along(x, n=n, j=j, terms=terms, args=args):
                         if j is None:
-                            return terms(**{n: x})
+                            return terms({n: x})
                         row = list(args[n])
                         row[j] = x
-                        return terms(**{n: row})
+                        return terms({n: row})
 
                     slopes = derivatives(along, args[n] if j is None else args[n][j], m)
                     where = idx if j is None else idx + (j,)
@@ -225,7 +225,8 @@ def check(case: Case, backend, dtype: str, m) -> dict:
             defined = ~np.isnan(grads[name])
             gi = backend.to_numpy(gi)
             ok &= bool(np.all(np.isfinite(gi)))
-            worst = max(worst, float(np.max(_ulps(gi[defined], grads[name][defined], gscales[name][defined], dtype, REF_NOISE), initial=0.0)))
+            errors = _ulps(gi[defined], grads[name][defined], gscales[name][defined], dtype, REF_NOISE)
+            worst = max(worst, float(np.max(errors, initial=0.0)))
         result["grad_ulps"] = worst
         ok &= worst <= GRAD_ULPS
     result["ok"] = bool(ok)

@@ -92,7 +92,8 @@ def main() -> int:
                     except Exception as exc:
                         ok, detail = False, f"{type(exc).__name__}: {str(exc)[:160]}"
                     failures += not ok
-                    print(f"{'ok ' if ok else 'FAIL'} {name:<6} {dtype:<8} {spec.name + ' convention=' + framework:<60} "
+                    label = f"{spec.name} convention={framework}"
+                    print(f"{'ok ' if ok else 'FAIL'} {name:<6} {dtype:<8} {label:<60} "
                           f"{detail}", flush=True)
     print(f"\n{failures} failure(s) in {time.perf_counter() - start:.0f} s on {args.device}")
     return 1 if failures else 0

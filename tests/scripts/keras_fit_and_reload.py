@@ -6,9 +6,9 @@ import os
 import sys
 import tempfile
 
+import keras
 import numpy as np
 
-import keras
 import multiloss.keras as mk
 
 keras.utils.set_random_seed(0)

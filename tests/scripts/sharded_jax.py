@@ -21,7 +21,7 @@ for case in cases(shape=(8, 8)):  # 8 rows: 2 per device
     sharded = [jax.device_put(a, NamedSharding(mesh, PartitionSpec("batch"))) for a in arrays]
     worst = 0.0
     for reduction in ("mean", "sum", "none"):
-        fn = jax.jit(lambda *a, r=reduction: case.call(*a, reduction=r))
+        fn = jax.jit(lambda *a, r=reduction, case=case: case.call(*a, reduction=r))
         one, many = np.asarray(fn(*arrays)), np.asarray(fn(*sharded))
         scale = np.maximum(np.abs(one), 1e-300)
         worst = max(worst, float(np.max(np.abs(many - one) / scale, initial=0.0)))
