@@ -187,9 +187,9 @@ def _convention(native: Native) -> str:
         return ""
     params = ", ".join(f"{k}={v!r}" for k, v in native.convention.values.items())
     extra = []
-    if native.per == "last_axis":
+    if native.convention.per_sample:
         extra.append("the per-sample mean over the last axis first")
-    if native.divisor == "count":
+    if native.convention.divisor == "count":
         extra.append("a weighted 'mean' divides Σwℓ by the number of items")
     return (f"multiloss: {_code(f'convention={native.framework!r}')} ≡ "
             + (_code(params) if params else "our defaults") + (f" ({'; '.join(extra)})" if extra else ""))

@@ -103,13 +103,6 @@ class Native:
         """The backend whose arrays the native takes (Keras runs on its TensorFlow backend)."""
         return FRAMEWORKS[self.framework]
 
-    @property
-    def divisor(self) -> str:
-        """What its weighted mean divides Σwℓ by: "weight" (Σw) or "count" (the items)."""
-        if self.convention is not None:
-            return self.convention.divisor
-        return "count" if self.framework == "keras" else "weight"
-
     def applies(self, params: dict) -> bool:
         return all(params.get(k) == value for k, value in (self.when or {}).items())
 

@@ -1,7 +1,10 @@
 """Public testing helpers: ``assert_backends_agree`` (one function, every installed framework,
 values and gradients compared) and ``strategies`` (hypothesis strategies of valid inputs for
 every registered loss); the pytest plugin with ``backend``, ``dtype`` and ``xp`` fixtures is
-:mod:`multiloss.testing.plugin`, loaded by pytest on its own.
+:mod:`multiloss.testing.plugin`, which a suite opts into (``pytest -p multiloss.testing.plugin``
+or ``pytest_plugins = ["multiloss.testing.plugin"]`` in a conftest.py). The matrix
+(:mod:`multiloss.testing.matrix`) and the tolerance model (:mod:`multiloss.testing.numerics`)
+are shared with the ``multiloss`` command.
 
 Both are imported on first use: importing ``multiloss.testing`` imports neither hypothesis nor
 any framework.
