@@ -1,7 +1,8 @@
 """The call path of every loss, as named steps: bind → prepare → run → finish.
 
 A :class:`Plan` holds what one loss's calls share, fixed when it is registered: its inputs,
-parameters, checks and kernel. :func:`call` is the whole path of one call:
+parameters, checks and kernel. :func:`function` makes the loss's public function, whose body is
+the whole path of one call:
 
 - :func:`bind`: the caller's arrays and keyword parameters, ``convention=`` applied (the
   convention's values under the caller's own), parameters checked against their conditions;
@@ -23,10 +24,10 @@ from multiloss import _validation as v
 from multiloss._reduction import reduce
 from multiloss.backends import array_namespace
 
-__all__ = ["Plan", "bind", "call", "finish", "prepare", "run"]
+__all__ = ["Plan", "bind", "finish", "function", "prepare", "run"]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Plan:
     """What every call of one loss shares (see :func:`multiloss.registry.loss`)."""
 
@@ -42,16 +43,29 @@ class Plan:
     checks: Callable | None  # checks(xp, *arrays, **params), eager mode only
     conventions: Callable  # conventions(framework, kwargs) -> (Convention, merged kwargs)
     fused: dict = field(default_factory=dict)  # backend name -> the kernel as its fuse compiles it
+    default_arrays: list = field(init=False)  # the parameters whose defaults are arrays
+
+    def __post_init__(self):
+        self.default_arrays = _array_params(self.params)
 
 
-def call(plan: Plan, arrays: tuple, kwargs: dict, reduction="mean", sample_weight=None, convention=None):
-    """One call of the loss: ``loss(*arrays, reduction=, sample_weight=, convention=, **kwargs)``."""
-    arrays, params, rule = bind(plan, arrays, kwargs, convention)
-    if reduction not in v.REDUCTIONS:
-        v.check_reduction(reduction)
-    xp, args, params, dtype, compute = prepare(plan, arrays, params, sample_weight)
-    out, item_weight = run(plan, xp, args, params)
-    return finish(xp, out, item_weight, reduction, sample_weight, rule, dtype, compute)
+def function(plan: Plan) -> Callable:
+    """The loss's public function: ``loss(*arrays, reduction=, sample_weight=, convention=,
+    **params)``, one call being the four steps."""
+    n, defaults = len(plan.inputs), plan.params
+
+    def loss(*arrays, reduction="mean", sample_weight=None, convention=None, **kwargs):
+        if kwargs or convention is not None or len(arrays) != n:
+            arrays, params, rule = bind(plan, arrays, kwargs, convention)
+        else:  # the common call, positional arrays at the defaults: nothing to bind
+            params, rule = defaults, None
+        if reduction not in v.REDUCTIONS:
+            v.check_reduction(reduction)
+        xp, args, params, dtype, compute = prepare(plan, arrays, params, sample_weight)
+        out, item_weight = run(plan, xp, args, params)
+        return finish(xp, out, item_weight, reduction, sample_weight, rule, dtype, compute)
+
+    return loss
 
 
 def bind(plan: Plan, arrays: tuple, kwargs: dict, convention):
@@ -62,19 +76,18 @@ def bind(plan: Plan, arrays: tuple, kwargs: dict, convention):
     rule = None
     if convention is not None:
         rule, kwargs = plan.conventions(convention, kwargs)
-    if not kwargs and len(arrays) == len(plan.inputs):  # the common call: positional arrays, defaults
-        return arrays, plan.params, rule
     if len(arrays) < len(plan.inputs):
         arrays += tuple(kwargs.pop(n) for n in plan.inputs[len(arrays):] if n in kwargs)
     if len(arrays) != len(plan.inputs):
         raise TypeError(f"{plan.name}() takes {len(plan.inputs)} arrays {plan.inputs}; got {len(arrays)}")
-    unknown = kwargs.keys() - plan.params.keys()
-    if unknown:
-        raise TypeError(f"{plan.name}() got unexpected keyword argument(s) {sorted(unknown)}")
+    params, conditions = plan.params, plan.conditions
     for name, value in kwargs.items():
-        if name in plan.conditions:
-            v.check_param(name, value, plan.conditions[name])
-    return arrays, {**plan.params, **kwargs}, rule
+        if name not in params:
+            unknown = sorted(kwargs.keys() - params.keys())
+            raise TypeError(f"{plan.name}() got unexpected keyword argument(s) {unknown}")
+        if name in conditions:
+            v.check_param(name, value, conditions[name])
+    return arrays, {**params, **kwargs}, rule
 
 
 def _as_array(xp, x):
@@ -92,7 +105,7 @@ def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
     """(xp, the kernel's arrays, params, the result's dtype, the compute dtype): the framework
     from the arrays (``sample_weight`` and array parameters too), dtypes and shapes checked,
     casts done, values checked in eager mode."""
-    array_params = _array_params(params)
+    array_params = plan.default_arrays if params is plan.params else _array_params(params)
     xp = array_namespace(*arrays, sample_weight, *(params[k] for k in array_params))
     arrays = [_as_array(xp, a) for a in arrays]
     for check, name, a in zip(plan.dtype_checks, plan.inputs, arrays):

@@ -8,14 +8,11 @@ from __future__ import annotations
 import ast
 
 from multiloss import _validation as v
-from multiloss.backends import BACKENDS
+from multiloss.backends import NAMES
 from multiloss.registry import LossSpec
 from multiloss.testing.numerics import DTYPES
 
-__all__ = ["BACKEND_NAMES", "DTYPES", "UsageError", "add_backends", "check_backends", "check_params",
-           "parse_params", "parse_value"]
-
-BACKEND_NAMES = tuple(name for name, _, _ in BACKENDS)
+__all__ = ["DTYPES", "UsageError", "add_backends", "check_backends", "check_params", "parse_params", "parse_value"]
 
 
 class UsageError(Exception):
@@ -65,12 +62,12 @@ def parse_params(spec: LossSpec, items: list[str]) -> dict:
 
 
 def add_backends(parser) -> None:
-    parser.add_argument("--backends", default=",".join(BACKEND_NAMES), type=lambda s: [x for x in s.split(",") if x],
-                        help="comma-separated subset of " + ", ".join(BACKEND_NAMES))
+    parser.add_argument("--backends", default=",".join(NAMES), type=lambda s: [x for x in s.split(",") if x],
+                        help="comma-separated subset of " + ", ".join(NAMES))
 
 
 def check_backends(names: list[str]) -> list[str]:
-    unknown = sorted(set(names) - set(BACKEND_NAMES))
+    unknown = sorted(set(names) - set(NAMES))
     if unknown:
-        raise UsageError(f"--backends names unknown backends {unknown}; expected some of {list(BACKEND_NAMES)}")
+        raise UsageError(f"--backends names unknown backends {unknown}; expected some of {list(NAMES)}")
     return names

@@ -23,7 +23,7 @@ import numpy as np
 
 from multiloss._case import Reference, case_from, error_text, kv, reference, reference_module
 from multiloss._options import UsageError
-from multiloss.backends import BACKENDS, backend_name
+from multiloss.backends import NAMES, backend_name
 from multiloss.registry import LossSpec
 from multiloss.testing.numerics import GRAD_ULPS, NATIVE_ULPS, errors, native_tolerance, overflowed, ulps
 
@@ -108,7 +108,7 @@ def _candidates(module: ModuleType) -> list[str]:
             roots.add(name.split(".")[0])
     if "keras" in roots:
         roots.add("tensorflow")
-    return [n for n, _, _ in BACKENDS if n in roots and n != "numpy"] + ["numpy"]
+    return [n for n in NAMES if n in roots and n != "numpy"] + ["numpy"]
 
 
 def _detect(fn, order, case, args, module, label, load):

@@ -29,7 +29,7 @@ import numpy as np
 from multiloss import _options, against
 from multiloss._case import Reference, case_from, error_text, kv, reference, reference_module
 from multiloss._options import UsageError
-from multiloss.backends import adapter, load_all
+from multiloss.backends import NAMES, adapter, load_all
 from multiloss.natives import DTYPE, Fixed, Native
 from multiloss.natives import of as natives_of
 from multiloss.registry import LossSpec, lookup
@@ -66,7 +66,7 @@ def add_arguments(parser):
                         help="check your own implementation (a function, or a class instantiated with its defaults)")
     parser.add_argument("--order", type=lambda s: tuple(x.strip() for x in s.split(",")),
                         help="with --against: our input names in the order of its arguments, e.g. y_pred,y_true")
-    parser.add_argument("--framework", choices=_options.BACKEND_NAMES,
+    parser.add_argument("--framework", choices=NAMES,
                         help="with --against: its framework (default: detected by calling it)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no import progress")
 
@@ -273,8 +273,8 @@ def _compare(spec: LossSpec, params: dict, args, load, log) -> int:
                 print(f"  {api}: {sentence}")
     undocumented = [r for r in rows if r.verdict == "✗ undocumented"]
     for r in undocumented:
-        print(f"Undocumented: {r.label} differs from the reference and its registry entry gives no reason (a gap "
-              "in the registry or a change in the framework): this fails the comparison.")
+        print(f"Undocumented: {r.label} differs from the reference and its natives entry gives no reason (a gap "
+              "in multiloss.natives or a change in the framework): this fails the comparison.")
     if skipped:
         print("Not compared at these parameters:")
         for line in skipped:

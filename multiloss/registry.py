@@ -201,9 +201,7 @@ def loss(
             conventions=lambda framework, kwargs: spec.convention(framework, kwargs),
         )
 
-        def public(*arrays, reduction="mean", sample_weight=None, convention=None, **kwargs):
-            return _dispatch.call(plan, arrays, kwargs, reduction, sample_weight, convention)
-
+        public = _dispatch.function(plan)
         _describe(public, kernel, sig)
         spec = LossSpec(
             name=kernel.__name__,

@@ -132,7 +132,7 @@ def test_native_differences_explained_or_failing(capsys, my_huber):
     assert row(out, "torch.nn.functional.huber_loss · mapped").endswith("✓")
     assert row(out, "torch.nn.functional.l1_loss · defaults = mapped").endswith("✗ undocumented")
     assert ("Undocumented: torch.nn.functional.l1_loss · defaults = mapped differs from the reference and its "
-            "registry entry gives no reason") in out
+            "natives entry gives no reason") in out
     assert status == 1
 
 

@@ -1,6 +1,6 @@
 """Each registered native counterpart (torch, Keras, optax, scikit-learn) against ours.
 
-Natives marked ``exact`` must equal ours under the registry's mapping of conventions, up to
+Natives marked ``exact`` must equal ours under their mapping of our parameters, up to
 both sides' rounding (measured against the reference's scale). Where a native returns NaN
 or inf and we do not, that is a documented difference in our favour; the reverse fails.
 Inexact natives have their documented difference asserted in test_regression.py.

@@ -1,5 +1,5 @@
 """Dice and Tversky: worked values, the smoothing and α/β conventions, empty masks, bad input,
-and Keras's and optax's versions under the registry's mapping."""
+and Keras's and optax's versions under their natives' mapping."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_bad_input(backend):
         ml.tversky(y, y, alpha=-0.1)
 
 
-# --- Keras and optax, through the registry's mapping ----------------------------------------
+# --- Keras and optax, through their natives' mapping ----------------------------------------
 def native(loss, framework):
     (n,) = [n for n in natives_of(loss).natives if n.framework == framework]
     return n

@@ -1,4 +1,4 @@
-"""`multiloss conventions`: the teaching table, docs/conventions.md, and the registry's signatures.
+"""`multiloss conventions`: the teaching table, docs/conventions.md, and the natives' signatures.
 
 Every ``Native.signature`` that is filled in is checked against the installed framework
 (parameter names, kinds, order and defaults, via ``inspect.signature``); the checker is itself

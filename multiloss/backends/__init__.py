@@ -16,13 +16,15 @@ which import them (when called, never at ``import multiloss``) and set them up f
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
-__all__ = ["BACKENDS", "adapter", "array_namespace", "backend_name", "load", "load_all", "version"]
+__all__ = ["BACKENDS", "MODULES", "NAMES", "adapter", "array_namespace", "backend_name", "installed", "load",
+           "load_all", "version"]
 
 #: Supported frameworks in dispatch order: (name, module whose presence enables it, the
 #: dotted attribute paths of that module's array types; JAX's tracers under grad/jit/vmap are
@@ -33,6 +35,8 @@ BACKENDS = (
     ("jax", "jax", ("Array", "core.Tracer")),
     ("tensorflow", "tensorflow", ("Tensor", "Variable")),
 )
+NAMES = tuple(name for name, _, _ in BACKENDS)
+MODULES = {name: module for name, module, _ in BACKENDS}  # backend name -> its framework's module
 
 _NEUTRAL = object()  # marker: Python scalars / sequences, which adopt the other arrays' framework
 _PYTHON_TYPES = (bool, int, float, list, tuple)
@@ -43,8 +47,8 @@ _namespaces: dict[str, ModuleType] = {}
 
 def adapter(name: str) -> ModuleType:
     """The adapter module ``multiloss.backends.<name>`` (imports that framework)."""
-    if name not in {b[0] for b in BACKENDS}:
-        raise ValueError(f"unknown backend {name!r}; expected one of {[b[0] for b in BACKENDS]}")
+    if name not in MODULES:
+        raise ValueError(f"unknown backend {name!r}; expected one of {list(NAMES)}")
     module = f"multiloss.backends.{name}"
     # The builtin __import__, not importlib.import_module: a first call inside tf.function would
     # have AutoGraph try (and warn about failing) to convert importlib's Python internals.
@@ -93,10 +97,14 @@ def load_all(
     return loaded, missing
 
 
+def installed(name: str) -> bool:
+    """Whether backend ``name``'s framework is installed (without importing it)."""
+    return importlib.util.find_spec(MODULES[name]) is not None
+
+
 def version(name: str) -> str:
     """The installed version of backend ``name``'s framework, "" while it is not imported."""
-    module = {n: m for n, m, _ in BACKENDS}[name]
-    return getattr(sys.modules.get(module), "__version__", "")
+    return getattr(sys.modules.get(MODULES[name]), "__version__", "")
 
 
 def _namespace_of(name: str) -> ModuleType:

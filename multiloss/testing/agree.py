@@ -14,7 +14,6 @@ are flagged, each at half the gap, since nothing says which of the two is right.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import os
 import warnings
@@ -23,7 +22,7 @@ from collections import Counter
 import numpy as np
 
 from multiloss._validation import _dtype_name
-from multiloss.backends import BACKENDS, adapter, backend_name, load
+from multiloss.backends import MODULES, NAMES, adapter, backend_name, installed, load
 from multiloss.testing.numerics import EPS, NORMAL, PEER_ULPS
 
 __all__ = ["ENV", "assert_backends_agree", "selected"]
@@ -37,8 +36,7 @@ _NUMPY_TYPES = {"float64": np.float64, "float16": np.float16}  # how to print a 
 def selected() -> tuple[str, ...]:
     """The backends named in MULTILOSS_TEST_BACKENDS (comma-separated), or all of them."""
     value = os.environ.get(ENV)
-    names = tuple(name for name, _, _ in BACKENDS)
-    return names if value is None else tuple(b.strip() for b in value.split(",") if b.strip())
+    return NAMES if value is None else tuple(b.strip() for b in value.split(",") if b.strip())
 
 
 class _Run:
@@ -160,8 +158,7 @@ def assert_backends_agree(fn, *inputs, grad=True, rtol=None, atol=None, backends
     if unknown or isinstance(dtypes, str):
         raise ValueError(f"`dtypes` must be a sequence of {list(EPS)}; got {dtypes!r}")
     if backends is None:
-        modules = {name: module for name, module, _ in BACKENDS}
-        backends = [n for n in selected() if n not in modules or importlib.util.find_spec(modules[n]) is not None]
+        backends = [n for n in selected() if n not in MODULES or installed(n)]
     loaded = [load(name) for name in backends]
     missing = [d for d in dtypes if not any(d in b.DTYPES for b in loaded)]
     if missing:

@@ -22,18 +22,15 @@ torch.compile(fullgraph=True)).
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from multiloss.backends import BACKENDS, load
+from multiloss.backends import NAMES, installed, load
 from multiloss.testing.agree import ENV, selected
 from multiloss.testing.numerics import DTYPES
 
 __all__ = ["ALL_BACKENDS", "DTYPES", "compiler", "load_backend", "selected"]
 
-ALL_BACKENDS = tuple(name for name, _, _ in BACKENDS)
-MODULES = {name: module for name, module, _ in BACKENDS}
+ALL_BACKENDS = NAMES
 
 
 def pytest_configure(config):
@@ -56,7 +53,7 @@ def load_backend(name: str):
     excluded by MULTILOSS_TEST_BACKENDS, or not installed."""
     if name not in selected():
         pytest.skip(f"{name} not in {ENV}")
-    if importlib.util.find_spec(MODULES[name]) is None:
+    if not installed(name):
         pytest.skip(f"{name} is not installed")
     return load(name)  # a framework that is installed but fails to import is an error
 
