@@ -144,3 +144,19 @@ def test_each_disagreeing_loss_has_its_frameworks_conventions(name):
     assert REQUIRED[name] <= set(REGISTRY[name].frameworks)
     tested = {c.values[2] for c in CASES if c.values[0].spec.name == name}
     assert REQUIRED[name] <= tested, f"{name}: no test case for {REQUIRED[name] - tested}"
+
+
+def test_every_convention_follows_one_registered_native():
+    for spec in REGISTRY.values():
+        for rule in spec.conventions:
+            native = natives_of(spec).following(rule)
+            assert (native.api, native.when, native.per == "last_axis") == (rule.native, rule.when, rule.per_sample)
+
+
+def test_a_convention_without_its_native_is_refused(monkeypatch):
+    from multiloss import natives
+
+    spec = REGISTRY["huber"]
+    monkeypatch.setitem(natives.NATIVES, spec.name, natives.of(spec))  # restored afterwards
+    with pytest.raises(ValueError, match=r"huber: the convention for keras.losses.Huber when \{\} needs one native"):
+        natives.register(spec, natives.unreduced("torch.nn.functional.huber_loss", {"delta": "delta"}))

@@ -202,8 +202,10 @@ def register(loss, *natives: Native, absent: dict | None = None, sweep: Callable
     spec = _spec(loss)
     entry = LossNatives(spec, tuple(_resolve(spec, n) for n in natives), dict(absent or {}), sweep)
     for rule in spec.conventions:
-        if sum(n.convention is rule for n in entry.natives) != 1:
-            raise ValueError(f"{spec.name}: the convention for {rule.native} when {rule.when} has no native")
+        found = sum(n.convention is rule for n in entry.natives)
+        if found != 1:
+            raise ValueError(f"{spec.name}: the convention for {rule.native} when {rule.when} needs one native "
+                             f"with that api and when; {found} registered")
     NATIVES[spec.name] = entry
     return entry
 
