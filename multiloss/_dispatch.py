@@ -8,7 +8,8 @@ the whole path of one call:
   convention's values under the caller's own), parameters checked against their conditions;
 - :func:`prepare`: the framework chosen from the arrays, dtypes and shapes checked, labels
   and array parameters cast to the compute dtype (float32 for 16-bit inputs), values checked
-  (eager mode only);
+  by the loss's rules (:func:`multiloss._validation.enforce`: a ``ValueError`` in eager mode,
+  NaN for the offending items under a compiler);
 - :func:`run`: the kernel, compiled by the backend's ``fuse`` (JAX, TensorFlow) on first use;
 - :func:`finish`: the convention's per-sample mean, ``sample_weight``, the reduction, and the
   result rounded once to the predictions' dtype.
@@ -40,7 +41,7 @@ class Plan:
     casts: tuple[bool, ...]  # per input: cast to the compute dtype (class labels stay integer)
     result: int  # the input whose dtype the result takes
     shapes: Callable | None  # shapes(xp, arrays by name, params); None: one shape for all
-    checks: Callable | None  # checks(xp, *arrays, **params), eager mode only
+    checks: Callable | None  # checks(xp, *arrays, **params) -> the value rules (_validation.Rule)
     conventions: Callable  # conventions(framework, kwargs) -> (Convention, merged kwargs)
     fused: dict = field(default_factory=dict)  # backend name -> the kernel as its fuse compiles it
     default_arrays: list = field(init=False)  # the parameters whose defaults are arrays
@@ -104,7 +105,7 @@ def _array_params(params: dict) -> list[str]:
 def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
     """(xp, the kernel's arrays, params, the result's dtype, the compute dtype): the framework
     from the arrays (``sample_weight`` and array parameters too), dtypes and shapes checked,
-    casts done, values checked in eager mode."""
+    casts done, value rules enforced."""
     array_params = plan.default_arrays if params is plan.params else _array_params(params)
     xp = array_namespace(*arrays, sample_weight, *(params[k] for k in array_params))
     arrays = [_as_array(xp, a) for a in arrays]
@@ -117,7 +118,7 @@ def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
         for k in array_params:
             a = _as_array(xp, params[k])
             v.check_numeric(xp, a, k)
-            params[k] = a if a.dtype == compute else xp.astype(a, compute)
+            params[k] = _weights(xp, a if a.dtype == compute else xp.astype(a, compute), k)
     if plan.shapes is None:
         for name, a in zip(plan.inputs[1:], arrays[1:]):
             v.check_same_shape(xp, arrays[0], a, plan.inputs[0], name)
@@ -125,8 +126,17 @@ def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
         plan.shapes(xp, dict(zip(plan.inputs, arrays)), params)
     args = [a if not cast or a.dtype == compute else xp.astype(a, compute) for cast, a in zip(plan.casts, arrays)]
     if plan.checks is not None:
-        plan.checks(xp, *args, **params)
+        rules = plan.checks(xp, *args, **params)
+        if rules:
+            args = v.enforce(xp, rules, plan.inputs, args)
     return xp, args, params, dtype, compute
+
+
+def _weights(xp, w, name: str):
+    """Weights (``sample_weight``, class weights) checked finite and ≥ 0: a ``ValueError`` in
+    eager mode, NaN where they are not under a compiler (so is the weighted loss)."""
+    rule = v.Rule(name, w, "finite and ≥ 0 (a weight)", lower=0.0, upper=xp.finfo(w.dtype).max, nan=False)
+    return v.enforce(xp, (rule,), (name,), [w])[0]
 
 
 def run(plan: Plan, xp, args, params: dict):
@@ -152,5 +162,6 @@ def finish(xp, out, item_weight, reduction: str, sample_weight, rule, dtype, com
         v.check_weight_shape(xp, sample_weight, v.shape_of(out))
         if sample_weight.dtype != compute:
             sample_weight = xp.astype(sample_weight, compute)
+        sample_weight = _weights(xp, sample_weight, "sample_weight")
     out = reduce(xp, out, reduction, sample_weight, item_weight)
     return out if compute == dtype else xp.astype(out, dtype)

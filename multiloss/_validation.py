@@ -1,14 +1,18 @@
 """Input checks with clear messages, in one place.
 
 Messages name the argument, what was expected, what was received and the backend, e.g.
-"`y_pred` must have a floating dtype; got int32 (torch)." Checks of *values* (ranges) run only
-when the backend holds concrete values (eager mode); under jit / tf.function / torch.compile
-they are skipped, since reading a traced value would break the compiler.
+"`y_pred` must have a floating dtype; got int32 (torch)." Parameters are checked against their
+conditions when a call binds them. The *values* of arrays are checked by :func:`enforce`: in
+eager mode an out-of-domain value is a ``ValueError``; under jit / tf.function / torch.compile,
+where reading a value would break the compiler, it makes that item's loss NaN.
 """
 
 from __future__ import annotations
 
+import ast
 import math
+import numbers
+from collections.abc import Callable
 
 REDUCTIONS = ("mean", "sum", "none", "sum_over_batch_size")
 
@@ -69,45 +73,148 @@ def check_reduction(reduction: str) -> None:
         raise ValueError(f"`reduction` must be one of {REDUCTIONS}; got {reduction!r}.")
 
 
+_NUMBERS = {
+    "finite": lambda v: True,
+    "> 0": lambda v: v > 0,
+    ">= 0": lambda v: v >= 0,
+    ">= 1": lambda v: v >= 1,
+    "<= 0": lambda v: v <= 0,
+    "[0, 1]": lambda v: 0 <= v <= 1,
+    "(0, 0.5)": lambda v: 0 < v < 0.5,
+}
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+_PREDICATES: dict[str, Callable[[object], bool]] = {}  # condition -> its test, made once (plain dict: torch.compile
+# traces through functools.cache wrappers, into ast.literal_eval)
+
+
+def _predicate(condition: str) -> Callable[[object], bool]:
+    """The test of a parameter condition (see :func:`check_param`)."""
+    for suffix, accepted in ((" or None", lambda v: v is None), (" or array", _is_array_like)):
+        if condition.endswith(suffix):
+            inner = _predicate(condition.removesuffix(suffix))
+            return lambda v: accepted(v) or inner(v)
+    if condition == "bool":
+        return lambda v: isinstance(v, bool)
+    if condition == "int":
+        return lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    if condition == "array":
+        return _is_array_like
+    if condition.startswith("in "):
+        choices = ast.literal_eval(condition[3:])
+        return lambda v: any(type(v) is type(c) and v == c for c in choices)
+    test = _NUMBERS[condition]
+    return lambda v: _is_number(v) and test(v)
+
+
+def _is_array_like(v) -> bool:
+    """An array or a sequence of numbers (its values are checked once it is an array)."""
+    return hasattr(v, "shape") or isinstance(v, (list, tuple))
+
+
+def describe(condition: str) -> str:
+    """A condition in words: "None or a finite number in [0, 1]"."""
+    for suffix, words in ((" or None", "None or "), (" or array", "an array of weights or ")):
+        if condition.endswith(suffix):
+            return words + describe(condition.removesuffix(suffix))
+    if condition == "bool":
+        return "True or False"
+    if condition == "int":
+        return "an integer"
+    if condition == "array":
+        return "an array (one weight per class)"
+    if condition.startswith("in "):
+        return "one of " + ", ".join(map(repr, ast.literal_eval(condition[3:])))
+    if condition == "finite":
+        return "a finite number"
+    return f"a finite number {'in ' if condition[:1] in '[(' else ''}{condition}"
+
+
 def check_param(name: str, value, condition: str) -> None:
-    """Check a hyperparameter against a condition written as text: '> 0', '>= 0', '>= 1', '[0, 1]'."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = {
-            "> 0": lambda v: v > 0,
-            ">= 0": lambda v: v >= 0,
-            ">= 1": lambda v: v >= 1,
-            "[0, 1]": lambda v: 0 <= v <= 1,
-        }[condition](value)
-    if not ok:
-        raise ValueError(f"`{name}` must be a finite number {condition}; got {value!r}.")
+    """Check a hyperparameter against its condition, written as text.
 
-
-def check_bound(xp, x, name: str, condition: str, *, lower=None, upper=None, strict: bool = False) -> None:
-    """In eager mode, raise unless every value of ``x`` is ≥ ``lower`` (> with ``strict``)
-    and ≤ ``upper``, either bound optional.
-
-    One reduction per bound and one host sync each on the happy path; NaN fails, as it should.
+    Numbers (finite reals, never bools): "finite", "> 0", ">= 0", ">= 1", "<= 0", "[0, 1]",
+    "(0, 0.5)"; "bool" (exactly True or False: "False", a str, is not); "int"; "in (...)"
+    (one of the literal choices); "array" (a weight per class, checked as an array later);
+    each optionally followed by " or array" (a number, or such an array) and " or None" (the
+    option turned off).
     """
-    if not xp.is_concrete(x) or 0 in shape_of(x):
-        return
-    ok = True
-    if lower is not None:
-        low = xp.min(x)
-        ok = bool(low > lower) if strict else bool(low >= lower)
-    if ok and upper is not None:
-        ok = bool(xp.max(x) <= upper)
-    if ok:
-        return
-    good = (x > lower if strict else x >= lower) if lower is not None else x == x
-    if upper is not None:
-        good = good & (x <= upper)
-    bad = int(xp.sum(xp.astype(xp.logical_not(good), xp.int64)))
-    raise ValueError(f"`{name}` must be {condition}; {bad} value(s) are not ({xp.backend}).")
+    test = _PREDICATES.get(condition)
+    if test is None:
+        test = _PREDICATES[condition] = _predicate(condition)
+    if not test(value):
+        off = f" (use {name}=None to turn it off)" if condition.endswith(" or None") and value is not None else ""
+        raise ValueError(f"`{name}` must be {describe(condition)}; got {value!r} ({type(value).__name__}){off}.")
 
 
-def check_all(xp, ok, name: str, condition: str) -> None:
-    """In eager mode, raise unless the boolean array ``ok`` is true everywhere."""
-    if xp.is_concrete(ok) and not bool(xp.all(ok)):
-        bad = int(xp.sum(xp.astype(xp.logical_not(ok), xp.int64)))
-        raise ValueError(f"`{name}` must be {condition}; {bad} value(s) are not ({xp.backend}).")
+class Rule:
+    """A condition on the values of the input ``name``, checked in one place
+    (:func:`enforce`): ``values`` (the input, or an array derived from it, of its shape) must lie
+    within ``lower`` (exclusive with ``strict``) and ``upper``, or the boolean array ``ok`` must
+    hold. A NaN value breaks no rule (it goes through, and comes out as a NaN loss), unless
+    ``nan=False`` (weights)."""
+
+    __slots__ = ("condition", "lower", "name", "nan", "ok", "strict", "upper", "values")
+
+    def __init__(self, name: str, values, condition: str, *, lower=None, upper=None, strict=False, ok=None,
+                 nan=True):
+        self.name, self.values, self.condition = name, values, condition
+        self.lower, self.upper, self.strict, self.ok, self.nan = lower, upper, strict, ok, nan
+
+    def broken(self, xp):
+        """True where a value breaks the rule."""
+        x = self.values
+        if self.ok is not None:
+            bad = xp.logical_not(self.ok)
+            return bad & (x == x) if self.nan else bad
+        bad = None if self.nan else x != x
+        if self.lower is not None:
+            low = x <= self.lower if self.strict else x < self.lower
+            bad = low if bad is None else bad | low
+        if self.upper is not None:
+            bad = x > self.upper if bad is None else bad | (x > self.upper)
+        return bad
+
+    def holds(self, xp) -> bool:
+        """Whether every value keeps the rule: the happy path is one reduction and one host read
+        per bound (a min or max; a NaN min, which hides the values beside it, falls back to
+        counting)."""
+        x = self.values
+        if self.ok is not None:
+            return bool(xp.all(self.ok)) or not bool(xp.any(self.broken(xp)))
+        for bound, reduce, fails in ((self.lower, xp.min, (lambda m, b: m <= b) if self.strict else
+                                      (lambda m, b: m < b)), (self.upper, xp.max, lambda m, b: m > b)):
+            if bound is None:
+                continue
+            m = reduce(x)
+            if m != m:  # NaN: count the values that break the rule instead
+                return not bool(xp.any(self.broken(xp)))
+            if bool(fails(m, bound)):
+                return False
+        return True
+
+
+def enforce(xp, rules, names: tuple, args: list) -> list:
+    """Apply a loss's value rules to its arrays ``args`` (named ``names``).
+
+    Eager (values readable): a ``ValueError`` naming the argument, the condition, how many
+    values break it and the backend. Traced (jit, tf.function, torch.compile, meta tensors):
+    the values cannot be read, so each breaking item of a floating input becomes NaN and its
+    loss NaN, never a finite number from outside the loss's domain. Integer inputs (class
+    labels) cannot hold NaN: their loss marks such items NaN itself."""
+    for rule in rules:
+        if 0 in shape_of(rule.values):
+            continue
+        if xp.is_concrete(rule.values):
+            if not rule.holds(xp):
+                bad = int(xp.sum(xp.astype(rule.broken(xp), xp.int64)))
+                raise ValueError(f"`{rule.name}` must be {rule.condition}; {bad} value(s) are not ({xp.backend}).")
+            continue
+        i = names.index(rule.name)
+        if args[i].dtype in xp.real_floating:
+            args[i] = xp.where(rule.broken(xp), math.nan, args[i])
+    return args

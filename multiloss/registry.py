@@ -73,6 +73,7 @@ class LossSpec:
     indices: tuple[str, ...]  # integer class-label inputs (kept integer)
     params: dict  # name -> default
     conditions: dict  # name -> condition text for _validation.check_param
+    checks: Callable | None  # checks(xp, *arrays, **params) -> the rules on the arrays' values (_validation.Rule)
     domain: Callable | None  # domain(rng, shape, params) -> {input name: NumPy array}; None: not generated
     reference: Callable | None  # reference(*items, **params, m): the independent formula
     kind: str = "element"  # one of KINDS: what one item covers, and what the reference takes
@@ -160,8 +161,10 @@ def loss(
     dtype); ``indices`` are integer class labels, passed on as integers. ``shapes(xp, arrays,
     params)`` replaces the default check that all inputs have one shape. Parameters given as
     arrays (or lists), except an ``axis``, become arrays of the inputs' framework and dtype.
-    ``conditions`` maps a parameter to a condition (see ``_validation.check_param``);
-    ``checks(xp, *arrays, **params)`` validates values (run in eager mode only).
+    ``conditions`` maps a parameter to a condition (see ``_validation.check_param``); a bool
+    default implies "bool" and a float default "finite" unless given. ``checks(xp, *arrays,
+    **params)`` returns the rules the arrays' values must keep (``_validation.Rule``): a
+    ``ValueError`` in eager mode, NaN for the offending items under a compiler.
 
     For the test matrix and ``multiloss check``: ``domain(rng, shape, params)`` draws inputs
     (:mod:`multiloss.domains`); ``reference(*items, **params, m)`` is the loss written
@@ -170,7 +173,7 @@ def loss(
     :mod:`multiloss.reference`); ``variants`` are parameter settings checked besides the
     defaults. A loss of your own with a domain and a reference is checked as the built-ins are.
     """
-    conditions = conditions or {}
+    declared = conditions or {}
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}")
 
@@ -178,6 +181,7 @@ def loss(
         sig = inspect.signature(kernel)
         inputs = tuple(p.name for p in sig.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD)
         params = {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY and p.name != "xp"}
+        conditions = {**_implicit_conditions(params), **declared}
         for name, condition in conditions.items():  # defaults must satisfy their own conditions
             v.check_param(name, params[name], condition)
         for rule in conventions:
@@ -213,6 +217,7 @@ def loss(
             indices=tuple(n for n in inputs if n in indices),
             params=params,
             conditions=conditions,
+            checks=checks,
             domain=domain,
             reference=reference,
             kind=kind,
@@ -228,6 +233,13 @@ def loss(
         return public
 
     return decorate
+
+
+def _implicit_conditions(params: dict) -> dict:
+    """The conditions a parameter's default implies: a bool default takes only True or False (a
+    truthy "False" would silently switch the option on), a float default any finite number."""
+    return {name: "bool" if isinstance(default, bool) else "finite"
+            for name, default in params.items() if isinstance(default, (bool, float))}
 
 
 def _describe(public, kernel, sig) -> None:

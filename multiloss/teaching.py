@@ -21,6 +21,7 @@ import textwrap
 from dataclasses import dataclass
 
 from multiloss import natives
+from multiloss._validation import describe
 from multiloss.natives import DTYPE, AsArray, Fixed, LossNatives, Native
 from multiloss.registry import REGISTRY, LossSpec, lookup
 
@@ -215,7 +216,8 @@ def _native(spec: LossSpec, native: Native) -> Entry:
 def _ours(spec: LossSpec) -> Entry:
     def param(name, value):
         c = spec.conditions.get(name, "")
-        return _code(f"{name}={value!r}") + (f" ({'in ' if c[:1] in '[(' else name + ' '}{c})" if c else "")
+        shown = c not in ("", "bool", "finite")  # not what the default's type already says
+        return _code(f"{name}={value!r}") + (f" ({describe(c)})" if shown else "")
 
     defaults = ", ".join(param(k, v) for k, v in spec.params.items())
     options = _assignments([("reduction", "'mean'"), ("sample_weight", None)] + [("convention", None)] * bool(

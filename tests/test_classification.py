@@ -575,14 +575,14 @@ def test_safeguard_parameters_match_the_reference(index, dtype):
 def test_safeguard_parameters_are_checked(backend):
     t, p = arrays(backend, [1.0, 0.0], [0.5, 0.5])
     for kwargs, message in (
-        ({"epsilon": 0.5}, r"`epsilon` must be None or a number in \(0, 0\.5\); got 0\.5"),
-        ({"epsilon": -1e-7}, r"`epsilon` must be None or a number in \(0, 0\.5\); got -1e-07"),
-        ({"log_floor": 1.0}, r"`log_floor` must be None or a finite number ≤ 0; got 1\.0"),
+        ({"epsilon": 0.5}, r"`epsilon` must be None or a finite number in \(0, 0\.5\); got 0\.5 \(float\)"),
+        ({"epsilon": -1e-7}, r"`epsilon` must be None or a finite number in \(0, 0\.5\); got -1e-07"),
+        ({"log_floor": 1.0}, r"`log_floor` must be None or a finite number <= 0; got 1\.0"),
     ):
-        with pytest.raises(ValueError, match=message + rf" \({backend.xp.backend}\)"):
+        with pytest.raises(ValueError, match=message):  # parameters are checked before the backend is known
             ml.binary_cross_entropy(t, p, **kwargs)
-    with pytest.raises(ValueError, match=rf"`labels` must be one of \['zero_negative', 'binary_batch', 'signs'\]; "
-                                         rf"got 'pm1' \({backend.xp.backend}\)"):
+    with pytest.raises(ValueError, match=r"`labels` must be one of 'zero_negative', 'binary_batch', 'signs'; "
+                                         r"got 'pm1' \(str\)"):
         ml.hinge(t, p, labels="pm1")
     q = arrays(backend, [[0.5, 0.5]])[0]
     with pytest.raises(ValueError, match=r"`from_logits` and `log_input` cannot both be True"):

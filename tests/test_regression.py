@@ -148,7 +148,7 @@ def test_non_floating_predictions_are_a_type_error(backend):
         (lambda t, p: ml.huber(t, p, delta=0.0), r"`delta` must be a finite number > 0; got 0.0"),
         (lambda t, p: ml.huber(t, p, delta=float("nan")), r"`delta` must be a finite number > 0"),
         (lambda t, p: ml.smooth_l1(t, p, beta=-1.0), r"`beta` must be a finite number >= 0"),
-        (lambda t, p: ml.quantile(t, p, q=1.5), r"`q` must be a finite number \[0, 1\]"),
+        (lambda t, p: ml.quantile(t, p, q=1.5), r"`q` must be a finite number in \[0, 1\]; got 1\.5 \(float\)"),
         (lambda t, p: ml.mse(t, p, reduction="avg"), r"`reduction` must be one of"),
         (lambda t, p: ml.mse(t, p, sample_weight=[1.0, 2.0]), r"`sample_weight` must have the loss's shape \(3,\)"),
     ],
@@ -330,7 +330,7 @@ def test_conventions_that_cannot_apply_say_why():
     with pytest.raises(ValueError, match=r"sklearn\.metrics\.mean_squared_log_error is mean_squared_log_error with "
                                          r"epsilon=None only; got epsilon=1e-07"):
         ml.msle([1.0], [0.5], epsilon=1e-7, convention="sklearn")
-    with pytest.raises(ValueError, match=r"`epsilon` must be a finite number >= 0; got -1.0"):
+    with pytest.raises(ValueError, match=r"`epsilon` must be None or a finite number >= 0; got -1\.0 \(float\)"):
         ml.msle([1.0], [0.5], epsilon=-1.0)
 
 

@@ -177,7 +177,7 @@ def test_axis_spatial_and_all(backend):
     everything = value(backend, ml.dice(y, p, smooth=0.0, axis="all", reduction="none"))
     np.testing.assert_allclose(everything, 1 - 2 * (t * q).sum() / (t.sum() + q.sum()), rtol=1e-14)
     with pytest.raises(ValueError, match=r"`axis` must be one of \(None, 'spatial', 'all'\), an int or a tuple of "
-                                         r"ints; got 'batch'"):
+                                         r"ints, each an axis of `y_pred` of shape \(2, 3, 4\); got 'batch'"):
         ml.dice(y, p, axis="batch")
     with pytest.raises(ValueError, match=rf"need a batch axis and at least one more for axis='spatial'; got shape "
                                          rf"\(4,\) \({backend.xp.backend}\)"):

@@ -116,30 +116,23 @@ def _modulating(xp, one_minus_pt, gamma, tiny):
     return xp.exp(gamma * xp.log(xp.maximum(one_minus_pt, tiny)))
 
 
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def _probabilities(y_pred, from_logits):
+    """The rule on predictions read as probabilities; none for logits."""
+    if from_logits:
+        return ()
+    return (v.Rule("y_pred", y_pred, "a probability in [0, 1] (pass from_logits=True for logits)", lower=0.0,
+                   upper=1.0),)
 
 
-def _check_safeguards(xp, epsilon=None, log_floor=None):
-    if epsilon is not None and not (_number(epsilon) and 0 < epsilon < 0.5):
-        raise ValueError(f"`epsilon` must be None or a number in (0, 0.5); got {epsilon!r} ({xp.backend}).")
-    if log_floor is not None and not (_number(log_floor) and log_floor <= 0):
-        raise ValueError(f"`log_floor` must be None or a finite number ≤ 0; got {log_floor!r} ({xp.backend}).")
+def _check_binary(xp, y_true, y_pred, *, from_logits, **_):
+    return (v.Rule("y_true", y_true, "in [0, 1]", lower=0.0, upper=1.0), *_probabilities(y_pred, from_logits))
 
 
-def _check_probabilities(xp, y_pred, from_logits):
-    if not from_logits:
-        condition = "a probability in [0, 1] (pass from_logits=True for logits)"
-        v.check_bound(xp, y_pred, "y_pred", condition, lower=0.0, upper=1.0)
-
-
-def _check_binary(xp, y_true, y_pred, *, from_logits, epsilon, log_floor=None, **_):
-    _check_safeguards(xp, epsilon, log_floor)
-    v.check_bound(xp, y_true, "y_true", "in [0, 1]", lower=0.0, upper=1.0)
-    _check_probabilities(xp, y_pred, from_logits)
-
-
-_SMOOTHING = {"label_smoothing": "[0, 1]"}
+#: The conditions of the parameters the cross-entropies share: Keras's ``epsilon`` clip,
+#: PyTorch's ``log_floor``, ``label_smoothing``, and the class ``axis``.
+_SAFEGUARDS = {"epsilon": "(0, 0.5) or None", "log_floor": "<= 0 or None"}
+_SMOOTHING = {"label_smoothing": "[0, 1]", "epsilon": _SAFEGUARDS["epsilon"]}
+_CLASSES = {**_SMOOTHING, "axis": "int"}
 
 
 # --- binary ---------------------------------------------------------------------------------
@@ -171,11 +164,23 @@ def _binary_cross_entropy_reference(y_true, y_pred, *, from_logits, label_smooth
     return -(1 if pos_weight is None else pos_weight) * y * log_p, -(1 - y) * log_q
 
 
+def _binary_shapes(xp, arrays, params):
+    y_pred = arrays["y_pred"]
+    v.check_same_shape(xp, arrays["y_true"], y_pred, "y_true", "y_pred")
+    weight = params["pos_weight"]
+    if hasattr(weight, "shape"):
+        shape, given = v.shape_of(y_pred), v.shape_of(weight)
+        if len(given) > len(shape) or not all(g in (1, s) or None in (g, s) for g, s in zip(given[::-1], shape[::-1])):
+            raise ValueError(f"`pos_weight` must broadcast against `y_pred` {shape} over its last axes (e.g. one "
+                             f"weight per class, {shape[-1:]}); got {given} ({xp.backend}).")
+
+
 @loss(
     family="classification",
     domain=domains.binary(),
     reference=_binary_cross_entropy_reference,
-    conditions=_SMOOTHING,
+    shapes=_binary_shapes,
+    conditions={**_SMOOTHING, **_SAFEGUARDS, "pos_weight": ">= 0 or array or None"},
     checks=_check_binary,
     variants=({"from_logits": True}, {"from_logits": True, "pos_weight": 3.0}, {"label_smoothing": 0.2}),
     conventions=(
@@ -220,7 +225,7 @@ def _binary_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, epsilo
     family="classification",
     domain=domains.binary(),
     reference=_binary_focal_reference,
-    conditions={"gamma": ">= 0"},
+    conditions={"gamma": ">= 0", "alpha": "[0, 1] or None", "epsilon": _SAFEGUARDS["epsilon"]},
     checks=_check_binary,
     variants=({"from_logits": True}, {"alpha": None, "gamma": 0.0}, {"from_logits": True, "gamma": 0.5}),
     conventions=(
@@ -253,10 +258,24 @@ def binary_focal(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, ep
 
 
 # --- categorical ----------------------------------------------------------------------------
-def _check_categorical(xp, y_true, y_pred, *, from_logits, epsilon, **_):
-    _check_safeguards(xp, epsilon)
-    v.check_bound(xp, y_true, "y_true", "≥ 0 (class probabilities)", lower=0.0)
-    _check_probabilities(xp, y_pred, from_logits)
+def _check_categorical(xp, y_true, y_pred, *, from_logits, **_):
+    return (v.Rule("y_true", y_true, "≥ 0 (class probabilities)", lower=0.0), *_probabilities(y_pred, from_logits))
+
+
+def _class_axis(xp, x, axis, name="y_pred"):
+    """``axis`` as an index of ``x``'s axes, which must exist and hold at least one class."""
+    if not -x.ndim <= axis < max(x.ndim, 1):
+        raise ValueError(f"`axis` {axis} is out of range for `{name}` of shape {v.shape_of(x)}: it needs a class "
+                         f"axis ({xp.backend}).")
+    if x.shape[axis] == 0:
+        raise ValueError(f"`{name}` has no classes: axis {axis} of its shape {v.shape_of(x)} is empty ({xp.backend}).")
+    return axis % x.ndim
+
+
+def _class_shapes(xp, arrays, params):
+    """One shape for ``y_true`` and ``y_pred``, with a class ``axis`` of at least one class."""
+    v.check_same_shape(xp, arrays["y_true"], arrays["y_pred"], "y_true", "y_pred")
+    _class_axis(xp, arrays["y_pred"], params.get("axis", -1))
 
 
 def _exact_neg_log_probs(row, from_logits, m, epsilon=None, normalize=False):
@@ -289,7 +308,8 @@ def _categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, label_s
     domain=domains.categorical(),
     reference=_categorical_cross_entropy_reference,
     kind="row",
-    conditions=_SMOOTHING,
+    shapes=_class_shapes,
+    conditions=_CLASSES,
     checks=_check_categorical,
     variants=({"from_logits": True}, {"from_logits": True, "label_smoothing": 0.1}),
     conventions=(
@@ -317,7 +337,8 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smooth
 
 
 def _sparse_shapes(xp, arrays, params):
-    labels, y_pred, axis = arrays["y_true"], arrays["y_pred"], params["axis"]
+    labels, y_pred = arrays["y_true"], arrays["y_pred"]
+    axis = _class_axis(xp, y_pred, params["axis"])
     expected = list(v.shape_of(y_pred))
     del expected[axis]
     if not v._same(v.shape_of(labels), tuple(expected)):
@@ -331,13 +352,14 @@ def _sparse_shapes(xp, arrays, params):
                          f"({xp.backend}).")
 
 
-def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, epsilon, axis, **_):
-    _check_safeguards(xp, epsilon)
+def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, axis, **_):
+    if not xp.is_concrete(y_true):  # integer labels: the kernel makes out-of-range items NaN itself
+        return _probabilities(y_pred, from_logits)
     n = y_pred.shape[axis]
     labels = y_true if ignore_index is None else xp.where(y_true == ignore_index, 0, y_true)
     ignored = "" if ignore_index is None else f" or equal to ignore_index={ignore_index}"
-    v.check_bound(xp, labels, "y_true", f"class labels in [0, {n}){ignored}", lower=0, upper=n - 1)
-    _check_probabilities(xp, y_pred, from_logits)
+    return (v.Rule("y_true", labels, f"class labels in [0, {n}){ignored}", lower=0, upper=n - 1),
+            *_probabilities(y_pred, from_logits))
 
 
 def _sparse_categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, label_smoothing, class_weight,
@@ -364,7 +386,7 @@ def _sparse_categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, 
     labels=(),
     indices=("y_true",),
     shapes=_sparse_shapes,
-    conditions=_SMOOTHING,
+    conditions={**_CLASSES, "class_weight": "array or None", "ignore_index": "int or None"},
     checks=_check_sparse,
     variants=(
         {"from_logits": True},
@@ -444,7 +466,8 @@ def _categorical_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, e
     domain=domains.categorical(),
     reference=_categorical_focal_reference,
     kind="row",
-    conditions={"gamma": ">= 0"},
+    shapes=_class_shapes,
+    conditions={"gamma": ">= 0", "alpha": ">= 0 or array or None", "epsilon": _SAFEGUARDS["epsilon"], "axis": "int"},
     checks=_check_categorical,
     variants=({"from_logits": True}, {"from_logits": True, "gamma": 0.0}, {"alpha": 0.25}),
     conventions=tuple(
@@ -489,11 +512,9 @@ def _signs(xp, y_true, labels):
     return xp.where(y_true == 0, -1.0, y_true)
 
 
-def _check_signs(xp, y_true, y_pred, *, labels, **_):
-    if labels not in _LABELS:
-        raise ValueError(f"`labels` must be one of {list(_LABELS)}; got {labels!r} ({xp.backend}).")
+def _check_signs(xp, y_true, y_pred, **_):
     ok = (y_true == -1) | (y_true == 0) | (y_true == 1)
-    v.check_all(xp, ok, "y_true", "a label in {-1, 1} (or 0, read as `labels` says)")
+    return (v.Rule("y_true", y_true, "a label in {-1, 1} (or 0, read as `labels` says)", ok=ok),)
 
 
 def _hinge_reference(y_true, y_pred, *, labels, m):
@@ -507,6 +528,7 @@ def _hinge_reference(y_true, y_pred, *, labels, m):
     family="margin",
     domain=domains.signs(),
     reference=_hinge_reference,
+    conditions={"labels": f"in {_LABELS}"},
     checks=_check_signs,
     conventions=(
         Convention("keras.losses.Hinge", {"labels": "binary_batch"}, per_sample=True),
@@ -531,6 +553,7 @@ def _squared_hinge_reference(y_true, y_pred, *, labels, m):
     family="margin",
     domain=domains.signs(),
     reference=_squared_hinge_reference,
+    conditions={"labels": f"in {_LABELS}"},
     checks=_check_signs,
     conventions=(Convention("keras.losses.SquaredHinge", {"labels": "binary_batch"}, per_sample=True),),
 )
@@ -554,7 +577,8 @@ def _categorical_hinge_reference(y_true, y_pred, *, zero_true_class, m):
     domain=domains.categorical(scores=True),
     reference=_categorical_hinge_reference,
     kind="row",
-    checks=lambda xp, y_true, y_pred, **_: v.check_bound(xp, y_true, "y_true", "≥ 0 (one-hot)", lower=0.0),
+    shapes=_class_shapes,
+    checks=lambda xp, y_true, y_pred, **_: (v.Rule("y_true", y_true, "≥ 0 (one-hot)", lower=0.0),),
     conventions=(Convention("keras.losses.CategoricalHinge", {"zero_true_class": True}),),
 )
 def categorical_hinge(y_true, y_pred, *, zero_true_class=False, xp):
@@ -573,13 +597,12 @@ def categorical_hinge(y_true, y_pred, *, zero_true_class=False, xp):
 
 
 # --- divergence -----------------------------------------------------------------------------
-def _check_kl(xp, y_true, y_pred, *, from_logits, log_input, epsilon, **_):
+def _check_kl(xp, y_true, y_pred, *, from_logits, log_input, **_):
     if from_logits and log_input:
         raise ValueError(f"`from_logits` and `log_input` cannot both be True: y_pred is logits or log q "
                          f"({xp.backend}).")
-    _check_safeguards(xp, epsilon)
-    v.check_bound(xp, y_true, "y_true", "≥ 0 (class probabilities)", lower=0.0)
-    _check_probabilities(xp, y_pred, from_logits or log_input)
+    return (v.Rule("y_true", y_true, "≥ 0 (class probabilities)", lower=0.0),
+            *_probabilities(y_pred, from_logits or log_input))
 
 
 def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon, class_mean, axis, m):
@@ -598,6 +621,8 @@ def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon,
     domain=domains.distributions(),
     reference=_kl_divergence_reference,
     kind="row",
+    shapes=_class_shapes,
+    conditions={"epsilon": _SAFEGUARDS["epsilon"], "axis": "int"},
     checks=_check_kl,
     variants=({"from_logits": True},),
     conventions=(

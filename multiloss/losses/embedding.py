@@ -127,24 +127,12 @@ def _pair_shapes(xp, arrays, params):
 
 
 def _check_signs(xp, y_true, *_, **__):
-    v.check_all(xp, (y_true == 1) | (y_true == -1), "y_true", "1 or -1")
-
-
-def _check_distance(distance):
-    if distance not in DISTANCES:
-        raise ValueError(f"`distance` must be one of {DISTANCES}; got {distance!r}.")
-
-
-def _check_triplet(xp, *arrays, distance, eps_at, **_):
-    _check_distance(distance)
-    if eps_at not in EPS_AT:
-        raise ValueError(f"`eps_at` must be one of {EPS_AT}; got {eps_at!r}.")
+    return (v.Rule("y_true", y_true, "1 or -1", ok=(y_true == 1) | (y_true == -1)),)
 
 
 # --- pair and triplet losses ----------------------------------------------------------------
-def _check_contrastive(xp, y_true, x1, x2, *, distance, **_):
-    _check_distance(distance)
-    v.check_bound(xp, y_true, "y_true", "in [0, 1] (1 = similar pair)", lower=0.0, upper=1.0)
+def _check_contrastive(xp, y_true, x1, x2, **_):
+    return (v.Rule("y_true", y_true, "in [0, 1] (1 = similar pair)", lower=0.0, upper=1.0),)
 
 
 def _exact_pairwise(a, b, p, eps, eps_at, m):
@@ -192,7 +180,7 @@ def _contrastive_reference(y_true, x1, x2, *, margin, distance, m):
     reference=_contrastive_reference,
     kind="row",
     shapes=_pair_shapes,
-    conditions={"margin": ">= 0"},
+    conditions={"margin": ">= 0", "distance": f"in {DISTANCES}"},
     checks=_check_contrastive,
     variants=({"margin": 2.0}, {"distance": "cosine", "margin": 0.5}),
 )
@@ -235,8 +223,7 @@ def _triplet_margin_reference(anchor, positive, negative, *, margin, p, eps, swa
     kind="row",
     labels=(),
     shapes=_triplet_shapes,
-    conditions={"margin": ">= 0", "p": ">= 1", "eps": ">= 0"},
-    checks=_check_triplet,
+    conditions={"margin": ">= 0", "p": ">= 1", "eps": ">= 0", "distance": f"in {DISTANCES}", "eps_at": f"in {EPS_AT}"},
     variants=({"eps": 0.0}, {"swap": True, "p": 1.0, "eps": 0.0}, {"p": 3.0, "margin": 0.5}, {"distance": "cosine"},
               {"eps_at": "sum"}),
     conventions=(
@@ -400,8 +387,10 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
 def _cosine_shapes(xp, arrays, params):
     a, b = arrays["y_true"], arrays["y_pred"]
     v.check_same_shape(xp, a, b, "y_true", "y_pred")
-    if a.ndim == 0:
-        raise ValueError(f"`y_true` and `y_pred` must have an `axis` of vectors; got 0-D arrays ({xp.backend}).")
+    axis = params["axis"]
+    if not -a.ndim <= axis < a.ndim:
+        raise ValueError(f"`axis` {axis} is out of range: `y_true` and `y_pred` of shape {v.shape_of(a)} need an "
+                         f"axis of vectors ({xp.backend}).")
 
 
 def _cosine_similarity_reference(y_true, y_pred, *, axis, epsilon, m):
@@ -415,7 +404,7 @@ def _cosine_similarity_reference(y_true, y_pred, *, axis, epsilon, m):
     kind="row",
     labels=(),
     shapes=_cosine_shapes,
-    conditions={"epsilon": ">= 0"},
+    conditions={"epsilon": ">= 0", "axis": "int"},
     conventions=(
         Convention("keras.losses.CosineSimilarity", {"epsilon": 1e-7}),
         Convention("torch.nn.functional.cosine_similarity", {"epsilon": 1e-8, "axis": 1}),
@@ -443,7 +432,7 @@ def _cosine_distance_reference(y_true, y_pred, *, axis, epsilon, m):
     kind="row",
     labels=(),
     shapes=_cosine_shapes,
-    conditions={"epsilon": ">= 0"},
+    conditions={"epsilon": ">= 0", "axis": "int"},
     conventions=(Convention("optax.losses.cosine_distance"),),
 )
 def cosine_distance(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):

@@ -37,7 +37,7 @@ def _gaussian_nll_reference(y_true, mean, var, *, eps, full, m):
     reference=_gaussian_nll_reference,
     shapes=_gaussian_shapes,
     conditions={"eps": "> 0"},
-    checks=lambda xp, y_true, mean, var, **_: v.check_bound(xp, var, "var", "≥ 0 (a variance)", lower=0.0),
+    checks=lambda xp, y_true, mean, var, **_: (v.Rule("var", var, "≥ 0 (a variance)", lower=0.0),),
     variants=({"full": True},),
     conventions=(Convention("torch.nn.functional.gaussian_nll_loss"),),
     torch_order=("mean", "y_true", "var"),

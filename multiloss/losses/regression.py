@@ -170,10 +170,9 @@ def quantile(y_true, y_pred, *, q=0.5, xp):
 
 def _check_msle(xp, y_true, y_pred, *, epsilon):
     if epsilon is not None:  # both are clamped to ≥ epsilon: any value is valid
-        v.check_param("epsilon", epsilon, ">= 0")
-        return
-    for name, x in (("y_true", y_true), ("y_pred", y_pred)):
-        v.check_bound(xp, x, name, "> -1 for a logarithmic error", lower=-1.0, strict=True)
+        return ()
+    return tuple(v.Rule(name, x, "> -1 for a logarithmic error", lower=-1.0, strict=True)
+                 for name, x in (("y_true", y_true), ("y_pred", y_pred)))
 
 
 def _mean_squared_log_error_reference(y_true, y_pred, *, epsilon, m):
@@ -186,6 +185,7 @@ def _mean_squared_log_error_reference(y_true, y_pred, *, epsilon, m):
     family="regression",
     domain=domains.nonnegative_pairs(),
     reference=_mean_squared_log_error_reference,
+    conditions={"epsilon": ">= 0 or None"},
     checks=_check_msle,
     aliases=("msle",),
     variants=({"epsilon": 1e-7},),
@@ -211,9 +211,10 @@ def mean_squared_log_error(y_true, y_pred, *, epsilon=None, xp):
 
 
 def _check_poisson(xp, y_true, y_pred, *, log_input, **_):
-    v.check_bound(xp, y_true, "y_true", "≥ 0 (counts)", lower=0.0)
-    if not log_input:
-        v.check_bound(xp, y_pred, "y_pred", "a rate ≥ 0 (pass log_input=True for log-rates)", lower=0.0)
+    counts = v.Rule("y_true", y_true, "≥ 0 (counts)", lower=0.0)
+    if log_input:
+        return (counts,)
+    return counts, v.Rule("y_pred", y_pred, "a rate ≥ 0 (pass log_input=True for log-rates)", lower=0.0)
 
 
 def _poisson_reference(y_true, y_pred, *, log_input, epsilon, m):

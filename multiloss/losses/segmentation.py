@@ -33,8 +33,11 @@ def _overlap_shapes(xp, arrays, params):
     y_true, y_pred = arrays["y_true"], arrays["y_pred"]
     v.check_same_shape(xp, y_true, y_pred, "y_true", "y_pred")
     axis = params["axis"]
-    if isinstance(axis, str) and axis not in AXES:
-        raise ValueError(f"`axis` must be one of {AXES}, an int or a tuple of ints; got {axis!r}.")
+    axes = (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else axis
+    if axis not in AXES and not (isinstance(axes, tuple) and all(
+            isinstance(a, int) and not isinstance(a, bool) and -y_pred.ndim <= a < y_pred.ndim for a in axes)):
+        raise ValueError(f"`axis` must be one of {AXES}, an int or a tuple of ints, each an axis of `y_pred` of "
+                         f"shape {v.shape_of(y_pred)}; got {axis!r} ({xp.backend}).")
     if axis in (None, "spatial") and y_pred.ndim < 2:
         raise ValueError(
             f"`y_true` and `y_pred` need a batch axis and at least one more for axis={axis!r}; got shape "
@@ -47,9 +50,10 @@ def _overlap_shapes(xp, arrays, params):
 
 
 def _check_overlap(xp, y_true, y_pred, *, from_logits, **_):
-    v.check_bound(xp, y_true, "y_true", "in [0, 1] (a mask)", lower=0.0, upper=1.0)
-    if not from_logits:
-        v.check_bound(xp, y_pred, "y_pred", "a probability in [0, 1]", lower=0.0, upper=1.0)
+    mask = v.Rule("y_true", y_true, "in [0, 1] (a mask)", lower=0.0, upper=1.0)
+    if from_logits:
+        return (mask,)
+    return mask, v.Rule("y_pred", y_pred, "a probability in [0, 1]", lower=0.0, upper=1.0)
 
 
 def _probabilities(xp, y_pred, from_logits):

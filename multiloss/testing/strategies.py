@@ -131,7 +131,7 @@ def params(loss):
             if name != "axis" and not isinstance(value, (tuple, list, np.ndarray)) and value not in values:
                 values.append(value)
         strategy = st.sampled_from(values)
-        if name in spec.conditions:
+        if spec.conditions.get(name) in CONDITIONS:
             strategy = st.one_of(strategy, _floats(*CONDITIONS[spec.conditions[name]]))
         drawn[name] = strategy
     return st.fixed_dictionaries(drawn)
