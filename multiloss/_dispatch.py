@@ -21,9 +21,11 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from multiloss import _validation as v
 from multiloss._reduction import reduce
-from multiloss.backends import array_namespace
+from multiloss.backends import _NEUTRAL, _cache, array_namespace
 
 __all__ = ["Plan", "bind", "finish", "function", "prepare", "run"]
 
@@ -91,9 +93,48 @@ def bind(plan: Plan, arrays: tuple, kwargs: dict, convention):
     return arrays, {**params, **kwargs}, rule
 
 
-def _as_array(xp, x):
-    """Arrays pass through; Python scalars and sequences become arrays of namespace ``xp``."""
-    return x if hasattr(x, "dtype") and hasattr(x, "shape") else xp.asarray(x)
+def _as_array(xp, x, dtype=None, device=None):
+    """``x`` as an array of namespace ``xp`` (whose ``array_namespace`` call has seen ``x``).
+
+    The framework's arrays pass through, but for TensorFlow's variables, read as tensors (the
+    read is on the tape: gradients reach the variable). Python scalars and sequences become
+    arrays of ``dtype`` (None: the framework's default for their kind) on ``device`` (that of
+    the arrays they meet: a GPU's, or meta; None: the default); so do NumPy scalars,
+    as the Python scalars they hold, except in a NumPy call, where they are NumPy's own 0-d
+    arrays and keep their dtype.
+    """
+    if _cache.get(type(x)) is not _NEUTRAL:
+        return x if hasattr(x, "ndim") else xp.asarray(x)  # a variable has no ndim
+    if isinstance(x, np.generic):
+        if xp.backend == "numpy":
+            return x
+        x = x.item()
+    return xp.asarray(x, dtype=dtype, device=device)
+
+
+def _as_arrays(plan: Plan, xp, arrays):
+    """The loss's inputs as arrays of ``xp``: ``arrays`` itself when they all are already.
+
+    The dtype rule for a Python scalar or sequence, or a NumPy scalar outside a NumPy call,
+    among framework arrays: as predictions (the input whose dtype the result takes), the
+    floating dtype of the other inputs (the first one's that is a floating array); as any other
+    floating input or as labels, the compute dtype that follows from it; as class labels, the
+    default integer. Where no input is a floating array, the framework's default dtype.
+    """
+    for a in arrays:
+        if not hasattr(a, "ndim") or _cache.get(type(a)) is not xp:
+            break
+    else:  # all the framework's own arrays: the common call
+        return arrays
+    loose = [_cache.get(type(a)) is _NEUTRAL and not (xp.backend == "numpy" and isinstance(a, np.generic))
+             for a in arrays]
+    arrays = [a if free else _as_array(xp, a) for a, free in zip(arrays, loose)]
+    device = next((xp.device_of(a) for a, free in zip(arrays, loose) if not free), None)
+    floating = [a.dtype for a, free in zip(arrays, loose) if not free and a.dtype in xp.real_floating]
+    dtype = arrays[plan.result].dtype if not loose[plan.result] else floating[0] if floating else None
+    compute = xp.float32 if dtype in xp.low_precision else dtype
+    return [_as_array(xp, a, dtype if i == plan.result else compute if cast else None, device) if free else a
+            for i, (a, free, cast) in enumerate(zip(arrays, loose, plan.casts))]
 
 
 def _array_params(params: dict) -> list[str]:
@@ -107,16 +148,19 @@ def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
     from the arrays (``sample_weight`` and array parameters too), dtypes and shapes checked,
     casts done, value rules enforced."""
     array_params = plan.default_arrays if params is plan.params else _array_params(params)
-    xp = array_namespace(*arrays, sample_weight, *(params[k] for k in array_params))
-    arrays = [_as_array(xp, a) for a in arrays]
+    try:
+        xp = array_namespace(*arrays, sample_weight, *(params[k] for k in array_params))
+    except TypeError as exc:
+        raise _named(exc, plan, arrays, sample_weight, params, array_params) from None
+    arrays = _as_arrays(plan, xp, arrays)
     for check, name, a in zip(plan.dtype_checks, plan.inputs, arrays):
         check(xp, a, name)
     dtype = arrays[plan.result].dtype
     compute = xp.float32 if dtype in xp.low_precision else dtype
     if array_params:
-        params = dict(params)
+        params, device = dict(params), xp.device_of(arrays[plan.result])
         for k in array_params:
-            a = _as_array(xp, params[k])
+            a = _as_array(xp, params[k], compute, device)
             v.check_numeric(xp, a, k)
             params[k] = _weights(xp, a if a.dtype == compute else xp.astype(a, compute), k)
     if plan.shapes is None:
@@ -124,7 +168,9 @@ def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
             v.check_same_shape(xp, arrays[0], a, plan.inputs[0], name)
     else:
         plan.shapes(xp, dict(zip(plan.inputs, arrays)), params)
-    args = [a if not cast or a.dtype == compute else xp.astype(a, compute) for cast, a in zip(plan.casts, arrays)]
+    index = xp.index_dtypes  # class labels: cast only where the framework's gathers need it
+    args = [(a if a.dtype == compute else xp.astype(a, compute)) if cast else
+            a if not index or a.dtype in index else xp.astype(a, index[0]) for cast, a in zip(plan.casts, arrays)]
     if plan.checks is not None:
         rules = plan.checks(xp, *args, **params)
         if rules:
@@ -137,6 +183,17 @@ def _weights(xp, w, name: str):
     eager mode, NaN where they are not under a compiler (so is the weighted loss)."""
     rule = v.Rule(name, w, "finite and ≥ 0 (a weight)", lower=0.0, upper=xp.finfo(w.dtype).max, nan=False)
     return v.enforce(xp, (rule,), (name,), [w])[0]
+
+
+def _named(exc: TypeError, plan: Plan, arrays, sample_weight, params: dict, array_params) -> TypeError:
+    """``exc`` (from ``array_namespace``) naming the argument of a type multiloss refuses."""
+    named = [*zip(plan.inputs, arrays), ("sample_weight", sample_weight), *((k, params[k]) for k in array_params)]
+    for name, x in named:
+        try:
+            array_namespace(x)
+        except TypeError:
+            return TypeError(f"`{name}`: {exc}")
+    return exc
 
 
 def run(plan: Plan, xp, args, params: dict):
@@ -157,7 +214,7 @@ def finish(xp, out, item_weight, reduction: str, sample_weight, rule, dtype, com
         if rule.divisor == "count" and item_weight is None and reduction == "mean":
             reduction = "sum_over_batch_size"
     if sample_weight is not None:
-        sample_weight = _as_array(xp, sample_weight)
+        sample_weight = _as_array(xp, sample_weight, compute, xp.device_of(out))
         v.check_numeric(xp, sample_weight, "sample_weight")
         v.check_weight_shape(xp, sample_weight, v.shape_of(out))
         if sample_weight.dtype != compute:

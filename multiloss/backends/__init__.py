@@ -7,7 +7,13 @@ the user has already imported it (``name in sys.modules``), as einops does; mult
 imports one on its own.
 
 Python scalars, lists and tuples belong to no framework: they adopt the framework of the other
-arguments, or NumPy when there is none. Arrays of two frameworks in one call are a ``TypeError``.
+arguments, or NumPy when there is none. NumPy scalars (``np.float64(2.0)``, ``np.int8(3)``,
+``np.bool_(True)``: ``np.generic``) do the same, as the Python scalars they stand for; a 0-d
+``np.ndarray`` is an array of NumPy's, so next to a tensor it is a ``TypeError`` as any other
+mix of two frameworks. ``np.matrix`` (where ``*`` is a matrix product) and ``np.ma.MaskedArray``
+(whose mask only some operations honour) would give wrong numbers silently: they are a
+``TypeError`` that says to pass ``np.asarray(x)``; other ``ndarray`` subclasses (``np.memmap``)
+are NumPy arrays.
 
 The tools and tests that compare frameworks load them with ``load(name)`` / ``load_all(names)``,
 which import them (when called, never at ``import multiloss``) and set them up for comparing.
@@ -116,8 +122,11 @@ def _namespace_of(name: str) -> ModuleType:
 
 
 def _resolve(t: type) -> object:
-    if issubclass(t, _PYTHON_TYPES):
+    np = sys.modules.get("numpy")
+    if issubclass(t, _PYTHON_TYPES) or (np is not None and issubclass(t, np.generic)):
         return _NEUTRAL
+    if np is not None and issubclass(t, np.ndarray):
+        _refuse_matrix_types(t, np)
     for name, module, attrs in BACKENDS:
         mod = sys.modules.get(module)
         if mod is not None and issubclass(t, tuple(functools.reduce(getattr, a.split("."), mod) for a in attrs)):
@@ -128,12 +137,22 @@ def _resolve(t: type) -> object:
     )
 
 
+def _refuse_matrix_types(t: type, np: ModuleType) -> None:
+    """``np.matrix`` and masked arrays compute something else than ndarray's arithmetic."""
+    ma = sys.modules.get("numpy.ma")  # imported on first use: no masked array exists before
+    why = ("`*` is a matrix product there" if issubclass(t, np.matrix) else
+           "its mask is not honoured by every operation" if ma is not None and issubclass(t, ma.MaskedArray) else None)
+    if why is not None:
+        raise TypeError(f"multiloss does not support {t.__module__}.{t.__qualname__} ({why}); pass np.asarray(x)")
+
+
 def array_namespace(*arrays: object) -> ModuleType:
     """The array-API namespace of the framework that owns ``arrays``.
 
-    ``None`` arguments are ignored; Python scalars and sequences adopt the framework of the
-    others (NumPy if there are none). Raises ``TypeError`` for unsupported types and for
-    arrays of two different frameworks in one call.
+    ``None`` arguments are ignored; Python scalars and sequences, and NumPy scalars, adopt the
+    framework of the others (NumPy if there are none). Raises ``TypeError`` for unsupported
+    types (``np.matrix`` and masked arrays included) and for arrays of two different frameworks
+    in one call.
 
     >>> import numpy as np, multiloss
     >>> multiloss.array_namespace(np.ones(3), 2.0).__name__

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 
-__all__ = ["EXTENSIONS", "build_namespace"]
+__all__ = ["EXTENSIONS", "build_namespace", "device_of"]
 
 
 def softplus(x, /, *, xp):
@@ -141,14 +141,27 @@ EXTENSIONS = {
 }
 
 
-def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: dict | None = None) -> ModuleType:
+def device_of(x, /):
+    """The device ``x`` lives on, for the arrays a kernel creates beside it (``device=``).
+
+    The standard's ``x.device``, or None where it cannot be known: JAX's tracers have none
+    (jax issue #26000), and what a jitted function creates goes where jit places it.
+    """
+    return getattr(x, "device", None)
+
+
+def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: dict | None = None,
+                    index_dtypes: tuple = ()) -> ModuleType:
     """One namespace object: ``base``'s public names + every extension op.
 
     Built once per backend; attribute access is then a plain module lookup. Extension ops not
     in ``overrides`` are the portable defaults bound to this namespace. ``standard`` replaces
     standard functions whose base version does not meet our conventions (each adapter says
     why). ``backend`` names the framework; ``real_floating`` holds its floating dtypes and
-    ``low_precision`` the 16-bit ones among them (computed in float32).
+    ``low_precision`` the 16-bit ones among them (computed in float32); ``index_dtypes`` the
+    integer dtypes its gathers take as indices, the first being what class labels of another
+    integer dtype are cast to (empty: they take every integer dtype); ``device_of(x)`` the
+    device to create arrays on beside ``x``.
     """
     unknown = set(overrides) - set(EXTENSIONS)
     if unknown:
@@ -164,6 +177,8 @@ def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: d
     ns.real_floating = tuple(getattr(base, n) for n in ("float16", "bfloat16", "float32", "float64")
                              if hasattr(base, n))
     ns.low_precision = ns.real_floating[:-2]
+    ns.index_dtypes = index_dtypes
+    ns.device_of = device_of
     for name, default in EXTENSIONS.items():
         setattr(ns, name, overrides.get(name) or functools.partial(default, xp=ns))
     return ns

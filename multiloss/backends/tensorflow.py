@@ -59,6 +59,7 @@ xp = build_namespace(
         "stop_gradient": tf.stop_gradient,
         "is_concrete": lambda x, /: tf.executing_eagerly(),
     },
+    index_dtypes=(tf.int64, tf.int32),  # tf.gather's indices; other widths are cast to int64
 )
 xp.__array_api_version__ = namespace.__array_api_version__
 

@@ -145,7 +145,12 @@ def _promote(*args):
 
 # --- creation and conversion --------------------------------------------------------------
 def asarray(obj, /, *, dtype=None, device=None, copy=None):
+    """``obj`` as a tensor. A ``tf.Variable`` is read (``tf.convert_to_tensor``: the read is on
+    any ``GradientTape``, so gradients reach the variable): the functions here take variables,
+    but a variable has no ``ndim``, ``T`` or ``mT``."""
     if _is_array(obj):
+        if isinstance(obj, tf.Variable):
+            obj = tf.convert_to_tensor(obj)
         return obj if dtype is None or obj.dtype == dtype else tf.cast(obj, dtype)
     if dtype is None and isinstance(obj, (int, float, list, tuple)) and not isinstance(obj, np.generic):
         arr = np.asarray(obj)

@@ -1,6 +1,8 @@
 """PyTorch adapter: array-api-compat's torch namespace + torch's fused kernels.
 
-Data checks are skipped while torch.compile traces (``is_concrete``), so they never break a graph.
+Data checks are skipped while torch.compile traces and on meta tensors (``is_concrete``), so
+they never break a graph and shape inference on meta tensors works; class labels of other
+integer dtypes are cast to int64 (``index_dtypes``), the only index dtype of torch's gathers.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def _with_scalar(fn):
 
 
 def _is_concrete(x, /):
-    return not torch.compiler.is_compiling()
+    # A meta tensor has a shape and a dtype but no values: shape inference runs the loss on them.
+    return not torch.compiler.is_compiling() and not x.is_meta
 
 
 xp = build_namespace(
@@ -65,6 +68,7 @@ xp = build_namespace(
         "is_concrete": _is_concrete,
     },
     standard={"maximum": _with_scalar(torch.maximum), "minimum": _with_scalar(torch.minimum)},
+    index_dtypes=(torch.int64,),  # take_along_dim, gather and F.cross_entropy take int64 (Long) indices only
 )
 
 DTYPES = {

@@ -304,7 +304,7 @@ def batch_hard_triplet(labels, embeddings, *, margin=1.0, squared=False, xp):
     # d²(i, j) − ‖e_i‖², which orders row i as d(i, ·) does.
     score = xp.matmul(-2.0 * e, xp.matrix_transpose(e)) + xp.sum(e * e, axis=-1)[None, :]
     same = labels[:, None] == labels[None, :]
-    positives = same & xp.logical_not(xp.eye(n, dtype=xp.bool))
+    positives = same & xp.logical_not(xp.eye(n, dtype=xp.bool, device=xp.device_of(embeddings)))
     hardest_positive = xp.argmax(xp.where(positives, score, -math.inf), axis=1)
     hardest_negative = xp.argmin(xp.where(same, math.inf, score), axis=1)
     valid = xp.any(positives, axis=1) & xp.logical_not(xp.all(same, axis=1))
@@ -376,8 +376,9 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
     u1, u2 = _unit(xp, z1), _unit(xp, z2)
     u = xp.concat([u1, u2], axis=0)
     logits = xp.matmul(u * (1.0 / temperature), xp.matrix_transpose(u))
-    logits = xp.where(xp.eye(2 * n, dtype=xp.bool), -math.inf, logits)
-    other = xp.concat([xp.arange(n, 2 * n), xp.arange(0, n)])  # each view's positive
+    device = xp.device_of(z1)  # where the masks and indices made here go: z1's (a GPU, meta)
+    logits = xp.where(xp.eye(2 * n, dtype=xp.bool, device=device), -math.inf, logits)
+    other = xp.concat([xp.arange(n, 2 * n, device=device), xp.arange(0, n, device=device)])  # each view's positive
     positive = xp.sum(u1 * u2, axis=-1) * (1.0 / temperature)
     nll = xp.softmax_nll(logits, other, axis=1, picked=xp.concat([positive, positive]))
     return 0.5 * (nll[:n] + nll[n:])
