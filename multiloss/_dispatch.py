@@ -49,7 +49,7 @@ class Plan:
     default_arrays: list = field(init=False)  # the parameters whose defaults are arrays
 
     def __post_init__(self):
-        self.default_arrays = _array_params(self.params)
+        self.default_arrays = _array_params(self.params)[0]
 
 
 def function(plan: Plan) -> Callable:
@@ -137,17 +137,28 @@ def _as_arrays(plan: Plan, xp, arrays):
             for i, (a, free, cast) in enumerate(zip(arrays, loose, plan.casts))]
 
 
-def _array_params(params: dict) -> list[str]:
-    """The parameters given as arrays or sequences (class weights), ``axis`` excepted."""
-    return [k for k, x in params.items()
-            if x is not None and k != "axis" and not isinstance(x, (bool, int, float, str))]
+def _array_params(params: dict) -> tuple[list[str], list[str]]:
+    """(the parameters given as arrays or sequences (class weights), ``axis`` excepted; those
+    given as NumPy scalars, which are the Python scalars they hold)."""
+    arrays, scalars = [], []
+    for k, x in params.items():
+        if isinstance(x, np.generic):
+            scalars.append(k)
+        elif x is not None and k != "axis" and not isinstance(x, (bool, int, float, str)):
+            arrays.append(k)
+    return arrays, scalars
 
 
 def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
     """(xp, the kernel's arrays, params, the result's dtype, the compute dtype): the framework
     from the arrays (``sample_weight`` and array parameters too), dtypes and shapes checked,
     casts done, value rules enforced."""
-    array_params = plan.default_arrays if params is plan.params else _array_params(params)
+    if params is plan.params:
+        array_params = plan.default_arrays
+    else:
+        array_params, scalars = _array_params(params)
+        if scalars:  # np.float64(0.5) is a Python float, but would make NumPy compute in float64
+            params = {**params, **{k: params[k].item() for k in scalars}}
     try:
         xp = array_namespace(*arrays, sample_weight, *(params[k] for k in array_params))
     except TypeError as exc:

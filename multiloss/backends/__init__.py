@@ -7,10 +7,12 @@ the user has already imported it (``name in sys.modules``), as einops does; mult
 imports one on its own.
 
 Python scalars, lists and tuples belong to no framework: they adopt the framework of the other
-arguments, or NumPy when there is none. NumPy scalars (``np.float64(2.0)``, ``np.int8(3)``,
-``np.bool_(True)``: ``np.generic``) do the same, as the Python scalars they stand for; a 0-d
-``np.ndarray`` is an array of NumPy's, so next to a tensor it is a ``TypeError`` as any other
-mix of two frameworks. ``np.matrix`` (where ``*`` is a matrix product) and ``np.ma.MaskedArray``
+arguments, or NumPy when there is none. NumPy scalars (``np.generic``: ``np.float64(2.0)``,
+``np.int8(3)``, ``np.bool_(True)``) do the same, as the Python scalars they hold; the dtype
+they then take is the loss's (:func:`multiloss._dispatch._as_arrays`). A 0-d ``np.ndarray`` is
+an array of NumPy's: next to a tensor it is a ``TypeError``, as any mix of two frameworks (so
+is a NumPy scalar inside ``torch.compile``, which traces it as a 0-d ``np.ndarray``: pass a
+Python scalar there). ``np.matrix`` (``*`` is a matrix product) and ``np.ma.MaskedArray``
 (whose mask only some operations honour) would give wrong numbers silently: they are a
 ``TypeError`` that says to pass ``np.asarray(x)``; other ``ndarray`` subclasses (``np.memmap``)
 are NumPy arrays.
