@@ -6,10 +6,12 @@ the whole path of one call:
 
 - :func:`bind`: the caller's arrays and keyword parameters, ``convention=`` applied (the
   convention's values under the caller's own), parameters checked against their conditions;
-- :func:`prepare`: the framework chosen from the arrays, dtypes and shapes checked, labels
-  and array parameters cast to the compute dtype (float32 for 16-bit inputs), values checked
-  by the loss's rules (:func:`multiloss._validation.enforce`: a ``ValueError`` in eager mode,
-  NaN for the offending items under a compiler);
+- :func:`prepare`: the framework chosen from the arrays, the inputs made its arrays (variables
+  read, Python and NumPy scalars in the arrays' dtype: :func:`_as_arrays`), dtypes and shapes
+  checked, labels and array parameters cast to the compute dtype (float32 for 16-bit inputs),
+  class labels to the framework's index dtype where its gathers need it, values checked by the
+  loss's rules (:func:`multiloss._validation.enforce`: a ``ValueError`` in eager mode, NaN for
+  the offending items under a compiler);
 - :func:`run`: the kernel, compiled by the backend's ``fuse`` (JAX, TensorFlow) on first use;
 - :func:`finish`: the convention's per-sample mean, ``sample_weight``, the reduction, and the
   result rounded once to the predictions' dtype.
@@ -96,12 +98,12 @@ def bind(plan: Plan, arrays: tuple, kwargs: dict, convention):
 def _as_array(xp, x, dtype=None, device=None):
     """``x`` as an array of namespace ``xp`` (whose ``array_namespace`` call has seen ``x``).
 
-    The framework's arrays pass through, but for TensorFlow's variables, read as tensors (the
-    read is on the tape: gradients reach the variable). Python scalars and sequences become
-    arrays of ``dtype`` (None: the framework's default for their kind) on ``device`` (that of
-    the arrays they meet: a GPU's, or meta; None: the default); so do NumPy scalars,
-    as the Python scalars they hold, except in a NumPy call, where they are NumPy's own 0-d
-    arrays and keep their dtype.
+    The framework's arrays pass through, except TensorFlow's variables, which are read as
+    tensors (the read is on the tape: gradients reach the variable). Python scalars and
+    sequences become arrays of ``dtype`` (None: the framework's default for their kind) on
+    ``device`` (that of the arrays they meet: a GPU, meta; None: the default); so do NumPy
+    scalars, as the Python scalars they hold, except in a NumPy call, where they are NumPy's
+    own 0-d arrays and keep their dtype.
     """
     if _cache.get(type(x)) is not _NEUTRAL:
         return x if hasattr(x, "ndim") else xp.asarray(x)  # a variable has no ndim
