@@ -114,6 +114,19 @@ def stop_gradient(x, /, *, xp):
     return x
 
 
+def dim(x, axis, /, *, xp):
+    """The size of ``x``'s ``axis``, for kernels that compute with it (a mask ``eye(n)``, labels
+    ``< n``): ``x.shape[axis]``, a Python int whenever the size is known while tracing.
+
+    Under ``torch.compile(dynamic=True)`` it is a SymInt, which computes like an int. TensorFlow
+    overrides the op: inside ``tf.function`` a dimension may be unknown until run time (Keras
+    traces its losses with the batch size unknown), and ``x.shape[axis]`` is then None; there
+    the size is a 0-D int64 tensor, which the namespace's ``eye``, ``arange`` and comparisons
+    take (compare integer labels of another dtype through ``xp.astype(labels, n.dtype)``).
+    """
+    return x.shape[axis]
+
+
 def is_concrete(x, /, *, xp):
     """True when ``x`` holds values that can be inspected now (eager, not traced or compiled).
 
@@ -136,6 +149,7 @@ EXTENSIONS = {
         smooth_l1_difference,
         fuse,
         stop_gradient,
+        dim,
         is_concrete,
     )
 }

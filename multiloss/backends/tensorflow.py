@@ -42,6 +42,11 @@ def _fuse(fn, /):
     return call
 
 
+def _dim(x, axis, /):
+    n = x.shape[axis]  # None while tracing with this dimension unknown: its size at run time
+    return n if n is not None else tf.shape(x, out_type=tf.int64)[axis]
+
+
 def _logsumexp(x, /, *, axis=None, keepdims=False):
     return tf.reduce_logsumexp(x, axis=namespace._axis(axis), keepdims=keepdims)
 
@@ -57,6 +62,7 @@ xp = build_namespace(
         "squared_difference": tf.math.squared_difference,
         "fuse": _fuse,
         "stop_gradient": tf.stop_gradient,
+        "dim": _dim,
         "is_concrete": lambda x, /: tf.executing_eagerly(),
     },
 )

@@ -1,6 +1,7 @@
 """PyTorch adapter: array-api-compat's torch namespace + torch's fused kernels.
 
-Data checks are skipped while torch.compile traces (``is_concrete``), so they never break a graph.
+Data checks are skipped while torch.compile traces (``is_concrete``), so they never break a graph;
+``take_along_axis`` is torch.gather, which keeps a dynamic-shape torch.compile's sizes symbolic.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def _with_scalar(fn):
     return wrapped
 
 
+def _take_along_axis(x, indices, /, *, axis=-1):
+    """x's values at ``indices`` along ``axis``; the other axes of both must match. torch.gather:
+    array-api-compat's torch.take_along_dim fixes the sizes of a dynamic-shape torch.compile."""
+    return torch.gather(x, axis, torch.where(indices < 0, indices + x.shape[axis], indices))
+
+
 def _is_concrete(x, /):
     return not torch.compiler.is_compiling()
 
@@ -64,7 +71,8 @@ xp = build_namespace(
         "stop_gradient": torch.Tensor.detach,
         "is_concrete": _is_concrete,
     },
-    standard={"maximum": _with_scalar(torch.maximum), "minimum": _with_scalar(torch.minimum)},
+    standard={"maximum": _with_scalar(torch.maximum), "minimum": _with_scalar(torch.minimum),
+              "take_along_axis": _take_along_axis},
 )
 
 DTYPES = {
