@@ -21,7 +21,8 @@ from __future__ import annotations
 
 def expand_weight(xp, w, ndim: int):
     """Append trailing axes so a per-sample weight lines up with per-element losses."""
-    return w[(..., *(None,) * (ndim - w.ndim))] if w.ndim < ndim else w
+    k = ndim - w.ndim
+    return w[(...,) + (None,) * k] if k > 0 else w  # (indexing needs none of w's sizes, unlike a reshape)
 
 
 def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):

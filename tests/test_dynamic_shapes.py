@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import multiloss as ml  # a global: reached through a local name, torch.compile(dynamic=True) traces its ints
 from conftest import load_backend
 from multiloss.registry import REGISTRY
 from multiloss.testing.matrix import Case, cases
@@ -62,6 +63,27 @@ def test_dim_is_a_tensor_where_tf_function_knows_the_size_only_at_run_time():
     assert xp.dim(tf.zeros((5, 3)), 0) == 5 and isinstance(xp.dim(tf.zeros((5, 3)), 0), int)
 
 
+def test_tensorflow_namespace_takes_a_size_known_only_at_run_time():
+    """eye, arange, reshape and slicing take ``xp.dim``'s tensor, as the kernels use them."""
+    backend = load_backend("tensorflow")
+    import tensorflow as tf
+
+    xp = backend.xp
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def build(x):
+        n = xp.dim(x, 0)
+        return (xp.eye(n), xp.eye(2 * n, dtype=xp.bool), xp.concat([xp.arange(n, 2 * n), xp.arange(0, n)]),
+                xp.reshape(x, (n, -1)), x[:n - 1])
+
+    x = np.arange(12.0).reshape(3, 4)
+    got = [t.numpy() for t in build(tf.constant(x, tf.float32))]
+    want = [np.eye(3), np.eye(6, dtype=bool), np.r_[3:6, 0:3], x, x[:2]]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert got[0].dtype == np.float32 and got[2].dtype == np.int64
+
+
 def test_every_loss_traces_in_tf_function_with_unknown_dimensions():
     backend = load_backend("tensorflow")
     import tensorflow as tf
@@ -84,30 +106,46 @@ def test_every_loss_traces_in_tf_function_with_unknown_dimensions():
     assert traced.experimental_get_tracing_count() == 1
 
 
-@pytest.mark.parametrize("reduction", ["mean", "sum", "sum_over_batch_size", "none"])
-def test_reductions_and_sample_weight_with_unknown_dimensions(reduction):
-    """A per-sample weight (expanded to the per-element loss), class weights (item weights that
-    count in the mean's divisor) and an empty batch, whose mean is 0, with sizes unknown."""
-    load_backend("tensorflow")
-    import tensorflow as tf
+REDUCTIONS = ["mean", "sum", "sum_over_batch_size", "none"]
 
-    import multiloss as ml
 
+def reduction_inputs():
+    """Per-element and per-row losses' inputs, batch 6, and a one-channel mask with its logits."""
     rng = np.random.default_rng(0)
-    y, p, w = rng.normal(size=(6, 8)), rng.normal(size=(6, 8)), rng.uniform(size=6)
-    labels, logits = rng.integers(0, 8, 6), rng.normal(size=(6, 8))
-    class_weight = tuple(rng.uniform(0.5, 2.0, 8))
-    f32 = [tf.constant(a, tf.float32) for a in (y, p, w, logits)]
-    arrays = [*f32[:3], tf.constant(labels), f32[3]]
-    specs = [tf.TensorSpec([None] * a.ndim, a.dtype) for a in arrays]
+    floats = {"y": rng.normal(size=(6, 8)), "p": rng.normal(size=(6, 8)), "w": rng.uniform(size=6),
+              "logits": rng.normal(size=(6, 8)), "q": rng.dirichlet(np.ones(8), 6),
+              "mask": rng.integers(0, 2, (6, 1)).astype(float), "one": rng.normal(size=(6, 1))}
+    return floats, rng.integers(0, 8, 6)
 
-    def losses(y, p, w, labels, logits):
+
+def reduced_losses(reduction):
+    """A per-sample weight (expanded to the per-element loss), class weights (item weights in
+    the mean's divisor), label smoothing and KL's class mean (a mean over the class axis), and
+    Dice from one channel's logits (a sigmoid, decided by that size)."""
+    class_weight = (0.5, 1.0, 2.0, 0.25, 1.5, 1.0, 3.0, 0.75)
+
+    def losses(y, p, w, logits, q, mask, one, labels):
         return [ml.huber(y, p, reduction=reduction, sample_weight=w),
                 ml.huber(y, p, reduction=reduction),
                 ml.sparse_categorical_cross_entropy(labels, logits, from_logits=True, class_weight=class_weight,
-                                                    reduction=reduction, sample_weight=w)]
+                                                    label_smoothing=0.1, reduction=reduction, sample_weight=w),
+                ml.categorical_cross_entropy(q, logits, from_logits=True, label_smoothing=0.1, reduction=reduction),
+                ml.kl_divergence(q, logits, from_logits=True, class_mean=True, reduction=reduction),
+                ml.dice(mask, one, from_logits=True, reduction=reduction)]
 
-    traced = tf.function(losses, input_signature=specs)
+    return losses
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_reductions_and_weights_with_unknown_dimensions(reduction):
+    """... in tf.function, and an empty batch, whose mean and sum are 0."""
+    load_backend("tensorflow")
+    import tensorflow as tf
+
+    floats, labels = reduction_inputs()
+    arrays = [tf.constant(a, tf.float32) for a in floats.values()] + [tf.constant(labels, tf.int32)]
+    losses = reduced_losses(reduction)
+    traced = tf.function(losses, input_signature=[tf.TensorSpec([None] * a.ndim, a.dtype) for a in arrays])
     for n in (6, 3, 0):
         part = [a[:n] for a in arrays]
         for got, want in zip(traced(*part), losses(*part)):
@@ -119,7 +157,41 @@ def test_reductions_and_sample_weight_with_unknown_dimensions(reduction):
     assert traced.experimental_get_tracing_count() == 1
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_reductions_and_weights_with_dynamic_shapes_in_torch(reduction):
+    """... under torch.compile(dynamic=True): one graph for batches 6 and 3 (torch fixes sizes 0
+    and 1 while tracing, as its own rule)."""
+    backend = load_backend("torch")
+    import torch
+    from torch._dynamo.testing import CompileCounterWithBackend
+
+    floats, labels = reduction_inputs()
+    arrays = [backend.from_numpy(a, "float32") for a in floats.values()] + [backend.from_numpy(labels)]
+    losses = reduced_losses(reduction)
+    batches = {6: arrays, 3: rows(arrays, 3)}  # (views first would add a guard on their base's size)
+    eager = {n: losses(*part) for n, part in batches.items()}  # (also loads the adapter before tracing)
+    counter = CompileCounterWithBackend("aot_eager")
+    torch._dynamo.reset()
+    with constant_floats(torch):
+        compiled = torch.compile(losses, fullgraph=True, dynamic=True, backend=counter)
+        compiled_values = {n: compiled(*part) for n, part in batches.items()}
+    for n in batches:
+        for got, want in zip(compiled_values[n], eager[n]):
+            got, want = backend.to_numpy(got), backend.to_numpy(want)
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-30, err_msg=f"{reduction}, batch {n}")
+    assert counter.frame_count == 1
+
+
 # --- PyTorch: torch.compile(dynamic=True) -----------------------------------------------------
+def constant_floats(torch):
+    """Python floats stay constants while torch.compile traces. Hyperparameters are constants to
+    multiloss (static under jax.jit and TensorFlow's fuse too), but dynamic=True (torch 2.13,
+    specialize_float=False) also traces the floats of a dict or closure (the cases' parameters,
+    class weights) as SymFloats: a matter of parameters, not of the shapes tested here."""
+    return torch._dynamo.config.patch(specialize_float=True)
+
+
 def test_every_loss_compiles_with_dynamic_shapes_in_torch():
     backend = load_backend("torch")
     import torch
@@ -133,10 +205,7 @@ def test_every_loss_compiles_with_dynamic_shapes_in_torch():
     eager = [backend.to_numpy(x) for x in all_losses(inputs)]  # (also resolves the namespace before tracing)
     counter = CompileCounterWithBackend("aot_eager")
     torch._dynamo.reset()
-    # specialize_float: hyperparameters are Python constants to multiloss (static under jax.jit and
-    # in TensorFlow's fuse too); torch 2.13's dynamic=True would otherwise trace the floats of
-    # CASES' parameter dicts as symbolic SymFloats as well, which is not what this test is about.
-    with torch._dynamo.config.patch(specialize_float=True):
+    with constant_floats(torch):
         compiled = torch.compile(all_losses, fullgraph=True, dynamic=True, backend=counter)
         got = compiled(inputs)
         fewer = [rows(args) for args in inputs]

@@ -3,7 +3,8 @@
 TensorFlow has no array-API namespace of its own; ours, the standard's functions with
 array-API semantics, is :mod:`multiloss.backends.tensorflow_namespace`. This module builds
 ``xp`` from it with the extension ops (``fuse`` compiles a loss's kernel with
-``tf.function(jit_compile=True)``) and holds the conversions the tests and tools use.
+``tf.function(jit_compile=True)``; ``dim`` gives a size that ``tf.function`` knows only at run
+time as an int64 tensor) and holds the conversions the tests and tools use.
 """
 
 from __future__ import annotations
