@@ -45,8 +45,9 @@ def _with_scalar(fn):
 
 
 def _take_along_axis(x, indices, /, *, axis=-1):
-    """x's values at ``indices`` along ``axis``; the other axes of both must match. torch.gather:
-    array-api-compat's torch.take_along_dim fixes the sizes of a dynamic-shape torch.compile."""
+    """x's values at ``indices`` along ``axis``; the other axes of both must match. torch.gather,
+    as torch.take_along_dim (array-api-compat's) fixes every size it sees to the traced one under
+    torch.compile(dynamic=True), which then recompiles for each batch size (torch 2.13)."""
     return torch.gather(x, axis, torch.where(indices < 0, indices + x.shape[axis], indices))
 
 
