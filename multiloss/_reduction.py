@@ -11,6 +11,9 @@
 
 A ``sample_weight`` with only the loss's leading axes (one weight per sample) applies to every
 element of that sample, so ``"mean"`` equals Keras's per-sample mean then weighted mean.
+
+Nothing here needs a static size: inside ``tf.function`` a dimension may be unknown (None)
+until run time, and an empty batch may still come then.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from __future__ import annotations
 
 def expand_weight(xp, w, ndim: int):
     """Append trailing axes so a per-sample weight lines up with per-element losses."""
-    return xp.reshape(w, tuple(w.shape) + (1,) * (ndim - w.ndim)) if w.ndim < ndim else w
+    k = ndim - w.ndim
+    return w[(...,) + (None,) * k] if k > 0 else w  # (indexing needs none of w's sizes, unlike a reshape)
 
 
 def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
@@ -31,8 +35,12 @@ def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
     if sample_weight is None and item_weight is None:
         if reduction == "none":
             return loss
-        if reduction == "sum" or 0 in tuple(loss.shape):  # an empty mean is 0, as Σw = 0 below
+        shape = tuple(loss.shape)
+        if reduction == "sum" or 0 in shape:  # an empty mean is 0, as Σw = 0 below
             return xp.sum(loss)
+        if None in shape:  # a size known only at run time, which may be 0
+            total = xp.sum(loss)
+            return total / xp.maximum(xp.sum(xp.ones_like(loss)), 1.0)
         return xp.mean(loss)  # "mean" and "sum_over_batch_size" agree without weights
     sw = None if sample_weight is None else expand_weight(xp, sample_weight, loss.ndim)
     weighted = loss if sw is None else loss * sw
@@ -44,6 +52,10 @@ def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
         return xp.mean(weighted)
     w = sw if item_weight is None else item_weight if sw is None else item_weight * sw
     shape = tuple(loss.shape)
-    denominator = xp.sum(w if tuple(w.shape) == shape else xp.broadcast_to(w, shape))
+    if None in shape:  # sizes known only at run time: broadcast by arithmetic
+        w = w + xp.zeros_like(loss)
+    elif tuple(w.shape) != shape:
+        w = xp.broadcast_to(w, shape)
+    denominator = xp.sum(w)
     # Σw = 0 means Σwℓ = 0 too; dividing by 1 there gives 0 with finite gradients.
     return xp.sum(weighted) / xp.where(denominator == 0, 1.0, denominator)

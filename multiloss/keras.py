@@ -61,7 +61,7 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
             y_true = keras.ops.cast(y_true, "int64")
         if not parts:
             return function(y_true, y_pred, **self.params, reduction="none", convention=self.convention)
-        if y_pred.shape[1] != len(parts):
+        if y_pred.shape[1] not in (len(parts), None):  # None: known only at run time
             raise ValueError(f"{class_name} takes y_pred with {list(parts)} stacked on axis 1: shape "
                              f"(batch, {len(parts)}, ...); got {tuple(y_pred.shape)}.")
         arrays = {n: y_pred[:, k] for k, n in enumerate(parts)}

@@ -25,6 +25,7 @@ CASES = {
     "smooth_l1_difference": ((np.array([0.0, 0.5, -0.5, 0.1, 4.0]), np.array([0.0, 0.0, 0.0, 0.0, -1.0]), 0.5), {}),
     "fuse": ((X,), {"scale": 0.5}),  # fuse(f)(X, scale=0.5) against f(X, scale=0.5)
     "stop_gradient": ((X,), {}),
+    "dim": ((X, -1), {}),  # (and a size known only at run time: tests/test_dynamic_shapes.py)
     "is_concrete": ((X,), {}),
 }
 SMOOTH_EXCEPT_AT_KINKS = {"stop_gradient": "the default is the identity (NumPy has no autodiff)"}
@@ -45,6 +46,10 @@ def test_override_matches_default(op, backend):
               for a, f in zip(args, floating)]
     if op == "is_concrete":
         assert ops(arrays[0]) is True
+        return
+    if op == "dim":  # a known size is a Python int on every backend
+        got = ops(*arrays, **kwargs)
+        assert got == default(*arrays, **kwargs) == X.shape[-1] and isinstance(got, int)
         return
     if op == "fuse":  # compare a fused function with the plain one, as for any other op
         def plain(x, *, scale):

@@ -114,13 +114,30 @@ def stop_gradient(x, /, *, xp):
     return x
 
 
-def is_concrete(x, /, *, xp):
+def dim(x, axis, /, *, xp=None):
+    """The size of ``x``'s ``axis``, for kernels that compute with it (a mask ``eye(n)``, labels
+    ``< n``): ``x.shape[axis]``, a Python int wherever the size is known (eager, ``jax.jit``, a
+    static dimension inside ``tf.function``). Where a float needs only 1/n, a mean over the
+    axis is simpler than the size.
+
+    Under ``torch.compile(dynamic=True)`` it is a SymInt, which computes like an int. TensorFlow
+    overrides the op: inside ``tf.function`` a dimension may be unknown until run time (Keras
+    traces its losses with the batch size unknown), and ``x.shape[axis]`` is then None; there
+    the size is a 0-D int64 tensor, which the namespace's ``eye``, ``arange`` and ``reshape``
+    take (compare integer labels of another dtype with it through ``xp.astype(labels, n.dtype)``).
+    """
+    return x.shape[axis]
+
+
+def is_concrete(x, /, *, xp=None):
     """True when ``x`` holds values that can be inspected now (eager, not traced or compiled).
 
     Data-dependent input checks (labels in range, rates ≥ 0) run only when this is true.
     """
     return True
 
+
+_WITHOUT_XP = ("dim", "is_concrete")  # defaults that never read ``xp``: bound without it (a partial costs 0.3 µs)
 
 EXTENSIONS = {
     f.__name__: f
@@ -136,6 +153,7 @@ EXTENSIONS = {
         smooth_l1_difference,
         fuse,
         stop_gradient,
+        dim,
         is_concrete,
     )
 }
@@ -180,5 +198,6 @@ def build_namespace(backend: str, base: ModuleType, overrides: dict, standard: d
     ns.index_dtypes = index_dtypes
     ns.device_of = device_of
     for name, default in EXTENSIONS.items():
-        setattr(ns, name, overrides.get(name) or functools.partial(default, xp=ns))
+        bound = default if name in _WITHOUT_XP else functools.partial(default, xp=ns)
+        setattr(ns, name, overrides.get(name) or bound)
     return ns

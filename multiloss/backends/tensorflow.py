@@ -3,7 +3,8 @@
 TensorFlow has no array-API namespace of its own; ours, the standard's functions with
 array-API semantics, is :mod:`multiloss.backends.tensorflow_namespace`. This module builds
 ``xp`` from it with the extension ops (``fuse`` compiles a loss's kernel with
-``tf.function(jit_compile=True)``) and holds the conversions the tests and tools use.
+``tf.function(jit_compile=True)``; ``dim`` gives a size that ``tf.function`` knows only at run
+time as an int64 tensor) and holds the conversions the tests and tools use.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def _fuse(fn, /):
     return call
 
 
+def _dim(x, axis, /):
+    n = x.shape[axis]  # None while tracing with this dimension unknown: its size at run time
+    return n if n is not None else tf.shape(x, out_type=tf.int64)[axis]
+
+
 def _logsumexp(x, /, *, axis=None, keepdims=False):
     return tf.reduce_logsumexp(x, axis=namespace._axis(axis), keepdims=keepdims)
 
@@ -57,6 +63,7 @@ xp = build_namespace(
         "squared_difference": tf.math.squared_difference,
         "fuse": _fuse,
         "stop_gradient": tf.stop_gradient,
+        "dim": _dim,
         "is_concrete": lambda x, /: tf.executing_eagerly(),
     },
     index_dtypes=(tf.int64, tf.int32),  # tf.gather's indices; other widths are cast to int64

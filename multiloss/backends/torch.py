@@ -3,6 +3,7 @@
 Data checks are skipped while torch.compile traces and on meta tensors (``is_concrete``), so
 they never break a graph and shape inference on meta tensors works; class labels of other
 integer dtypes are cast to int64 (``index_dtypes``), the only index dtype of torch's gathers.
+``take_along_axis`` is torch.gather, which keeps a dynamic-shape torch.compile's sizes symbolic.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def _with_scalar(fn):
     return wrapped
 
 
+def _take_along_axis(x, indices, /, *, axis=-1):
+    """x's values at ``indices`` along ``axis``; the other axes of both must match. torch.gather,
+    as torch.take_along_dim (array-api-compat's) fixes every size it sees to the traced one under
+    torch.compile(dynamic=True), which then recompiles for each batch size (torch 2.13)."""
+    return torch.gather(x, axis, torch.where(indices < 0, indices + x.shape[axis], indices))
+
+
 def _is_concrete(x, /):
     # A meta tensor has a shape and a dtype but no values: shape inference runs the loss on them.
     return not torch.compiler.is_compiling() and not x.is_meta
@@ -67,8 +75,9 @@ xp = build_namespace(
         "stop_gradient": torch.Tensor.detach,
         "is_concrete": _is_concrete,
     },
-    standard={"maximum": _with_scalar(torch.maximum), "minimum": _with_scalar(torch.minimum)},
-    index_dtypes=(torch.int64,),  # take_along_dim, gather and F.cross_entropy take int64 (Long) indices only
+    standard={"maximum": _with_scalar(torch.maximum), "minimum": _with_scalar(torch.minimum),
+              "take_along_axis": _take_along_axis},
+    index_dtypes=(torch.int64,),  # gather and F.cross_entropy take int64 (Long) indices only
 )
 
 DTYPES = {

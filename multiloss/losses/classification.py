@@ -331,9 +331,13 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smooth
     over ``axis`` (a softmax already sums to 1), and ``epsilon`` then clips p to [ε, 1 − ε]
     (Keras: 1e-7), in log space so that the logs stay exact inside the bounds.
     """
-    n = y_pred.shape[axis]
-    y = y_true if label_smoothing == 0 else y_true * (1.0 - label_smoothing) + label_smoothing / n
-    return -xp.sum(y * _log_probs(xp, y_pred, from_logits, axis, epsilon, normalize), axis=axis)
+    log_p = _log_probs(xp, y_pred, from_logits, axis, epsilon, normalize)
+    out = -xp.sum(y_true * log_p, axis=axis)
+    if label_smoothing == 0:
+        return out
+    # Σ_c (y_c(1 − ls) + ls/C)(−log p_c) as (1 − ls)·CE + ls·mean_c(−log p_c): no class count C,
+    # which tf.function may know only at run time.
+    return (1.0 - label_smoothing) * out - label_smoothing * xp.mean(log_p, axis=axis)
 
 
 def _sparse_shapes(xp, arrays, params):
@@ -347,7 +351,7 @@ def _sparse_shapes(xp, arrays, params):
             f"expected {tuple(expected)}, got {v.shape_of(labels)} for y_pred {v.shape_of(y_pred)} ({xp.backend})."
         )
     weight = params["class_weight"]
-    if weight is not None and hasattr(weight, "shape") and v.shape_of(weight) != (y_pred.shape[axis],):
+    if weight is not None and hasattr(weight, "shape") and not v._same(v.shape_of(weight), (y_pred.shape[axis],)):
         raise ValueError(f"`class_weight` must have shape ({y_pred.shape[axis]},); got {v.shape_of(weight)} "
                          f"({xp.backend}).")
 
@@ -360,6 +364,14 @@ def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, axis, **_):
     ignored = "" if ignore_index is None else f" or equal to ignore_index={ignore_index}"
     return (v.Rule("y_true", labels, f"class labels in [0, {n}){ignored}", lower=0, upper=n - 1),
             *_probabilities(y_pred, from_logits))
+
+
+def _take(xp, values, labels):
+    """values[labels], for labels of any shape (the standard's ``take`` takes 1-D indices)."""
+    if labels.ndim == 1:
+        return xp.take(values, labels)
+    shape = tuple(xp.dim(labels, i) for i in range(labels.ndim))  # tf.function may know them only at run time
+    return xp.reshape(xp.take(values, xp.reshape(labels, (-1,))), shape)
 
 
 def _sparse_categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, label_smoothing, class_weight,
@@ -420,9 +432,9 @@ def sparse_categorical_cross_entropy(
     eager mode; under jit they cannot be checked and give NaN (never a clamped, wrapped or zero
     column, which is what JAX, NumPy-style −1 indexing and TensorFlow on GPU would read).
     """
-    n = y_pred.shape[axis]
+    n = xp.dim(y_pred, axis)  # an int64 array where tf.function knows it only at run time
     keep = None if ignore_index is None else y_true != ignore_index
-    in_range = (y_true >= 0) & (y_true < n)
+    in_range = (y_true >= 0) & ((y_true if isinstance(n, int) else xp.astype(y_true, n.dtype)) < n)
     # Gather a valid column for every item; out-of-range labels (seen only under jit, where they
     # cannot raise) get NaN below rather than a clamped, wrapped or zero column.
     labels = xp.where(in_range if keep is None else in_range & keep, y_true, 0)
@@ -438,7 +450,7 @@ def sparse_categorical_cross_entropy(
     neg_log_p = None if label_smoothing == 0 else -log_p
     weight = None
     if class_weight is not None:
-        weight = xp.reshape(xp.take(class_weight, xp.reshape(labels, (-1,))), tuple(labels.shape))
+        weight = _take(xp, class_weight, labels)
         nll = weight * nll
         if neg_log_p is not None:
             shape = [1] * y_pred.ndim
@@ -446,7 +458,7 @@ def sparse_categorical_cross_entropy(
             neg_log_p = xp.reshape(class_weight, tuple(shape)) * neg_log_p
     out = nll
     if neg_log_p is not None:
-        out = (1.0 - label_smoothing) * nll + (label_smoothing / n) * xp.sum(neg_log_p, axis=axis)
+        out = (1.0 - label_smoothing) * nll + label_smoothing * xp.mean(neg_log_p, axis=axis)
     if keep is not None:
         kept = xp.astype(keep, out.dtype)
         out = out * kept
@@ -648,5 +660,5 @@ def kl_divergence(y_true, y_pred, *, from_logits=False, log_input=False, epsilon
     y = y_true
     if epsilon is not None:  # q in log space: log(clip(q, ε, 1)) = clip(log q, log ε, 0)
         y, log_q = xp.clip(y_true, epsilon, 1.0), xp.clip(log_q, math.log(_rounded(xp, y_pred, epsilon)[0]), 0.0)
-    out = xp.sum(xp.xlogy(y, y) - y * log_q, axis=axis)
-    return out / y_pred.shape[axis] if class_mean else out
+    terms = xp.xlogy(y, y) - y * log_q
+    return xp.mean(terms, axis=axis) if class_mean else xp.sum(terms, axis=axis)

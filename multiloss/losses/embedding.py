@@ -299,7 +299,7 @@ def batch_hard_triplet(labels, embeddings, *, margin=1.0, squared=False, xp):
     without a positive or a negative in the batch is left out of the
     ``"mean"`` (weight 0); a batch without any valid anchor gives 0.
     """
-    n = embeddings.shape[0]
+    n = xp.dim(embeddings, 0)  # a tensor where tf.function knows the batch size only at run time
     e = xp.stop_gradient(embeddings)
     # d²(i, j) − ‖e_i‖², which orders row i as d(i, ·) does.
     score = xp.matmul(-2.0 * e, xp.matrix_transpose(e)) + xp.sum(e * e, axis=-1)[None, :]
@@ -372,7 +372,7 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
     masked out, never subtracted (e^{1/τ} would swamp the rest). Accuracy: a few ulps of 1/τ,
     absolutely (the loss is log Σ e^{s_j} − s⁺ with both near 1/τ when it approaches 0).
     """
-    n = z1.shape[0]
+    n = xp.dim(z1, 0)  # a tensor where tf.function knows the batch size only at run time
     u1, u2 = _unit(xp, z1), _unit(xp, z2)
     u = xp.concat([u1, u2], axis=0)
     logits = xp.matmul(u * (1.0 / temperature), xp.matrix_transpose(u))
@@ -381,7 +381,8 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
     other = xp.concat([xp.arange(n, 2 * n, device=device), xp.arange(0, n, device=device)])  # each view's positive
     positive = xp.sum(u1 * u2, axis=-1) * (1.0 / temperature)
     nll = xp.softmax_nll(logits, other, axis=1, picked=xp.concat([positive, positive]))
-    return 0.5 * (nll[:n] + nll[n:])
+    halves = xp.reshape(nll, (2, -1))  # [view 1's losses, view 2's]
+    return 0.5 * (halves[0] + halves[1])
 
 
 # --- cosine ---------------------------------------------------------------------------------

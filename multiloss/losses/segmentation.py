@@ -67,8 +67,21 @@ def _probabilities(xp, y_pred, from_logits):
     """
     if not from_logits:
         return y_pred, 1.0 - y_pred
-    if y_pred.shape[-1] == 1:
-        return xp.exp(xp.log_sigmoid(y_pred)), xp.exp(xp.log_sigmoid(-y_pred))
+    channels = y_pred.shape[-1]
+    if channels == 1:
+        return _sigmoid_probabilities(xp, y_pred)
+    if channels is None:  # tf.function knows the channel count only at run time: both, then pick
+        one = xp.dim(y_pred, -1) == 1
+        (p, q), (soft_p, soft_q) = _sigmoid_probabilities(xp, y_pred[..., :1]), _softmax_probabilities(xp, y_pred)
+        return xp.where(one, p, soft_p), xp.where(one, q, soft_q)
+    return _softmax_probabilities(xp, y_pred)
+
+
+def _sigmoid_probabilities(xp, y_pred):
+    return xp.exp(xp.log_sigmoid(y_pred)), xp.exp(xp.log_sigmoid(-y_pred))
+
+
+def _softmax_probabilities(xp, y_pred):
     p = xp.exp(xp.log_softmax(y_pred, axis=-1))
     top = y_pred == xp.max(y_pred, axis=-1, keepdims=True)
     others = xp.sum(xp.where(top, 0.0, p), axis=-1, keepdims=True)
