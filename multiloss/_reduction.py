@@ -46,7 +46,7 @@ def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
     weighted = loss if sw is None else loss * sw
     if reduction == "none":
         return weighted
-    if reduction == "sum":
+    if reduction == "sum" or (reduction == "sum_over_batch_size" and 0 in tuple(loss.shape)):  # empty: 0
         return xp.sum(weighted)
     if reduction == "sum_over_batch_size":
         return xp.mean(weighted)

@@ -297,8 +297,11 @@ def batch_hard_triplet(labels, embeddings, *, margin=1.0, squared=False, xp):
     (which could only pick the other of two pairs equally hard to within ~√eps·‖e‖), and no
     N × N array is kept for the backward pass. At a tie the first index is taken. An anchor
     without a positive or a negative in the batch is left out of the
-    ``"mean"`` (weight 0); a batch without any valid anchor gives 0.
+    ``"mean"`` (weight 0); a batch without any valid anchor gives 0, an empty batch too.
     """
+    if embeddings.shape[0] == 0:  # no anchors: an empty result (no argmax of nothing), still on the tape
+        empty = xp.sum(embeddings, axis=-1)
+        return empty, empty
     n = xp.dim(embeddings, 0)  # a tensor where tf.function knows the batch size only at run time
     e = xp.stop_gradient(embeddings)
     # d²(i, j) − ‖e_i‖², which orders row i as d(i, ·) does.
@@ -370,8 +373,11 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
     views' losses, so ``"mean"`` is SimCLR's mean over the 2N views. One (2N)² similarity
     matrix is formed (from unit vectors scaled by 1/τ on one side); self-similarities are
     masked out, never subtracted (e^{1/τ} would swamp the rest). Accuracy: a few ulps of 1/τ,
-    absolutely (the loss is log Σ e^{s_j} − s⁺ with both near 1/τ when it approaches 0).
+    absolutely (the loss is log Σ e^{s_j} − s⁺ with both near 1/τ when it approaches 0). An
+    empty batch gives an empty result (``"mean"``: 0).
     """
+    if z1.shape[0] == 0:  # no pairs: an empty result, still on the tape
+        return xp.sum(z1 * z2, axis=-1)
     n = xp.dim(z1, 0)  # a tensor where tf.function knows the batch size only at run time
     u1, u2 = _unit(xp, z1), _unit(xp, z2)
     u = xp.concat([u1, u2], axis=0)
