@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import multiloss as ml  # a global: reached through a local name, torch.compile(dynamic=True) traces its ints
+import multiloss as ml  # a module global: reached through a local name, dynamic=True traces its ints as SymInts
 from conftest import load_backend
 from multiloss.registry import REGISTRY
 from multiloss.testing.matrix import Case, cases

@@ -37,7 +37,10 @@ def _fuse(fn, /):
             def traced(*a):
                 return fn(*a[:n], **static, **dict(zip(dynamic, a[n:], strict=True)))
 
-            f = compiled[key] = tf.function(traced, jit_compile=True)  # static shapes, as under jax.jit
+            # XLA: static shapes, as under jax.jit. Kernels have no Python control flow on values
+            # (jax.jit runs them too), so AutoGraph has nothing to convert: without it a first
+            # call traces in half the time.
+            f = compiled[key] = tf.function(traced, jit_compile=True, autograph=False)
         return f(*arrays, *(params[k] for k in dynamic))
 
     return call
