@@ -128,6 +128,88 @@ def test_zero_vectors_in_cosine_losses_are_finite_and_documented(backend):
         assert np.all(np.isfinite(g))
 
 
+# --- NaN in, NaN out; any magnitude ---------------------------------------------------------
+def test_nan_is_never_taken_for_a_zero_distance_or_a_zero_vector(backend):
+    """The zero guards test for s == 0, so a NaN falls into the normal branch (PyTorch gives NaN too)."""
+    nan = math.nan
+    a, p, n = arrays(backend, [[nan, 0.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [2.0, 0.0]])
+    out = value(backend, ml.triplet_margin(a, p, n, reduction="none"))
+    assert np.isnan(out[0]) and np.isfinite(out[1])
+    t, q = arrays(backend, [[nan, 1.0], [0.0, 0.0], [1.0, 2.0]], [[1.0, 2.0], [nan, 1.0], [3.0, 1.0]])
+    out = value(backend, ml.cosine_similarity(t, q, reduction="none"))
+    assert np.isnan(out[0]) and np.isnan(out[1]) and np.isfinite(out[2])  # row 1: a zero vector, a NaN partner
+    y = backend.from_numpy(np.array([1.0, -1.0, 1.0]))
+    out = value(backend, ml.cosine_embedding(y, t, q, reduction="none"))
+    assert np.isnan(out[0]) and np.isnan(out[1]) and np.isfinite(out[2])
+    z1, z2 = arrays(backend, [[nan, 0.0], [1.0, 2.0], [0.0, 0.0]], [[1.0, 0.0], [2.0, 1.0], [1.0, 1.0]])
+    assert np.all(np.isnan(value(backend, ml.nt_xent(z1, z2, reduction="none"))))
+    e = arrays(backend, [[0.0, 0.0], [1.0, 0.0], [0.0, nan], [3.0, 1.0]])[0]
+    out = value(backend, ml.batch_hard_triplet(labels(backend, [0, 0, 1, 1]), e, reduction="none"))
+    assert np.all(np.isnan(out))  # each anchor's distance row holds the NaN: whichever argmax/argmin picks
+
+
+def test_a_nan_label_under_jit_gives_nan_in_cosine_embedding():
+    """Eager mode rejects it; under jax.jit, where it cannot, the y = −1 branch is −y·max(cos − m, 0)."""
+    jb = load_backend("jax")
+    import jax
+
+    y, a, b = arrays(jb, [math.nan, -1.0], [[1.0, 0.0], [1.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]])
+    out = value(jb, jax.jit(lambda *x: ml.cosine_embedding(*x, reduction="none"))(y, a, b))
+    assert np.isnan(out[0]) and out[1] == pytest.approx(math.sqrt(0.5), rel=1e-15)
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e-30, 3e38, 2.0**-124])  # every component normal: ≥ 2⁻¹²⁶
+def test_cosines_are_exact_at_any_float32_magnitude(backend, scale):
+    """Σx² overflows at 1e20 and is 0 at 1e-30 in float32; each vector is scaled by a power of two
+    first. A vector of equal components with itself has cosine exactly 1 (its squares round
+    alike however they are summed), others to an ulp, and a 45° pair 1/√2, on every backend."""
+    x = arrays(backend, scale * np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -0.5], [0.25, 1.0]]), dtype="float32")[0]
+    q = arrays(backend, scale * np.array([[1.0, 0.0], [-1.0, 0.0], [0.5, 0.5], [-0.5, 0.5]]), dtype="float32")[0]
+    np.testing.assert_array_equal(value(backend, ml.cosine_similarity(x[:2], x[:2], reduction="none")), [-1.0, -1.0])
+    np.testing.assert_allclose(value(backend, ml.cosine_similarity(x, x, reduction="none")), -1.0, rtol=2.0**-23)
+    np.testing.assert_allclose(value(backend, ml.cosine_distance(x, -x, reduction="none")), 2.0, rtol=2.0**-23)
+    want = [-math.sqrt(0.5), -math.sqrt(0.5), -0.25 / math.sqrt(1.25 * 0.5), -0.375 / math.sqrt(1.0625 * 0.5)]
+    np.testing.assert_allclose(value(backend, ml.cosine_similarity(x, q, reduction="none")), want, rtol=2.0**-22)
+    y = backend.from_numpy(np.array([1.0, 1.0, -1.0, -1.0]), "float32")
+    np.testing.assert_allclose(value(backend, ml.cosine_embedding(y, x, x, reduction="none")), [0, 0, 1, 1],
+                               atol=2.0**-23)
+    for g in grads(backend, lambda a, b: ml.cosine_similarity(a, b), x, q):
+        assert np.all(np.isfinite(g))  # ~1/scale: subnormal at 3e38, which XLA flushes to 0
+
+
+def test_nt_xent_with_subnormal_squares_agrees_across_backends(backend):
+    """At |z| ≈ 1e-20 float32 squares are subnormal, which XLA (JAX, TensorFlow) flushes to 0 and
+    NumPy and PyTorch keep: the loss was 2.17 on the one and 3.73 on the other. NT-Xent is scale
+    invariant: it must be the float64 value of the same inputs."""
+    rng = np.random.default_rng(5)
+    z1, z2 = rng.normal(size=(4, 3)) * 1e-20, rng.normal(size=(4, 3)) * 1e-20
+    a, b = arrays(backend, z1, z2, dtype="float32")
+    exact = value(backend, ml.nt_xent(*arrays(backend, value(backend, a), value(backend, b))))
+    np.testing.assert_allclose(value(backend, ml.nt_xent(a, b)), exact, rtol=1e-5)
+    for g in grads(backend, lambda u, w: ml.nt_xent(u, w), a, b):
+        assert np.all(np.isfinite(g))
+
+
+def test_distances_at_1e20_are_finite_where_the_loss_is(backend):
+    """In float32 Σd² overflows at 1e20: the distance was inf and inf − inf gave NaN."""
+    a, p, n = arrays(backend, [[1e20, 0.0]], [[1e20, 1e19]], [[-1e20, 0.0]], dtype="float32")
+    for kwargs in ({}, {"eps_at": "sum"}, {"p": 3.0}, {"distance": "cosine"}):
+        np.testing.assert_array_equal(value(backend, ml.triplet_margin(a, p, n, reduction="none", **kwargs)), [0.0])
+        for g in grads(backend, lambda u, w, z, kw=kwargs: ml.triplet_margin(z, w, u, **kw), a, p, n):
+            assert np.all(np.isfinite(g)), kwargs  # anchor and negative swapped: an active hinge
+    far = value(backend, ml.triplet_margin(a, n, p, eps=0.0, reduction="none"))
+    np.testing.assert_allclose(far, [2e20 - 1e19 + 1.0], rtol=1e-6)
+    y = backend.from_numpy(np.array([0.0]), "float32")
+    assert value(backend, ml.contrastive(y, a, n)) == 0.0  # dissimilar, far beyond the margin: 0, not 0·inf
+    for g in grads(backend, lambda u, w: ml.contrastive(y, u, w), a, n):
+        np.testing.assert_array_equal(g, 0.0)
+    e = arrays(backend, [[1e20, 0.0], [1.1e20, 0.0], [-1e20, 1e20], [-1.2e20, 1e20]], dtype="float32")[0]
+    out = value(backend, ml.batch_hard_triplet(labels(backend, [0, 0, 1, 1]), e, reduction="none"))
+    np.testing.assert_array_equal(out, [0.0, 0.0, 0.0, 0.0])  # both classes far apart: finite, exactly 0
+    (g,) = grads(backend, lambda u: ml.batch_hard_triplet(labels(backend, [0, 1, 0, 1]), u), e)
+    assert np.all(np.isfinite(g))
+
+
 # --- in-batch mining ------------------------------------------------------------------------
 def brute_force_batch_hard(lab, e, margin, squared=False):
     d = np.sqrt(((e[:, None] - e[None]) ** 2).sum(-1))
@@ -213,7 +295,8 @@ def test_bad_parameters(backend):
 
 
 def test_labels_are_not_checked_under_jit_but_never_mislead():
-    """Under jax.jit a label 0 cannot raise; cosine_embedding then treats it as y = −1."""
+    """Under jax.jit a label 0 cannot raise; cosine_embedding's y = −1 branch, −y·max(cos − m, 0),
+    then gives 0."""
     jb = load_backend("jax")
     import jax
 

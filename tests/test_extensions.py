@@ -104,3 +104,27 @@ def test_softmax_nll_takes_picked(backend):
     lse = np.log(np.sum(np.exp(X - X.max(1, keepdims=True)), axis=1)) + X.max(1)
     for out in (xp.softmax_nll(x, index, axis=-1, picked=picked), xp.softmax_nll(x, index, axis=-1)):
         np.testing.assert_allclose(backend.to_numpy(out), lse - X[[0, 1], [1, 2]], rtol=1e-15)
+
+
+def test_log_softmax_with_infinities_is_the_frameworks_on_every_backend(backend):
+    """A +inf makes its row NaN, as do all −inf; a −inf among finite logits is a −inf log-probability.
+    (The default's x − logsumexp(x) gave −inf beside a +inf where the frameworks give NaN.)"""
+    rows = np.array([[np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf], [-np.inf, 0.0, 1.0]])
+    with np.errstate(invalid="ignore"):
+        got = backend.to_numpy(backend.xp.log_softmax(backend.from_numpy(rows, "float64"), axis=-1))
+    assert np.all(np.isnan(got[:2]))
+    np.testing.assert_allclose(got[2], [-np.inf, -np.log1p(np.e), 1.0 - np.log1p(np.e)], rtol=1e-15)
+
+
+def test_log1p_gradient_at_minus_one_is_inf_not_nan(backend):
+    """The JAX and TensorFlow float64 log1p pick log(1 + x) on (−½, −¼) with ``where``; the branch
+    not taken must not see x = −1, where its derivative 1/(1 + x) times 0 would be NaN."""
+    xp = backend.xp
+    x = backend.from_numpy(np.array([-1.0, -0.375, 0.5]), "float64")
+    with np.errstate(divide="ignore"):
+        want = np.log1p([-1.0, -0.375, 0.5])
+    np.testing.assert_allclose(backend.to_numpy(xp.log1p(x)), want, rtol=2 * EPS["float64"])
+    if backend.value_and_grad is None:
+        return
+    _, (g,) = backend.value_and_grad(lambda a: xp.sum(xp.log1p(a)), x)
+    np.testing.assert_allclose(backend.to_numpy(g), [np.inf, 1 / 0.625, 1 / 1.5], rtol=EPS["float64"])

@@ -127,6 +127,23 @@ def test_log_cosh_does_not_overflow_float32(backend):
         np.testing.assert_array_equal(value(backend, g), [1.0, -1.0])
 
 
+@pytest.mark.parametrize("dtype, big", [("float32", 2.0**24), ("float64", 2.0**53)])
+def test_msle_gradient_is_finite_where_log1p_would_see_minus_one(backend, dtype, big):
+    """ŷ = 0 with y ≥ 2²⁴ (float32): z = (ŷ − y)/(1 + y) rounds to −1. The value takes the log
+    branch; the log1p branch not taken must not see z = −1, whose 0·inf made the gradient NaN."""
+    t, p = arrays(backend, [big, 3.0], [0.0, 0.0], dtype=dtype)
+    d = -math.log1p(big)
+    np.testing.assert_allclose(value(backend, ml.msle(t, p, reduction="none")), [d * d, math.log(4.0) ** 2],
+                               rtol=4 * 2.0**-23 if dtype == "float32" else 1e-15)
+    if backend.value_and_grad is not None:
+        _, (gt, gp) = backend.value_and_grad(lambda a, b: ml.msle(a, b, reduction="sum"), t, p)
+        # d/dŷ = 2d/(1 + ŷ), d/dy = −2d/(1 + y), d = log1p(ŷ) − log1p(y)
+        np.testing.assert_allclose(value(backend, gp), [2 * d, -2 * math.log(4.0)], rtol=1e-6 if dtype == "float32"
+                                   else 1e-15)
+        np.testing.assert_allclose(value(backend, gt), [-2 * d / (1 + big), 2 * math.log(4.0) / 4],
+                                   rtol=1e-6 if dtype == "float32" else 1e-15)
+
+
 # --- bad input ------------------------------------------------------------------------------
 def test_shape_mismatch_names_both_shapes_and_the_backend(backend):
     t, p = arrays(backend, np.zeros((4, 1)), np.zeros(4))

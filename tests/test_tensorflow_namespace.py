@@ -446,3 +446,14 @@ def test_constant(name):
     value, want = getattr(T, name), getattr(np, name)
     assert type(value) is float
     assert value == want or (math.isnan(value) and math.isnan(want))
+
+
+def test_logaddexp_gradient_at_equal_infinities_is_finite():
+    """At x1 = x2 the other branch must not see x1 − x2: inf − inf would make the gradient NaN."""
+    x1, x2 = (tf.constant([np.inf, -np.inf, 1.5], tf.float64) for _ in range(2))
+    with tf.GradientTape() as tape:
+        tape.watch([x1, x2])
+        out = T.logaddexp(x1, x2)
+    g1, g2 = tape.gradient(out, [x1, x2])
+    np.testing.assert_array_equal(out.numpy(), [np.inf, -np.inf, 1.5 + math.log(2.0)])
+    assert np.all(np.isfinite(g1.numpy())) and np.all(np.isfinite(g2.numpy()))

@@ -9,6 +9,7 @@ and gradients. ``EXTENSIONS`` is the complete list.
 from __future__ import annotations
 
 import functools
+import math
 from types import ModuleType
 
 __all__ = ["EXTENSIONS", "build_namespace", "device_of"]
@@ -44,8 +45,14 @@ def logsumexp(x, /, *, axis=None, keepdims=False, xp):
 
 
 def log_softmax(x, /, *, axis=-1, xp):
-    """x - logsumexp(x) along ``axis``."""
-    return x - xp.logsumexp(x, axis=axis, keepdims=True)
+    """(x − m) − log Σ exp(x − m) along ``axis``, m the (gradient-stopped) maximum.
+
+    As the frameworks' own: a +inf makes its row NaN (inf − inf), and so does a row of −inf
+    (no −inf maximum is replaced), rather than x − logsumexp(x)'s −inf for the other classes.
+    """
+    m = xp.max(x, axis=axis, keepdims=True)
+    shifted = x - xp.stop_gradient(xp.where(m == -math.inf, 0.0, m))
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax_nll(x, index, /, *, axis=-1, picked=None, xp):

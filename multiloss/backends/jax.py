@@ -36,7 +36,8 @@ def _log1p(x, /):
     # there 1 + x is exact to half an ulp and log(1 + x) is accurate.
     if x.dtype != jnp.float64:
         return jnp.log1p(x)
-    return jnp.where((x > -0.5) & (x < -0.25), jnp.log(1.0 + x), jnp.log1p(x))
+    mid = (x > -0.5) & (x < -0.25)  # log only sees its own inputs: at x = −1 its 1/(1 + x) would
+    return jnp.where(mid, jnp.log(1.0 + jnp.where(mid, x, 0.0)), jnp.log1p(x))  # make a NaN gradient
 
 
 def _fuse(fn, /):

@@ -236,7 +236,8 @@ def log1p(x, /):
     ~126 ulps on (−0.5, −0.25); there 1 + x is exact to half an ulp and log(1 + x) is accurate."""
     if x.dtype != float64:
         return tf.math.log1p(x)
-    return tf.where((x > -0.5) & (x < -0.25), tf.math.log(1.0 + x), tf.math.log1p(x))
+    mid = (x > -0.5) & (x < -0.25)  # log only sees its own inputs: at x = −1 its 1/(1 + x) would
+    return tf.where(mid, tf.math.log(1.0 + tf.where(mid, x, tf.zeros_like(x))), tf.math.log1p(x))  # make a NaN gradient
 
 
 sinh = _unary(tf.sinh, "sinh")
@@ -298,7 +299,9 @@ def logaddexp(x1, x2, /):
     """log(exp(x1) + exp(x2)) without overflow; equal infinities give that infinity."""
     x1, x2 = _promote(x1, x2)
     m = tf.maximum(x1, x2)
-    return tf.where(x1 == x2, x1 + math.log(2.0), m + tf.math.log1p(tf.exp(-tf.abs(x1 - x2))))
+    tie = x1 == x2  # the other branch never sees a tie: inf − inf would make its gradient NaN
+    gap = tf.abs(tf.where(tie, tf.zeros_like(x1), x1 - x2))
+    return tf.where(tie, x1 + math.log(2.0), m + tf.math.log1p(tf.exp(-gap)))
 
 
 def where(condition, x1, x2, /):

@@ -10,6 +10,9 @@ Numerics, on every backend:
   (100.0). For saturated probabilities use ``from_logits=True``.
 - Per-sample losses (categorical, sparse, KL) reduce the class ``axis`` first; ``"mean"`` then
   averages over samples (for KL, PyTorch's ``"batchmean"``, the true KL per sample).
+- A NaN input gives NaN for its item (a class row's NaN: for that row); ±inf gives the loss's
+  limit or NaN, never raises, the same on every backend (where ``y_pred`` must be a
+  probability, eager mode checks reject both).
 
 The frameworks' safeguards and label rules are ordinary parameters, off by default: ``epsilon``
 (Keras's clipping), ``log_floor`` (PyTorch's −100), ``normalize`` (Keras renormalizes class
@@ -447,6 +450,10 @@ def sparse_categorical_cross_entropy(
     if normalize:
         log_p = xp.log_softmax(log_p, axis=axis)
     nll = -xp.squeeze(xp.take_along_axis(log_p, index, axis=axis), axis=axis)
+    if not (from_logits or normalize or label_smoothing):
+        # −log p_y reads one column only; a NaN elsewhere in the row still gives NaN, as it does
+        # through the softmax of logits.
+        nll = xp.where(xp.any(xp.isnan(y_pred), axis=axis), math.nan, nll)
     neg_log_p = None if label_smoothing == 0 else -log_p
     weight = None
     if class_weight is not None:

@@ -10,8 +10,16 @@ Numerics, on every backend:
   midpoint of the one-sided slopes (the cone's subgradient at its tip), so values and gradients
   stay finite. An exactly coincident dissimilar pair therefore gets no push apart (PyTorch's
   ``eps`` pushes it along (1, …, 1) instead); any noise breaks the tie.
-- Zero vectors: the cosine of a zero vector with anything is 0 (PyTorch's value; optax's
-  default gives NaN), with a zero gradient.
+- Zero vectors: the cosine of a zero vector with any finite vector is 0 (PyTorch's value;
+  optax's default gives NaN), with a zero gradient. Only an exact zero is: each vector is
+  divided by a power of two near its largest magnitude before it is squared, so that a
+  finite non-zero vector has its exact norm, cosine and unit vector at any magnitude (no
+  overflow at 1e20 nor zero at 1e-30 in float32, and no subnormal squares, which XLA flushes
+  to 0 where NumPy and PyTorch keep them).
+- NaN in, NaN out: a NaN in an input gives NaN for its row (in-batch losses: for every row);
+  the special cases test for their exact condition (a zero norm), never for its negation, which
+  NaN would also satisfy. ±inf gives the loss's limit or NaN, never raises, the same on every
+  backend.
 """
 
 from __future__ import annotations
@@ -40,48 +48,102 @@ EPS_AT = ("difference", "sum")
 
 # --- building blocks ------------------------------------------------------------------------
 def _safe_sqrt(xp, s):
-    """sqrt(s) for s ≥ 0 with derivative 0 (not inf, hence no NaN gradient) at s = 0."""
-    positive = s > 0
-    return xp.where(positive, xp.sqrt(xp.where(positive, s, 1.0)), 0.0)
+    """sqrt(s) for s ≥ 0 with derivative 0 (not inf, hence no NaN gradient) at s = 0. Only
+    s == 0 is special-cased, so a NaN stays NaN."""
+    zero = s == 0
+    return xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, s)))
 
 
-def _norm(xp, x, p=2.0):
-    """‖x‖_p over the last axis; its derivative at x = 0 is 0.
+def _scale(xp, x, axis=-1, at_least=0.0):
+    """(K, 1/K): K a power of two within a factor 4 of max(max|x|, ``at_least``) along ``axis``
+    (kept, as a constant: no gradient flows through it), 1 where that maximum is ±inf or NaN.
 
-    Other than p = 1 or 2 it is M·(Σ(|x|/M)^p)^(1/p) with M = max|x| (as a constant: the result
-    does not depend on it): the sum is then in [1, n], so neither |x|^p's range nor the rounding
-    of 1/p, whose error the power multiplies by |log Σ|x|^p|, costs digits.
+    x·(1/K) is exact and its squares neither overflow nor underflow, so a norm or cosine of
+    x/K, scaled back by K, is the one of x bit for bit wherever that does not overflow or
+    underflow, and right where it does (|x| ≈ 1e20 or 1e-30 in float32, where XLA also flushes
+    subnormal squares to 0 and NumPy and PyTorch do not). K and 1/K are both normal numbers and
+    x is multiplied by 1/K, never divided by K: XLA turns x / 2^e into x·2^−e itself, which it
+    flushes to 0 where 2^−e is subnormal.
+    """
+    finfo = xp.finfo(x.dtype)
+    low = math.frexp(float(finfo.smallest_normal))[1] - 1  # −126 in float32: 2^±126 are normal
+    m = xp.stop_gradient(xp.max(xp.abs(x), axis=axis, keepdims=True))
+    m = xp.maximum(m, max(at_least, float(finfo.smallest_normal)))  # a zero vector: any K will do
+    finite = m < math.inf  # NaN too is not
+    e = xp.clip(xp.floor(xp.log(xp.where(finite, m, 1.0)) * (1.0 / math.log(2.0))), float(low), float(-low))
+    return xp.where(finite, 2.0**e, 1.0), xp.where(finite, 2.0 ** (-e), 1.0)
+
+
+def _norm(xp, x, p=2.0, shift=0.0):
+    """(Σ|x|^p + shift)^(1/p) over the last axis: ‖x‖_p, with ``shift`` ≥ 0 under the root
+    (optax's eps). Its derivative at x = 0 (shift = 0) is 0; NaN gives NaN, ±inf gives inf.
+
+    p = 2: K·sqrt(Σ(x/K)² + shift/K²) with K from :func:`_scale` (of max(|x|, √shift)): the
+    unscaled result bit for bit, without its overflow and underflow.
+    Other p > 1: M·(Σ(|x|/M)^p + shift/M^p)^(1/p) with M = max(|x|, shift^(1/p)) (as a constant:
+    the result does not depend on it): the sum is then in [1, n + 1], so neither |x|^p's range
+    nor the rounding of 1/p, whose error the power multiplies by |log Σ|x|^p|, costs digits.
     """
     if p == 2:
-        return _safe_sqrt(xp, xp.sum(x * x, axis=-1))
+        k, inverse = _scale(xp, x, at_least=math.sqrt(shift))
+        u = x * inverse
+        k = xp.squeeze(k, axis=-1)
+        s = xp.sum(u * u, axis=-1)
+        if shift:
+            inverse = xp.squeeze(inverse, axis=-1)
+            s = s + (shift * inverse) * inverse
+        return k * _safe_sqrt(xp, s)
     a = xp.abs(x)
     if p == 1:
-        return xp.sum(a, axis=-1)
+        return xp.sum(a, axis=-1) + shift if shift else xp.sum(a, axis=-1)
+    root = shift ** (1.0 / p)
     top = xp.stop_gradient(xp.max(a, axis=-1))
-    positive = top > 0
-    top = xp.where(positive, top, 1.0)
+    if shift:
+        top = xp.maximum(top, root)
+    zero = top == 0
+    top = xp.where(zero, 1.0, top)
     s = xp.sum((a / top[..., None]) ** p, axis=-1)
-    return xp.where(positive, top * xp.where(positive, s, 1.0) ** (1.0 / p), 0.0)
+    if shift:
+        s = s + (root / top) ** p
+    return xp.where(zero, 0.0, top * xp.where(zero, 1.0, s) ** (1.0 / p))
 
 
 def _cosine(xp, a, b, axis=-1, *, floor=0.0, shift=0.0):
-    """cos(a, b) = a·b / (‖a‖‖b‖) along ``axis``, with each norm at least ``floor`` and ``shift``
-    added to each squared norm; 0 (with zero gradient) when a norm is zero."""
-    dot = xp.sum(a * b, axis=axis)
-    norm_a = _safe_sqrt(xp, xp.sum(a * a, axis=axis) + shift)
-    norm_b = _safe_sqrt(xp, xp.sum(b * b, axis=axis) + shift)
-    if floor:
-        norm_a, norm_b = xp.maximum(norm_a, floor), xp.maximum(norm_b, floor)
-    den = norm_a * norm_b
-    positive = den > 0
-    return xp.where(positive, dot / xp.where(positive, den, 1.0), 0.0)
+    """cos(a, b) = a·b / (max(‖a‖, floor)·max(‖b‖, floor)) along ``axis``, ‖x‖ = sqrt(Σx² +
+    ``shift``); 0 (with zero gradient) when a norm is zero, NaN when an input holds NaN.
+
+    Each vector is first scaled by its own power of two (:func:`_scale`, of max(|x|, √shift,
+    floor)), and the denominator is one square root of the product of the two scaled squared
+    norms: the cosine of any finite non-zero vectors, to an ulp or two, at any magnitude.
+    cos(a, a) is exactly 1 wherever a·a and ‖a‖² round alike (√(s²) = s in binary floating
+    point); XLA may contract one of the two sums into fused multiply-adds and not the other.
+    """
+    at_least = max(math.sqrt(shift), floor)
+    (_, ia), (_, ib) = _scale(xp, a, axis, at_least), _scale(xp, b, axis, at_least)
+    ua, ub = a * ia, b * ib
+    dot = xp.sum(ua * ub, axis=axis)
+    sa, sb = xp.sum(ua * ua, axis=axis), xp.sum(ub * ub, axis=axis)
+    ia, ib = xp.squeeze(ia, axis=axis), xp.squeeze(ib, axis=axis)
+    if shift:
+        sa, sb = sa + (shift * ia) * ia, sb + (shift * ib) * ib
+    if floor:  # max(‖a‖, floor)² = max(‖a‖², floor²)
+        fa, fb = floor * ia, floor * ib
+        sa, sb = xp.maximum(sa, fa * fa), xp.maximum(sb, fb * fb)
+    den = sa * sb  # about 1 or more unless a norm is 0: it cannot underflow
+    zero = den == 0
+    # The root goes through a select before dividing: XLA rewrites dot / sqrt(·) as
+    # dot · rsqrt(·), two roundings, after which cos(a, a) is no longer exactly 1.
+    root = xp.where(zero, 1.0, xp.sqrt(xp.where(zero, 1.0, den)))
+    return xp.where(zero, 0.0, dot / root)
 
 
 def _unit(xp, x):
-    """x / ‖x‖ over the last axis; a zero row stays zero."""
-    n = xp.expand_dims(_norm(xp, x), axis=-1)
-    positive = n > 0
-    return xp.where(positive, x / xp.where(positive, n, 1.0), 0.0)
+    """x / ‖x‖ over the last axis (x scaled by :func:`_scale` first: exact at any magnitude);
+    a zero row stays zero."""
+    u = x * _scale(xp, x)[1]
+    n = xp.expand_dims(_safe_sqrt(xp, xp.sum(u * u, axis=-1)), axis=-1)
+    zero = n == 0
+    return xp.where(zero, 0.0, u / xp.where(zero, 1.0, n))
 
 
 def _distance(xp, a, b, distance, p=2.0, eps=0.0, eps_at="difference"):
@@ -93,10 +155,7 @@ def _distance(xp, a, b, distance, p=2.0, eps=0.0, eps_at="difference"):
         return _norm(xp, a - b, p)
     if eps_at == "difference":
         return _norm(xp, a - b + eps, p)
-    d = a - b
-    if p == 2:
-        return xp.sqrt(xp.sum(d * d, axis=-1) + eps)
-    return (xp.sum(xp.abs(d) ** p, axis=-1) + eps) ** (1.0 / p)
+    return _norm(xp, a - b, p, shift=eps)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -194,13 +253,17 @@ def contrastive(y_true, x1, x2, *, margin=1.0, distance="euclidean", xp):
     """
     if distance == "euclidean":
         diff = x1 - x2
-        squared = xp.sum(diff * diff, axis=-1)  # d² without a square root: exact gradient at 0
-        d = _safe_sqrt(xp, squared)
+        k, inverse = _scale(xp, diff)
+        u = diff * inverse
+        k = xp.squeeze(k, axis=-1)
+        s = xp.sum(u * u, axis=-1)  # d² = k²·s, without a square root: exact gradient at 0
+        d = k * _safe_sqrt(xp, s)
+        similar = (y_true * k) * k * s  # y·d² as one rounding, and 0 for y = 0 at any finite d
     else:
         d = _distance(xp, x1, x2, distance)
-        squared = d * d
+        similar = y_true * (d * d)
     gap = xp.maximum(margin - d, 0.0)
-    return 0.5 * (y_true * squared + (1.0 - y_true) * (gap * gap))
+    return 0.5 * (similar + (1.0 - y_true) * (gap * gap))
 
 
 def _triplet_shapes(xp, arrays, params):
@@ -297,13 +360,15 @@ def batch_hard_triplet(labels, embeddings, *, margin=1.0, squared=False, xp):
     (which could only pick the other of two pairs equally hard to within ~√eps·‖e‖), and no
     N × N array is kept for the backward pass. At a tie the first index is taken. An anchor
     without a positive or a negative in the batch is left out of the
-    ``"mean"`` (weight 0); a batch without any valid anchor gives 0, an empty batch too.
+    ``"mean"`` (weight 0); a batch without any valid anchor gives 0, an empty batch too. A NaN or ±inf embedding
+    is in every anchor's distance row: every anchor's value is then NaN.
     """
     if embeddings.shape[0] == 0:  # no anchors: an empty result (no argmax of nothing), still on the tape
         empty = xp.sum(embeddings, axis=-1)
         return empty, empty
     n = xp.dim(embeddings, 0)  # a tensor where tf.function knows the batch size only at run time
     e = xp.stop_gradient(embeddings)
+    e = e * _scale(xp, e, axis=None)[1]  # one power of two for the batch: the order is unchanged
     # d²(i, j) − ‖e_i‖², which orders row i as d(i, ·) does.
     score = xp.matmul(-2.0 * e, xp.matrix_transpose(e)) + xp.sum(e * e, axis=-1)[None, :]
     same = labels[:, None] == labels[None, :]
@@ -313,12 +378,19 @@ def batch_hard_triplet(labels, embeddings, *, margin=1.0, squared=False, xp):
     valid = xp.any(positives, axis=1) & xp.logical_not(xp.all(same, axis=1))
     d_ap = embeddings - xp.take(embeddings, hardest_positive, axis=0)
     d_an = embeddings - xp.take(embeddings, hardest_negative, axis=0)
-    if squared:
-        d_ap, d_an = xp.sum(d_ap * d_ap, axis=-1), xp.sum(d_an * d_an, axis=-1)
+    if squared:  # k²(s_ap − s_an), one k for both: d² overflows only where the result does
+        (k_ap, i_ap), (k_an, i_an) = _scale(xp, d_ap), _scale(xp, d_an)
+        k, inverse = xp.maximum(k_ap, k_an), xp.minimum(i_ap, i_an)
+        d_ap, d_an = d_ap * inverse, d_an * inverse
+        k = xp.squeeze(k, axis=-1)
+        gap = k * (k * (xp.sum(d_ap * d_ap, axis=-1) - xp.sum(d_an * d_an, axis=-1)))
     else:
-        d_ap, d_an = _norm(xp, d_ap), _norm(xp, d_an)
+        gap = _norm(xp, d_ap) - _norm(xp, d_an)
     weight = xp.astype(valid, embeddings.dtype)
-    return xp.maximum(d_ap - d_an + margin, 0.0) * weight, weight
+    out = xp.maximum(gap + margin, 0.0) * weight
+    # Every anchor's distance row holds each embedding: one NaN or ±inf among them makes them all
+    # NaN, decided here rather than by argmax/argmin, which each framework treats NaN in differently.
+    return xp.where(xp.all(xp.isfinite(embeddings)), out, math.nan), weight
 
 
 def _views_shapes(xp, arrays, params):
@@ -424,7 +496,7 @@ def cosine_similarity(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):
 
     Each norm counts as at least ``epsilon`` (Keras: 1e-7, PyTorch's cosine_similarity: 1e-8),
     cos = y·ŷ / (max(‖y‖, ε)·max(‖ŷ‖, ε)). With ε = 0 a zero vector has cosine 0 (loss 0) with
-    a zero gradient.
+    a zero gradient. Accurate at any magnitude (a vector with itself: −1, to an ulp).
     """
     return -_cosine(xp, y_true, y_pred, axis=axis, floor=epsilon)
 
@@ -474,9 +546,13 @@ def cosine_embedding(y_true, x1, x2, *, margin=0.0, eps=0.0, xp):
     """PyTorch's cosine embedding loss: 1 − cos(x1, x2) for y = 1, max(cos(x1, x2) − margin, 0)
     for y = −1, per row. ``eps`` is added to each squared norm (PyTorch: 1e-12),
     cos = x1·x2 / √((‖x1‖² + eps)(‖x2‖² + eps)). Other labels raise ``ValueError`` in eager
-    mode. A zero vector has cosine 0 (PyTorch's value too): loss 1 for y = 1."""
+    mode and give NaN under a compiler. The second branch is computed as −y·max(cos − margin, 0)
+    (y without gradient), so that a NaN label gives NaN. A zero vector has cosine 0 (PyTorch's
+    value too): loss 1 for y = 1."""
     cos = _cosine(xp, x1, x2, shift=eps)
-    return xp.where(y_true > 0, 1.0 - cos, xp.maximum(cos - margin, 0.0))
+    # −y·max(·) is max(·) for y = −1, and NaN for a NaN label, which y > 0 alone would drop; the
+    # label stays a constant (no gradient), as in the branch for y = 1.
+    return xp.where(y_true > 0, 1.0 - cos, -xp.stop_gradient(y_true) * xp.maximum(cos - margin, 0.0))
 
 
 # --- ranking --------------------------------------------------------------------------------

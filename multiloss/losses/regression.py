@@ -206,7 +206,10 @@ def mean_squared_log_error(y_true, y_pred, *, epsilon=None, xp):
         y_true, y_pred = xp.maximum(y_true, epsilon), xp.maximum(y_pred, epsilon)
     q = 1.0 + y_true
     z = (y_pred - y_true) / q
-    d = xp.where(z < -0.5, xp.log((1.0 + y_pred) / q), xp.log1p(z))
+    # Each branch sees only its own inputs: log1p at z = −1 (ŷ = 0, y ≥ 2²⁴ in float32) would put
+    # 0·inf = NaN into the gradient through the branch not taken.
+    low = z < -0.5
+    d = xp.where(low, xp.log(xp.where(low, (1.0 + y_pred) / q, 1.0)), xp.log1p(xp.where(low, 0.0, z)))
     return d * d
 
 

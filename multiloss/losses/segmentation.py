@@ -7,6 +7,9 @@ cancelling to an absolute one. ``axis`` says what is summed: None every axis but
 (the batch axis), one value per sample; "spatial" every axis but the first and last, one
 value per sample and class of channels-last (N, ..., C) inputs (optax's default); "all" every
 axis, one value for the whole batch (Keras's default); or the given axes.
+
+A NaN gives NaN for the value it is summed into; ±inf gives the loss's limit or NaN, never
+raises, the same on every backend.
 """
 
 from __future__ import annotations
@@ -93,9 +96,10 @@ def _softmax_probabilities(xp, y_pred):
 
 
 def _ratio(xp, penalty, denominator):
-    """penalty / denominator, and 0 for 0/0 (an empty mask predicted empty, with smooth = 0)."""
-    positive = denominator > 0
-    return xp.where(positive, penalty / xp.where(positive, denominator, 1.0), 0.0)
+    """penalty / denominator, and 0 for 0/0 (an empty mask predicted empty, with smooth = 0).
+    Only a zero denominator is special-cased: a NaN one gives NaN."""
+    zero = denominator == 0
+    return xp.where(zero, 0.0, penalty / xp.where(zero, 1.0, denominator))
 
 
 def _exact_probabilities(row, from_logits, m):
