@@ -182,3 +182,10 @@ def array_namespace(*arrays: object) -> ModuleType:
 def backend_name(x: object) -> str:
     """The name of the framework owning ``x``: 'numpy', 'torch', 'jax' or 'tensorflow'."""
     return array_namespace(x).backend
+
+
+# A framework imported before multiloss gets its adapter now, so that a first loss call inside a
+# compiler finds it ready (torch.compile(fullgraph=True) cannot trace an import).
+for _name in NAMES:
+    if MODULES[_name] in sys.modules:
+        _namespace_of(_name)
