@@ -47,21 +47,28 @@ class Domain:
     ``strategy(shape, params)``: a hypothesis strategy of such dicts, built element by element so
     that a failing example shrinks; ``params`` needs only the scalar parameters the inputs depend
     on (``from_logits``, ``log_input``, ``ignore_index``, kink parameters). Shapes drawn for it
-    have ``min_dims`` to ``max_dims`` axes. Only ``strategy`` imports hypothesis (a test
-    dependency). A domain of your own may be a ``Domain`` or just a sampling function.
+    have ``min_dims`` to ``max_dims`` axes. ``scalable`` names the inputs that stay valid at any
+    magnitude (predictions, embeddings, logits; not probabilities or labels), or is a function
+    of ``params`` returning them; :func:`multiloss.testing.strategies.inputs` scales them
+    together to a drawn magnitude. Only ``strategy`` imports hypothesis (a test dependency). A
+    domain of your own may be a ``Domain`` or just a sampling function.
     """
 
-    __slots__ = ("name", "sample", "_strategy", "min_dims", "max_dims")
+    __slots__ = ("name", "sample", "_strategy", "min_dims", "max_dims", "_scalable")
 
-    def __init__(self, name: str, sample, strategy, min_dims: int = 1, max_dims: int = 3):
+    def __init__(self, name: str, sample, strategy, min_dims: int = 1, max_dims: int = 3, scalable=()):
         self.name, self.sample, self._strategy = name, sample, strategy
-        self.min_dims, self.max_dims = min_dims, max_dims
+        self.min_dims, self.max_dims, self._scalable = min_dims, max_dims, scalable
 
     def __call__(self, rng, shape, params) -> dict:
         return self.sample(rng, shape, params)
 
     def strategy(self, shape, params):
         return self._strategy(tuple(shape), params)
+
+    def scalable(self, params) -> tuple[str, ...]:
+        """The inputs that may take any magnitude under ``params``."""
+        return tuple(self._scalable(params) if callable(self._scalable) else self._scalable)
 
     def __repr__(self):
         return f"Domain({self.name})"
@@ -159,6 +166,11 @@ def _dict(**strategies):
     return st.fixed_dictionaries(strategies)
 
 
+def _logits(params):
+    """``y_pred`` when it holds logits (``from_logits``), not probabilities."""
+    return ("y_pred",) if params.get("from_logits") else ()
+
+
 # --- the domains: each a NumPy sampler and a hypothesis strategy -----------------------------
 def real_pairs(*kink_params: str, big: float = 100.0) -> Domain:
     """y_true and y_pred on the real line; the error hits 0, ±(each kink parameter) and ±big."""
@@ -178,7 +190,7 @@ def real_pairs(*kink_params: str, big: float = 100.0) -> Domain:
         return st.tuples(_reals(shape), error).map(lambda t: {"y_true": t[0], "y_pred": t[0] + t[1]})
 
     name = "real_pairs(" + ", ".join([*map(repr, kink_params), f"big={big!r}"]) + ")"
-    return Domain(name, sample, strategy)
+    return Domain(name, sample, strategy, scalable=("y_true", "y_pred"))
 
 
 def nonnegative_pairs() -> Domain:
@@ -193,7 +205,7 @@ def nonnegative_pairs() -> Domain:
     def strategy(shape, params):
         return _dict(y_true=_array(shape, _floats(0.0, REAL)), y_pred=_array(shape, _floats(0.0, REAL)))
 
-    return Domain("nonnegative_pairs()", sample, strategy)
+    return Domain("nonnegative_pairs()", sample, strategy, scalable=("y_true", "y_pred"))
 
 
 def counts_and_rates() -> Domain:
@@ -222,7 +234,7 @@ def counts_and_rates() -> Domain:
         return st.tuples(counts, rates).map(
             lambda t: {"y_true": t[0], "y_pred": np.where(t[0] > 0, np.maximum(t[1], 2.0**-14), t[1])})
 
-    return Domain("counts_and_rates()", sample, strategy)
+    return Domain("counts_and_rates()", sample, strategy, scalable=("y_pred",))
 
 
 def binary() -> Domain:
@@ -247,7 +259,7 @@ def binary() -> Domain:
         return _dict(y_true=_unit(shape),
                      y_pred=_reals(shape) if params["from_logits"] else _array(shape, _floats(0.0, 1.0)))
 
-    return Domain("binary()", sample, strategy)
+    return Domain("binary()", sample, strategy, scalable=_logits)
 
 
 def categorical(scores=False) -> Domain:
@@ -264,7 +276,8 @@ def categorical(scores=False) -> Domain:
         targets = st.one_of(_one_hot(shape), _array(shape, _floats(0.0, 1.0)).map(_normalized))
         return _dict(y_true=targets, y_pred=_scores(shape, scores or params.get("from_logits")))
 
-    return Domain(f"categorical(scores={scores!r})", sample, strategy)
+    return Domain(f"categorical(scores={scores!r})", sample, strategy,
+                  scalable=("y_pred",) if scores else _logits)
 
 
 def sparse() -> Domain:
@@ -281,7 +294,7 @@ def sparse() -> Domain:
             labels = st.one_of(labels, st.just(params["ignore_index"]))
         return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=_scores(shape, params["from_logits"]))
 
-    return Domain("sparse()", sample, strategy)
+    return Domain("sparse()", sample, strategy, scalable=_logits)
 
 
 def signs() -> Domain:
@@ -297,7 +310,7 @@ def signs() -> Domain:
     def strategy(shape, params):
         return _dict(y_true=_signs(shape, zero=True), y_pred=_reals(shape))  # 0 is the negative class
 
-    return Domain("signs()", sample, strategy)
+    return Domain("signs()", sample, strategy, scalable=("y_pred",))
 
 
 def distributions() -> Domain:
@@ -314,7 +327,7 @@ def distributions() -> Domain:
         targets = _array(shape, st.one_of(st.just(0.0), _floats(0.0, 1.0))).map(_normalized)
         return _dict(y_true=targets, y_pred=_scores(shape, params["from_logits"]))
 
-    return Domain("distributions()", sample, strategy)
+    return Domain("distributions()", sample, strategy, scalable=_logits)
 
 
 def pairs(labels: str) -> Domain:
@@ -345,7 +358,7 @@ def pairs(labels: str) -> Domain:
         y = _unit(shape[:-1]) if labels == "binary" else _signs(shape[:-1])
         return _dict(y_true=y, x1=_reals(shape), x2=_reals(shape))
 
-    return Domain(f"pairs(labels={labels!r})", sample, strategy, min_dims=2)
+    return Domain(f"pairs(labels={labels!r})", sample, strategy, min_dims=2, scalable=("x1", "x2"))
 
 
 def triplets() -> Domain:
@@ -374,7 +387,7 @@ def triplets() -> Domain:
     def strategy(shape, params):
         return _dict(anchor=_reals(shape), positive=_reals(shape), negative=_reals(shape))
 
-    return Domain("triplets()", sample, strategy, min_dims=2)
+    return Domain("triplets()", sample, strategy, min_dims=2, scalable=("anchor", "positive", "negative"))
 
 
 def labelled_embeddings() -> Domain:
@@ -400,7 +413,7 @@ def labelled_embeddings() -> Domain:
     def strategy(shape, params):
         return _dict(labels=_array(shape[:1], st.integers(0, 2), np.int64), embeddings=_reals(shape))
 
-    return Domain("labelled_embeddings()", sample, strategy, min_dims=2, max_dims=2)
+    return Domain("labelled_embeddings()", sample, strategy, min_dims=2, max_dims=2, scalable=("embeddings",))
 
 
 def views() -> Domain:
@@ -417,7 +430,7 @@ def views() -> Domain:
     def strategy(shape, params):
         return _dict(z1=_reals(shape), z2=_reals(shape))
 
-    return Domain("views()", sample, strategy, min_dims=2, max_dims=2)
+    return Domain("views()", sample, strategy, min_dims=2, max_dims=2, scalable=("z1", "z2"))
 
 
 def ranked_pairs() -> Domain:
@@ -433,7 +446,7 @@ def ranked_pairs() -> Domain:
     def strategy(shape, params):
         return _dict(y_true=_signs(shape), x1=_reals(shape), x2=_reals(shape))
 
-    return Domain("ranked_pairs()", sample, strategy)
+    return Domain("ranked_pairs()", sample, strategy, scalable=("x1", "x2"))
 
 
 def gaussian() -> Domain:
@@ -452,7 +465,7 @@ def gaussian() -> Domain:
     def strategy(shape, params):
         return _dict(y_true=_reals(shape), mean=_reals(shape), var=_array(shape, _floats(0.0, REAL)))
 
-    return Domain("gaussian()", sample, strategy)
+    return Domain("gaussian()", sample, strategy, scalable=("y_true", "mean", "var"))
 
 
 def masks() -> Domain:
@@ -475,4 +488,4 @@ def masks() -> Domain:
     def strategy(shape, params):
         return _dict(y_true=_unit(shape), y_pred=_reals(shape) if params.get("from_logits") else _unit(shape))
 
-    return Domain("masks()", sample, strategy, min_dims=2)
+    return Domain("masks()", sample, strategy, min_dims=2, scalable=_logits)

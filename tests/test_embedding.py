@@ -210,6 +210,26 @@ def test_distances_at_1e20_are_finite_where_the_loss_is(backend):
     assert np.all(np.isfinite(g))
 
 
+def test_squared_distances_past_the_overflow_keep_finite_gradients(backend):
+    """d² = k²·s computed from embeddings scaled by k: autodiff through k·(k·s) forms k², which
+    overflows at |d| ≈ 2e19 in float32 where the gradient 2d does not; and an anchor without a
+    positive (weight 0) stays 0 rather than 0·inf (found by the magnitude property)."""
+    big = 2.0**64
+    e = arrays(backend, [[0.0, big], [big, big], [big, big], [0.0, 0.0]], dtype="float32")[0]
+    lab = labels(backend, [1, 0, 1, 3])
+    out = value(backend, ml.batch_hard_triplet(lab, e, squared=True, margin=7.0, reduction="none"))
+    # anchor 0: d² = 2¹²⁸ (past float32's largest) to its positive and its nearest negative: the
+    # margin; anchor 2: 2¹²⁸ − 0 + 7 overflows; anchors 1 and 3 have no positive
+    np.testing.assert_array_equal(out, [7.0, 0.0, np.inf, 0.0])
+    (g,) = grads(backend, lambda u: ml.batch_hard_triplet(lab, u, squared=True, margin=7.0), e)
+    assert np.all(np.isfinite(g))
+    y, a, b = arrays(backend, [1.0, 0.0], [[0.0, 0.0], [0.0, 0.0]], [[big, big], [big, big]], dtype="float32")
+    assert np.all(np.isinf(value(backend, ml.contrastive(y, a, b, reduction="none"))[:1]))  # ½d² = 2¹²⁸: overflows
+    ga, gb = grads(backend, lambda u, w: ml.contrastive(y, u, w, reduction="sum"), a, b)
+    np.testing.assert_array_equal(ga, [[-big, -big], [0.0, 0.0]])  # y·(a − b); the dissimilar pair: 0
+    np.testing.assert_array_equal(gb, [[big, big], [0.0, 0.0]])
+
+
 # --- in-batch mining ------------------------------------------------------------------------
 def brute_force_batch_hard(lab, e, margin, squared=False):
     d = np.sqrt(((e[:, None] - e[None]) ** 2).sum(-1))

@@ -22,6 +22,18 @@ def test_hand_computed_values(backend):
     np.testing.assert_allclose(full, expected + 0.5 * math.log(2 * math.pi), rtol=1e-15)
 
 
+def test_large_targets_with_large_variances_are_finite(backend):
+    """e²/var with e ≈ var ≈ 1e20 (float32) or 1e300 (float64): e² overflows, the loss does not, nor
+    its gradient, which JAX forms as g·e·var⁻² (found by the magnitude property)."""
+    for dtype, big in (("float32", 1e20), ("float64", 1e300)):
+        y, mu, var = arrays(backend, [0.0, big], [big, 0.5 * big], [big, 2.0 * big], dtype=dtype)
+        out = value(backend, ml.gaussian_nll(y, mu, var, reduction="none"))
+        want = [0.5 * (math.log(big) + big), 0.5 * (math.log(2.0 * big) + big / 8.0)]
+        np.testing.assert_allclose(out, want, rtol=4 * 2.0**-23)
+        for g in grads(backend, lambda a, b, c: ml.gaussian_nll(a, b, c), y, mu, var):
+            assert np.all(np.isfinite(g)), (dtype, g)
+
+
 def test_small_variances_are_clamped_but_keep_their_gradient(backend):
     """PyTorch's semantics: v = max(var, eps) in value; the gradient reaches var as if v = var."""
     eps, e = 1e-3, 0.5

@@ -144,6 +144,14 @@ def test_msle_gradient_is_finite_where_log1p_would_see_minus_one(backend, dtype,
                                    rtol=1e-6 if dtype == "float32" else 1e-15)
 
 
+def test_poisson_epsilon_at_a_rate_of_one_keeps_its_accuracy_under_xla(backend):
+    """log(1 + ε) at λ = 1: as log1p((λ − 1) + ε) XLA folds the constants into log1p(λ − 0.9999999),
+    rounding 1 − ε: 5e-10 relative error in the log (found by the magnitude property)."""
+    t, p = arrays(backend, [70.0, 3.0], [1.0, 1.0])
+    want = [1.0 - 70.0 * math.log1p(1e-7), 1.0 - 3.0 * math.log1p(1e-7)]
+    np.testing.assert_allclose(value(backend, ml.poisson(t, p, epsilon=1e-7, reduction="none")), want, rtol=1e-15)
+
+
 # --- bad input ------------------------------------------------------------------------------
 def test_shape_mismatch_names_both_shapes_and_the_backend(backend):
     t, p = arrays(backend, np.zeros((4, 1)), np.zeros(4))

@@ -64,6 +64,16 @@ def test_an_empty_mask_predicted_empty_is_a_perfect_match(backend):
             assert np.all(np.isfinite(g))
 
 
+def test_tiny_probabilities_without_smoothing_have_finite_gradients(backend):
+    """An empty mask, probabilities of 1e-20 (float32) and smooth = 0: the ratio's denominator is
+    1e-20, whose square, in JAX's derivative g·n·d⁻² of n/d, is 0 (found by the magnitude property)."""
+    for dtype, tiny in (("float32", 1e-20), ("float64", 1e-200)):
+        y, p = arrays(backend, np.zeros((2, 4)), np.full((2, 4), tiny), dtype=dtype)
+        np.testing.assert_array_equal(value(backend, ml.dice(y, p, smooth=0.0, reduction="none")), [1.0, 1.0])
+        for g in grads(backend, lambda a, b: ml.dice(a, b, smooth=0.0), y, p):
+            assert np.all(np.isfinite(g)), (dtype, g)  # (Σp/Σp is flat in p: 0 up to ε/Σp, the quotient rule's)
+
+
 def test_bad_input(backend):
     b = backend.xp.backend
     y, p = arrays(backend, [[1.0, 0.0]], [[0.5, 1.5]])

@@ -243,6 +243,27 @@ def test_drawn_inputs_have_the_dtype_shape_and_labels_asked_for(sparse, hinge):
     assert hinge["y_pred"].dtype == np.float16 and set(hinge["y_true"].ravel().tolist()) <= {-1.0, 0.0, 1.0}
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.data())
+def test_magnitude_scales_the_scalable_inputs_only(data):
+    """Logits and embeddings take the drawn magnitude, from float32's smallest normal number to its
+    largest / 1e3; labels and probabilities stay as the domain draws them."""
+    size = data.draw(strategies.magnitudes("float32"))
+    assert 2.0**-126 <= size <= 3.5e35
+    logits = data.draw(strategies.inputs("binary_cross_entropy", "float32", (3, 4), {"from_logits": True},
+                                         magnitude=size))
+    probabilities = data.draw(strategies.inputs("binary_cross_entropy", "float32", (3, 4), magnitude=size))
+    triplets = data.draw(strategies.inputs("triplet_margin", "float64", (2, 3), magnitude=2.0**-1000))
+    top = float(np.max(np.abs(logits["y_pred"])))
+    assert top == 0 or top == pytest.approx(size, rel=2.0**-23)
+    for arrays in (logits, probabilities):
+        assert np.all((arrays["y_true"] >= 0) & (arrays["y_true"] <= 1))
+    assert np.all((probabilities["y_pred"] >= 0) & (probabilities["y_pred"] <= 1))
+    top = max(float(np.max(np.abs(a))) for a in triplets.values())
+    assert top in (0.0, 2.0**-1000)  # one factor for the three: their relations are kept
+    assert ml.domains.triplets().scalable({}) == ("anchor", "positive", "negative")
+
+
 def test_a_domain_of_ones_own_is_drawn_from_a_seed(register):
     def fifths(rng, shape, params):
         return {"y_true": rng.integers(0, 5, shape) / 5, "y_pred": np.full(shape, 0.5)}

@@ -28,6 +28,7 @@ import math
 
 from multiloss import _validation as v
 from multiloss import domains
+from multiloss.losses._scaling import power_of_two
 from multiloss.reference import Weighted, hinge, number
 from multiloss.registry import Convention, loss
 
@@ -55,23 +56,26 @@ def _safe_sqrt(xp, s):
 
 
 def _scale(xp, x, axis=-1, at_least=0.0):
-    """(K, 1/K): K a power of two within a factor 4 of max(max|x|, ``at_least``) along ``axis``
-    (kept, as a constant: no gradient flows through it), 1 where that maximum is ±inf or NaN.
+    """(K, 1/K) of :func:`~multiloss.losses._scaling.power_of_two` for max(max|x|, ``at_least``)
+    along ``axis`` (kept).
 
     x·(1/K) is exact and its squares neither overflow nor underflow, so a norm or cosine of
     x/K, scaled back by K, is the one of x bit for bit wherever that does not overflow or
     underflow, and right where it does (|x| ≈ 1e20 or 1e-30 in float32, where XLA also flushes
-    subnormal squares to 0 and NumPy and PyTorch do not). K and 1/K are both normal numbers and
-    x is multiplied by 1/K, never divided by K: XLA turns x / 2^e into x·2^−e itself, which it
-    flushes to 0 where 2^−e is subnormal.
+    subnormal squares to 0 and NumPy and PyTorch do not). A zero vector gets K = 1.
     """
-    finfo = xp.finfo(x.dtype)
-    low = math.frexp(float(finfo.smallest_normal))[1] - 1  # −126 in float32: 2^±126 are normal
-    m = xp.stop_gradient(xp.max(xp.abs(x), axis=axis, keepdims=True))
-    m = xp.maximum(m, max(at_least, float(finfo.smallest_normal)))  # a zero vector: any K will do
-    finite = m < math.inf  # NaN too is not
-    e = xp.clip(xp.floor(xp.log(xp.where(finite, m, 1.0)) * (1.0 / math.log(2.0))), float(low), float(-low))
-    return xp.where(finite, 2.0**e, 1.0), xp.where(finite, 2.0 ** (-e), 1.0)
+    m = xp.max(xp.abs(x), axis=axis, keepdims=True)
+    return power_of_two(xp, xp.maximum(m, at_least) if at_least else m)
+
+
+def _zero_with_gradient(xp, d):
+    """0, with the gradient of Σd² over the last axis, 2d: Σ sg(2d)·(d − sg(d)).
+
+    A sum of squares scaled as k·(k·s) (s = Σ(d/k)²) has a value that overflows only where Σd²
+    does, but autodiff through it forms k², which overflows (|d| ≈ 2e19 in float32) where the
+    gradient 2d does not: such a value is taken with s gradient-stopped, plus this term.
+    """
+    return xp.sum(xp.stop_gradient(2.0 * d) * (d - xp.stop_gradient(d)), axis=-1)
 
 
 def _norm(xp, x, p=2.0, shift=0.0):
@@ -258,7 +262,9 @@ def contrastive(y_true, x1, x2, *, margin=1.0, distance="euclidean", xp):
         k = xp.squeeze(k, axis=-1)
         s = xp.sum(u * u, axis=-1)  # d² = k²·s, without a square root: exact gradient at 0
         d = k * _safe_sqrt(xp, s)
-        similar = (y_true * k) * k * s  # y·d² as one rounding, and 0 for y = 0 at any finite d
+        # y·d² as one rounding, 0 for y = 0 at any finite d, with the gradient 2y·diff given
+        # directly (see _zero_with_gradient)
+        similar = (y_true * k) * (k * xp.stop_gradient(s)) + xp.stop_gradient(y_true) * _zero_with_gradient(xp, diff)
     else:
         d = _distance(xp, x1, x2, distance)
         similar = y_true * (d * d)
@@ -381,13 +387,14 @@ def batch_hard_triplet(labels, embeddings, *, margin=1.0, squared=False, xp):
     if squared:  # k²(s_ap − s_an), one k for both: d² overflows only where the result does
         (k_ap, i_ap), (k_an, i_an) = _scale(xp, d_ap), _scale(xp, d_an)
         k, inverse = xp.maximum(k_ap, k_an), xp.minimum(i_ap, i_an)
-        d_ap, d_an = d_ap * inverse, d_an * inverse
+        u_ap, u_an = d_ap * inverse, d_an * inverse
         k = xp.squeeze(k, axis=-1)
-        gap = k * (k * (xp.sum(d_ap * d_ap, axis=-1) - xp.sum(d_an * d_an, axis=-1)))
+        s = xp.sum(u_ap * u_ap, axis=-1) - xp.sum(u_an * u_an, axis=-1)
+        gap = k * (k * xp.stop_gradient(s)) + (_zero_with_gradient(xp, d_ap) - _zero_with_gradient(xp, d_an))
     else:
         gap = _norm(xp, d_ap) - _norm(xp, d_an)
     weight = xp.astype(valid, embeddings.dtype)
-    out = xp.maximum(gap + margin, 0.0) * weight
+    out = xp.where(valid, xp.maximum(gap + margin, 0.0), 0.0)  # not ·weight: 0·inf is NaN
     # Every anchor's distance row holds each embedding: one NaN or ±inf among them makes them all
     # NaN, decided here rather than by argmax/argmin, which each framework treats NaN in differently.
     return xp.where(xp.all(xp.isfinite(embeddings)), out, math.nan), weight
@@ -405,8 +412,9 @@ def _nt_xent_reference(z1, z2, *, temperature, m):
     views, n = list(z1) + list(z2), len(z1)
     norms = [m.sqrt(m.fsum(x * x for x in v)) for v in views]
 
-    def cosine_terms(k, j):
-        return tuple(x * y / (norms[k] * norms[j]) for x, y in zip(views[k], views[j]))
+    def cosine_terms(k, j):  # a zero view has cosine 0 with every view (its unit vector is 0)
+        den = norms[k] * norms[j]
+        return tuple(x * y / den for x, y in zip(views[k], views[j])) if den else (0 * den,)
 
     out = []
     for i in range(n):

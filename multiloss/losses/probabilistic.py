@@ -6,6 +6,7 @@ import math
 
 from multiloss import _validation as v
 from multiloss import domains
+from multiloss.losses._scaling import power_of_two
 from multiloss.registry import Convention, loss
 
 __all__ = ["gaussian_nll"]
@@ -55,5 +56,10 @@ def gaussian_nll(y_true, mean, var, *, eps=1e-6, full=False, xp):
         var = xp.expand_dims(var, axis=-1)
     var = xp.where(var < eps, (var - xp.stop_gradient(var)) + eps, var)  # value eps, gradient 1
     e = mean - y_true
-    out = 0.5 * (xp.log(var) + e * e / var)
+    # e²/var as e·(ê/v̂), ê = e/k and v̂ = var/k exact (k a power of two near var): e/var once
+    # rounded, as e·(e/var). Neither the value nor any framework's derivative then forms e² or
+    # var², which overflow (float32: at |e| ≈ 2e19) long before e²/var does; JAX differentiates
+    # n/d as g·n·d⁻², here of size e²/var.
+    _, inverse = power_of_two(xp, var)
+    out = 0.5 * (xp.log(var) + e * ((e * inverse) / (var * inverse)))
     return out + _HALF_LOG_2PI if full else out

@@ -248,11 +248,13 @@ def poisson(y_true, y_pred, *, log_input=False, epsilon=0.0, xp):
         return xp.exp(y_pred) - y_true * y_pred
     if epsilon == 0:
         return y_pred - xp.xlogy(y_true, y_pred)
-    # log(λ + ε) > log ε: near λ = 1 as log1p((λ − 1) + ε), λ − 1 exact there, so that the
-    # rounding of λ + ε does not cost all relative accuracy of a log near 0.
+    # log(λ + ε) > log ε: near λ = 1 as log1p(λ − 1) + log1p(ε/λ), λ − 1 exact there, so that
+    # the rounding of λ + ε does not cost all relative accuracy of a log near 0. (Not as
+    # log1p((λ − 1) + ε): XLA folds that into log1p(λ − 0.9999999), rounding the constant.)
     near = (y_pred > 0.5) & (y_pred < 2.0)
-    shifted = xp.where(near, y_pred, 1.0) - 1.0
-    return y_pred - y_true * xp.where(near, xp.log1p(shifted + epsilon), xp.log(y_pred + epsilon))
+    rate = xp.where(near, y_pred, 1.0)
+    return y_pred - y_true * xp.where(near, xp.log1p(rate - 1.0) + xp.log1p(epsilon / rate),
+                                      xp.log(y_pred + epsilon))
 
 
 mse = mean_squared_error

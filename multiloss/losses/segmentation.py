@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from multiloss import _validation as v
 from multiloss import domains
+from multiloss.losses._scaling import power_of_two
 from multiloss.registry import Convention, loss
 
 __all__ = ["dice", "tversky"]
@@ -97,9 +98,16 @@ def _softmax_probabilities(xp, y_pred):
 
 def _ratio(xp, penalty, denominator):
     """penalty / denominator, and 0 for 0/0 (an empty mask predicted empty, with smooth = 0).
-    Only a zero denominator is special-cased: a NaN one gives NaN."""
+    Only a zero denominator is special-cased: a NaN one gives NaN.
+
+    Both are first scaled by a power of two near the denominator (exact: the same quotient), as
+    some frameworks differentiate n/d as g·n·d⁻² (JAX), whose d⁻² overflows for a tiny
+    denominator (probabilities of 1e-20 in float32, without smoothing) where the derivative
+    itself, n/d², does not.
+    """
     zero = denominator == 0
-    return xp.where(zero, 0.0, penalty / xp.where(zero, 1.0, denominator))
+    _, inverse = power_of_two(xp, denominator)
+    return xp.where(zero, 0.0, (penalty * inverse) / xp.where(zero, 1.0, denominator * inverse))
 
 
 def _exact_probabilities(row, from_logits, m):

@@ -10,8 +10,10 @@ within ±20) and never subnormal (XLA flushes those to 0): every loss is finite 
 float32 and float64; a 16-bit result may overflow where the loss's value exceeds the dtype's
 range. A loss of your own whose domain is a plain sampling function, not a
 :class:`multiloss.domains.Domain`, gets that function's values from a drawn seed (shrinking then
-only shrinks the seed). ``params(loss)`` draws keyword parameters, ``arguments(loss)`` both
-together.
+only shrinks the seed). ``inputs(..., magnitude=magnitudes(dtype))`` scales the inputs that
+stay valid at any magnitude (logits, embeddings, predictions of a regression; the domain's
+``scalable`` inputs) to magnitudes from the dtype's smallest normal number up to its largest
+finite / 1e3. ``params(loss)`` draws keyword parameters, ``arguments(loss)`` both together.
 
 >>> from hypothesis import given, settings
 >>> import multiloss
@@ -27,6 +29,7 @@ together.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 from hypothesis import strategies as st
@@ -34,9 +37,9 @@ from hypothesis.extra import numpy as hnp
 
 from multiloss.domains import Domain, _floats
 from multiloss.registry import REGISTRY, LossSpec
-from multiloss.testing.numerics import DTYPES
+from multiloss.testing.numerics import DTYPES, FINITE_MAX, NORMAL
 
-__all__ = ["arguments", "inputs", "params"]
+__all__ = ["arguments", "inputs", "magnitudes", "params"]
 
 #: The range a parameter is drawn from, by its registered condition.
 CONDITIONS = {"> 0": (0.01, 10.0), ">= 0": (0.0, 10.0), ">= 1": (1.0, 10.0), "[0, 1]": (0.0, 1.0)}
@@ -67,7 +70,15 @@ def _cast(x, dtype):
     return np.where(np.abs(y) < np.finfo(y.dtype).tiny, y.dtype.type(0), y)
 
 
-def inputs(loss, dtype: str = "float64", shape=None, params: dict | None = None):
+def magnitudes(dtype: str = "float64"):
+    """A strategy of magnitudes, log-uniform from ``dtype``'s smallest normal number to its
+    largest finite / 1e3 (room for the few additions and products a loss makes of its inputs),
+    and 1."""
+    low, high = math.log2(NORMAL[dtype]), math.log2(min(FINITE_MAX[dtype], np.finfo(np.float64).max) / 1e3)
+    return st.one_of(st.just(1.0), st.floats(low, high).map(lambda e: 2.0**e))
+
+
+def inputs(loss, dtype: str = "float64", shape=None, params: dict | None = None, magnitude=None):
     """A strategy of ``{input name: NumPy array}`` valid for ``loss`` called with ``params``.
 
     ``loss``: a multiloss loss (``multiloss.huber`` or your own ``@multiloss.loss`` with a
@@ -76,7 +87,12 @@ def inputs(loss, dtype: str = "float64", shape=None, params: dict | None = None)
     items' shape (classes or features last, as the domain takes it), a strategy of shapes, or
     None to draw one with up to 3 axes of up to 4 (at least what the loss needs). ``params``:
     the keyword parameters the inputs must suit (``from_logits``, ``log_input``,
-    ``ignore_index``, kink parameters); the defaults where missing.
+    ``ignore_index``, kink parameters); the defaults where missing. ``magnitude``: None for
+    the domain's own values (|x| ≤ 100), or a number or a strategy of numbers (see
+    :func:`magnitudes`): the inputs the domain marks scalable (``Domain.scalable``) are then
+    multiplied by one factor, which makes the largest of them that magnitude, before they are
+    rounded to ``dtype`` (values that become subnormal flushed to 0); a plain sampling function
+    of your own has no scalable inputs.
     """
     spec = _spec(loss)
     if dtype not in DTYPES:
@@ -97,7 +113,12 @@ def inputs(loss, dtype: str = "float64", shape=None, params: dict | None = None)
             lambda seed: _finish(domain(np.random.default_rng(seed), s, p), spec.inputs, spec.indices, dtype)))
     # Strategies are cached: hypothesis validates each new strategy object on its first draw.
     scalars = tuple((k, v) for k, v in p.items() if isinstance(v, (bool, int, float, str, type(None))))
-    return shapes.flatmap(lambda s: _built(domain, tuple(s), scalars, spec.inputs, spec.indices, dtype))
+    if magnitude is None:
+        return shapes.flatmap(lambda s: _built(domain, tuple(s), scalars, spec.inputs, spec.indices, dtype))
+    sizes = magnitude if isinstance(magnitude, st.SearchStrategy) else st.just(float(magnitude))
+    scalable = domain.scalable(p)
+    return shapes.flatmap(lambda s: st.tuples(domain.strategy(tuple(s), dict(scalars)), sizes).map(
+        lambda t: _finish(_scaled(t[0], scalable, t[1]), spec.inputs, spec.indices, dtype)))
 
 
 @functools.cache
@@ -109,6 +130,15 @@ def _shapes(low, high):
 def _built(domain, shape, scalars, names, indices, dtype):
     """The domain's strategy for one shape and setting (domains read scalar parameters only)."""
     return domain.strategy(shape, dict(scalars)).map(lambda a: _finish(a, names, indices, dtype))
+
+
+def _scaled(arrays, names, magnitude):
+    """``arrays`` with those in ``names`` multiplied by one factor that makes their largest
+    magnitude ``magnitude`` (unchanged if they are all 0)."""
+    top = max((float(np.max(np.abs(arrays[n]), initial=0.0)) for n in names), default=0.0)
+    if top == 0:
+        return arrays
+    return {n: np.asarray(a, np.float64) / top * magnitude if n in names else a for n, a in arrays.items()}
 
 
 def _finish(arrays, names, indices, dtype):
