@@ -49,6 +49,8 @@ def reduce(xp, loss, reduction: str, sample_weight=None, item_weight=None):
     if reduction == "sum" or (reduction == "sum_over_batch_size" and 0 in tuple(loss.shape)):  # empty: 0
         return xp.sum(weighted)
     if reduction == "sum_over_batch_size":
+        if None in tuple(loss.shape):  # a size known only at run time, which may be 0
+            return xp.sum(weighted) / xp.maximum(xp.sum(xp.ones_like(weighted)), 1.0)
         return xp.mean(weighted)
     w = sw if item_weight is None else item_weight if sw is None else item_weight * sw
     shape = tuple(loss.shape)

@@ -314,14 +314,15 @@ def test_bad_parameters(backend):
         ml.contrastive(arrays(backend, [1.0, 0.0, 1.0])[0], x, x, margin=-1.0)
 
 
-def test_labels_are_not_checked_under_jit_but_never_mislead():
-    """Under jax.jit a label 0 cannot raise; cosine_embedding's y = −1 branch, −y·max(cos − m, 0),
-    then gives 0."""
+def test_labels_other_than_pm1_are_nan_under_jit_never_a_number():
+    """Under jax.jit a label 0 cannot raise: its item is NaN (the value rule), and so is a NaN
+    label's, which the y = −1 branch, −y·max(cos − m, 0), keeps."""
     jb = load_backend("jax")
     import jax
 
-    y, a, b = arrays(jb, [0.0], [[1.0, 0.0]], [[0.0, 1.0]])
-    assert value(jb, jax.jit(ml.cosine_embedding)(y, a, b)) == 0.0
+    for label in (0.0, math.nan):
+        y, a, b = arrays(jb, [label], [[1.0, 0.0]], [[0.0, 1.0]])
+        assert math.isnan(value(jb, jax.jit(ml.cosine_embedding)(y, a, b)))
 
 
 # --- convention= ----------------------------------------------------------------------------
