@@ -20,13 +20,14 @@ the whole path of one call:
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from multiloss import _validation as v
-from multiloss._reduction import reduce
+from multiloss._reduction import expand_weight, reduce
 from multiloss.backends import _NEUTRAL, _cache, array_namespace
 
 __all__ = ["Plan", "bind", "finish", "function", "prepare", "run"]
@@ -47,6 +48,7 @@ class Plan:
     shapes: Callable | None  # shapes(xp, arrays by name, params); None: one shape for all
     checks: Callable | None  # checks(xp, *arrays, **params) -> the value rules (_validation.Rule)
     conventions: Callable  # conventions(framework, kwargs) -> (Convention, merged kwargs)
+    kind: str = "element"  # registry.KINDS: what one item of the result covers
     fused: dict = field(default_factory=dict)  # backend name -> the kernel as its fuse compiles it
     default_arrays: list = field(init=False)  # the parameters whose defaults are arrays
 
@@ -66,8 +68,10 @@ def function(plan: Plan) -> Callable:
             params, rule = defaults, None
         if reduction not in v.REDUCTIONS:
             v.check_reduction(reduction)
-        xp, args, params, dtype, compute = prepare(plan, arrays, params, sample_weight)
+        xp, args, params, dtype, compute, bad = prepare(plan, arrays, params, sample_weight)
         out, item_weight = run(plan, xp, args, params)
+        if bad is not None:  # traced: the items out of the loss's domain
+            out = xp.where(expand_weight(xp, bad, out.ndim), math.nan, out)
         return finish(xp, out, item_weight, reduction, sample_weight, rule, dtype, compute)
 
     return loss
@@ -152,7 +156,8 @@ def _array_params(params: dict) -> tuple[list[str], list[str]]:
 
 
 def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
-    """(xp, the kernel's arrays, params, the result's dtype, the compute dtype): the framework
+    """(xp, the kernel's arrays, params, the result's dtype, the compute dtype, the items out of
+    the domain under a compiler or None; see :func:`_validation.enforce`): the framework
     from the arrays (``sample_weight`` and array parameters too), dtypes and shapes checked,
     casts done, value rules enforced."""
     if params is plan.params:
@@ -184,18 +189,19 @@ def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
     index = xp.index_dtypes  # class labels: cast only where the framework's gathers need it
     args = [(a if a.dtype == compute else xp.astype(a, compute)) if cast else
             a if not index or a.dtype in index else xp.astype(a, index[0]) for cast, a in zip(plan.casts, arrays)]
+    bad = None
     if plan.checks is not None:
         rules = plan.checks(xp, *args, **params)
         if rules:
-            args = v.enforce(xp, rules, plan.inputs, args)
-    return xp, args, params, dtype, compute
+            args, bad = v.enforce(xp, rules, plan.inputs, args, per_item=plan.kind == "element")
+    return xp, args, params, dtype, compute, bad
 
 
 def _weights(xp, w, name: str):
     """Weights (``sample_weight``, class weights) checked finite and ≥ 0: a ``ValueError`` in
     eager mode, NaN where they are not under a compiler (so is the weighted loss)."""
     rule = v.Rule(name, w, "finite and ≥ 0 (a weight)", lower=0.0, upper=xp.finfo(w.dtype).max, nan=False)
-    return v.enforce(xp, (rule,), (name,), [w])[0]
+    return v.enforce(xp, (rule,), (name,), [w])[0][0]
 
 
 def _named(exc: TypeError, plan: Plan, arrays, sample_weight, params: dict, array_params) -> TypeError:

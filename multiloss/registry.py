@@ -203,6 +203,7 @@ def loss(
             shapes=shapes,
             checks=checks,
             conventions=lambda framework, kwargs: spec.convention(framework, kwargs),
+            kind=kind,
         )
 
         public = _dispatch.function(plan)
