@@ -206,10 +206,11 @@ def mean_squared_log_error(y_true, y_pred, *, epsilon=None, xp):
         y_true, y_pred = xp.maximum(y_true, epsilon), xp.maximum(y_pred, epsilon)
     q = 1.0 + y_true
     z = (y_pred - y_true) / q
-    # Each branch sees only its own inputs: log1p at z = −1 (ŷ = 0, y ≥ 2²⁴ in float32) would put
-    # 0·inf = NaN into the gradient through the branch not taken.
+    # log1p sees only its own side: at z = −1 (ŷ = 0, y ≥ 2²⁴ in float32) it would put 0·inf = NaN
+    # into the gradient through the branch not taken. The log's argument is ≥ ½ where it is not
+    # taken: finite there, it needs no guard.
     low = z < -0.5
-    d = xp.where(low, xp.log(xp.where(low, (1.0 + y_pred) / q, 1.0)), xp.log1p(xp.where(low, 0.0, z)))
+    d = xp.where(low, xp.log((1.0 + y_pred) / q), xp.log1p(xp.where(low, 0.0, z)))
     return d * d
 
 
