@@ -580,5 +580,6 @@ def _margin_ranking_reference(y_true, x1, x2, *, margin, m):
 )
 def margin_ranking(y_true, x1, x2, *, margin=0.0, xp):
     """PyTorch's margin ranking loss: max(−y·(x1 − x2) + margin, 0), elementwise; y = 1 means
-    x1 should rank higher, y = −1 lower. Other labels raise ``ValueError`` in eager mode."""
+    x1 should rank higher, y = −1 lower. Other labels raise ``ValueError`` in eager mode and give
+    NaN under a compiler."""
     return xp.maximum(margin - y_true * (x1 - x2), 0.0)

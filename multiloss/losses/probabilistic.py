@@ -50,7 +50,7 @@ def gaussian_nll(y_true, mean, var, *, eps=1e-6, full=False, xp):
     As in PyTorch the clamp does not stop the gradient: below ``eps`` the gradient reaches
     ``var`` unchanged, evaluated at v = eps, so a variance driven under eps can still grow back.
     ``var`` has ``mean``'s shape, or one variance per sample (the last axis of size 1 or
-    absent). Negative variances raise ``ValueError`` in eager mode.
+    absent). Negative variances raise ``ValueError`` in eager mode and give NaN under a compiler.
     """
     if var.ndim < mean.ndim:
         var = xp.expand_dims(var, axis=-1)
