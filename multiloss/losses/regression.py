@@ -198,19 +198,17 @@ def mean_squared_log_error(y_true, y_pred, *, epsilon=None, xp):
     """Mean squared logarithmic error: (log1p(ŷ) − log1p(y))²; both must be > −1 (ValueError).
 
     With ``epsilon`` (Keras: 1e-7) both are first clamped to ≥ epsilon, any value allowed.
-    The difference of logs is log1p(z) with z = (ŷ − y)/(1 + y), and log((1 + ŷ)/(1 + y))
-    where z < −½ (log1p's argument near −1 loses digits); subtracting two rounded logs would
-    cancel when ŷ ≈ y.
+    As d = log1p(|ŷ − y|/(1 + m)), m = min(ŷ, y): |log((1 + ŷ)/(1 + y))| = log((1 + M)/(1 + m))
+    with M the larger one. The argument is ≥ 0, where log1p's condition number is ≤ 1, and
+    carries three roundings (the difference, 1 + m, the quotient), so d's relative error is a
+    few ulps for every pair, with one transcendental; subtracting two rounded logs would
+    cancel when ŷ ≈ y. No guard is needed: log1p's argument is never near −1 (as (ŷ − y)/(1 + y)
+    is, rounding to −1 for ŷ = 0, y ≥ 2²⁴ in float32), and at ŷ = y, where |·| and min have a
+    kink, d = 0 multiplies the gradient.
     """
     if epsilon is not None:
         y_true, y_pred = xp.maximum(y_true, epsilon), xp.maximum(y_pred, epsilon)
-    q = 1.0 + y_true
-    z = (y_pred - y_true) / q
-    # log1p never sees z = −1 (ŷ = 0, y ≥ 2²⁴ in float32), which would put 0·inf = NaN into the
-    # gradient through the branch not taken: its input is clamped at −¾, inside the other branch
-    # (a maximum, cheaper than a second where eagerly). The log's argument is ≥ ½ where it is
-    # not taken: finite there, it needs no guard.
-    d = xp.where(z < -0.5, xp.log((1.0 + y_pred) / q), xp.log1p(xp.maximum(z, -0.75)))
+    d = xp.log1p(xp.abs(y_pred - y_true) / (1.0 + xp.minimum(y_true, y_pred)))
     return d * d
 
 
@@ -248,14 +246,24 @@ def poisson(y_true, y_pred, *, log_input=False, epsilon=0.0, xp):
     if log_input:
         return xp.exp(y_pred) - y_true * y_pred
     if epsilon == 0:
-        return y_pred - xp.xlogy(y_true, y_pred)
-    # log(λ + ε) > log ε: near λ = 1 as log1p(λ − 1) + log1p(ε/λ), λ − 1 exact there, so that
-    # the rounding of λ + ε does not cost all relative accuracy of a log near 0. (Not as
-    # log1p((λ − 1) + ε): XLA folds that into log1p(λ − 0.9999999), rounding the constant.)
-    near = (y_pred > 0.5) & (y_pred < 2.0)
-    rate = xp.where(near, y_pred, 1.0)
-    return y_pred - y_true * xp.where(near, xp.log1p(rate - 1.0) + xp.log1p(epsilon / rate),
-                                      xp.log(y_pred + epsilon))
+        # y·log λ with 0·log 0 = 0, no NaN in the value or gradient: log's argument is
+        # max(λ, tiny − y), tiny the smallest normal number. For y, λ ≥ 0 (checked) it is λ
+        # except where both are 0 (or subnormal): tiny, so d/dy = −log(tiny) there, finite; λ = 0
+        # < y still gives +inf. Arithmetic rather than xlogy's mask and where: eager torch's
+        # comparisons and where cost ~4 additions each.
+        tiny = xp.finfo(y_pred.dtype).smallest_normal
+        return y_pred - y_true * xp.log(xp.maximum(y_pred, tiny - y_true))
+    # log(λ + ε) as log(s) + e/s, s = fl(λ + ε), e = λ + ε − s exactly (Fast2Sum: the larger
+    # addend first), so that the rounding of s does not cost all relative accuracy of a log
+    # near 0 (λ ≈ 1 − ε). For ε ≤ 2⁻¹⁰, λ is the larger wherever s > ½; below, |log s| > log 2
+    # and the ~ulp correction is harmless. e carries no gradient (max and min split ties
+    # differently between frameworks); its own is 0, its size ≤ ulp(s)/2.
+    s = y_pred + epsilon
+    if epsilon <= 2.0**-10:
+        e = (y_pred - s) + epsilon
+    else:
+        e = (xp.maximum(y_pred, epsilon) - s) + xp.minimum(y_pred, epsilon)
+    return y_pred - y_true * (xp.log(s) + xp.stop_gradient(e) / s)
 
 
 mse = mean_squared_error
