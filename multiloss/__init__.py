@@ -7,6 +7,7 @@ Importing multiloss imports no framework. The losses are those of :mod:`multilos
 families, each listed in its module's ``__all__``.
 """
 
+from multiloss._validation import check_mode, checks
 from multiloss.backends import array_namespace, backend_name
 from multiloss.composite import composite
 from multiloss.losses import classification, embedding, probabilistic, regression, segmentation
@@ -23,6 +24,8 @@ __all__ = [
     "REGISTRY",
     "array_namespace",
     "backend_name",
+    "check_mode",
+    "checks",
     "composite",
     "loss",
     *classification.__all__,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,39 +50,74 @@ class Plan:
     checks: Callable | None  # checks(xp, *arrays, **params) -> the value rules (_validation.Rule)
     conventions: Callable  # conventions(framework, kwargs) -> (Convention, merged kwargs)
     kind: str = "element"  # registry.KINDS: what one item of the result covers
+    reduces: bool = False  # the kernel takes ``reduction`` (and may return the reduced loss)
     fused: dict = field(default_factory=dict)  # backend name -> the kernel as its fuse compiles it
-    default_arrays: list = field(init=False)  # the parameters whose defaults are arrays
+    bound: dict = field(default_factory=dict)  # (convention, keyword parameters and their types) -> bind's result
+    default: tuple = field(init=False)  # bind's result for a call at the defaults
 
     def __post_init__(self):
-        self.default_arrays = _array_params(self.params)[0]
+        self.default = (self.params, None, _array_params(self.params)[0], _Seen())
+
+
+class _Seen:
+    """The input signatures one parameter setting has been called with (see :func:`prepare`).
+    An object rather than a dict: torch.compile's tracer would hash every key of a dict it meets
+    (NumPy's dtypes cannot be), although a traced call never reads it."""
+
+    __slots__ = ("signatures",)
+
+    def __init__(self):
+        self.signatures = {}
+
+
+_BOUND_SIZE = 256  # settings remembered per loss (a sweep over a parameter's values starts over)
+_SEEN_SIZE = 64  # input signatures remembered per setting (as many batch sizes)
+_signature = operator.attrgetter("__class__", "dtype", "shape")
+_SCALARS = (bool, int, float, str, type(None))
 
 
 def function(plan: Plan) -> Callable:
     """The loss's public function: ``loss(*arrays, reduction=, sample_weight=, convention=,
     **params)``, one call being the four steps."""
-    n, defaults = len(plan.inputs), plan.params
+    n = len(plan.inputs)
 
     def loss(*arrays, reduction="mean", sample_weight=None, convention=None, **kwargs):
         if kwargs or convention is not None or len(arrays) != n:
-            arrays, params, rule = bind(plan, arrays, kwargs, convention)
+            arrays, (params, rule, array_params, seen) = bind(plan, arrays, kwargs, convention)
         else:  # the common call, positional arrays at the defaults: nothing to bind
-            params, rule = defaults, None
+            params, rule, array_params, seen = plan.default
         if reduction not in v.REDUCTIONS:
             v.check_reduction(reduction)
-        xp, args, params, dtype, compute, bad = prepare(plan, arrays, params, sample_weight)
-        out, item_weight = run(plan, xp, args, params)
+        xp, args, params, bad, dtype, compute, empty = prepare(plan, arrays, params, array_params, sample_weight,
+                                                               seen)
+        # "mean" and "sum" without weights, of a non-empty batch: the kernel may reduce (a fused op)
+        fused = (plan.reduces and sample_weight is None and bad is None and reduction != "none" and not empty
+                 and (rule is None or not rule.per_sample))
+        out, item_weight = run(plan, xp, args, params, ("sum" if reduction == "sum" else "mean") if fused else None)
         if bad is not None:  # traced: the items out of the loss's domain
             out = xp.where(expand_weight(xp, bad, out.ndim), math.nan, out)
+        if fused and out.ndim == 0:  # reduced by the kernel
+            return out if compute == dtype else xp.astype(out, dtype)
         return finish(xp, out, item_weight, reduction, sample_weight, rule, dtype, compute)
 
     return loss
 
 
 def bind(plan: Plan, arrays: tuple, kwargs: dict, convention):
-    """(arrays in the kernel's order, every parameter's value, the Convention or None).
+    """(arrays in the kernel's order, (every parameter's value, the Convention or None, the
+    parameters given as arrays)), remembered per setting of scalar parameters.
 
     Arrays may come by name (``y_true=..., y_pred=...``); unknown keywords are a ``TypeError``
     and parameters that break their condition a ``ValueError``."""
+    key = None
+    if len(arrays) == len(plan.inputs):
+        try:  # by value and type: True and 1 are equal keys, but only one is a bool
+            key = (convention, *kwargs.items(), *map(type, kwargs.values()))
+            return arrays, plan.bound[key]
+        except KeyError:  # not seen yet
+            pass
+        except TypeError:  # an unhashable value (a list, an array)
+            key = None
     rule = None
     if convention is not None:
         rule, kwargs = plan.conventions(convention, kwargs)
@@ -96,7 +132,18 @@ def bind(plan: Plan, arrays: tuple, kwargs: dict, convention):
             raise TypeError(f"{plan.name}() got unexpected keyword argument(s) {unknown}")
         if name in conditions:
             v.check_param(name, value, conditions[name])
-    return arrays, {**params, **kwargs}, rule
+    params = {**params, **kwargs}
+    array_params, scalars = _array_params(params)
+    if scalars:  # np.float64(0.5) is a Python float, but would make NumPy compute in float64
+        params.update({k: params[k].item() for k in scalars})
+    bound = params, rule, array_params, _Seen()
+    if key is not None and not array_params and all(type(x) in _SCALARS for x in kwargs.values()):
+        # (only Python scalars: an array is hashable by identity in torch, and torch.compile's
+        # tracer, meeting this dict, would hash every key, which NumPy's scalars' types forbid)
+        if len(plan.bound) >= _BOUND_SIZE:
+            plan.bound.clear()
+        plan.bound[key] = bound
+    return arrays, bound
 
 
 def _as_array(xp, x, dtype=None, device=None):
@@ -155,17 +202,28 @@ def _array_params(params: dict) -> tuple[list[str], list[str]]:
     return arrays, scalars
 
 
-def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
-    """(xp, the kernel's arrays, params, the result's dtype, the compute dtype, the items out of
-    the domain under a compiler or None; see :func:`_validation.enforce`): the framework
-    from the arrays (``sample_weight`` and array parameters too), dtypes and shapes checked,
-    casts done, value rules enforced."""
-    if params is plan.params:
-        array_params = plan.default_arrays
-    else:
-        array_params, scalars = _array_params(params)
-        if scalars:  # np.float64(0.5) is a Python float, but would make NumPy compute in float64
-            params = {**params, **{k: params[k].item() for k in scalars}}
+def prepare(plan: Plan, arrays, params: dict, array_params, sample_weight=None, seen=None):
+    """(xp, the kernel's arrays, params, the items out of the domain where values are not read
+    or None (see :func:`_validation.enforce`), the result's dtype, the compute dtype, whether
+    the batch is empty): the framework from the arrays (``sample_weight`` and the ``array_params``
+    too), dtypes and shapes checked, casts done, value rules enforced.
+
+    What depends only on the arrays' types, dtypes and shapes is remembered in ``seen`` (one
+    dict per parameter setting, see :func:`bind`): a call like one before skips to the value
+    rules."""
+    key = None
+    if seen is not None and sample_weight is None and not array_params:
+        xp = _cache.get(type(arrays[0]))
+        if xp is not None and xp is not _NEUTRAL and xp.is_concrete(arrays[0]):  # (symbolic shapes: no key)
+            try:
+                key = tuple(map(_signature, arrays))
+            except AttributeError:  # a Python number or sequence among them
+                key = known = None
+            else:
+                known = seen.signatures.get(key)
+            if known is not None:
+                xp, dtype, compute, empty = known
+                return xp, *_checked(plan, xp, list(arrays), params), dtype, compute, empty
     try:
         xp = array_namespace(*arrays, sample_weight, *(params[k] for k in array_params))
     except TypeError as exc:
@@ -189,17 +247,30 @@ def prepare(plan: Plan, arrays, params: dict, sample_weight=None):
     index = xp.index_dtypes  # class labels: cast only where the framework's gathers need it
     args = [(a if a.dtype == compute else xp.astype(a, compute)) if cast else
             a if not index or a.dtype in index else xp.astype(a, index[0]) for cast, a in zip(plan.casts, arrays)]
-    bad = None
-    if plan.checks is not None:
-        rules = plan.checks(xp, *args, **params)
-        if rules:
-            args, bad = v.enforce(xp, rules, plan.inputs, args, per_item=plan.kind == "element")
-    return xp, args, params, dtype, compute, bad
+    empty = 0 in tuple(arrays[plan.result].shape)
+    if key is not None and all(a is b for a, b in zip(args, arrays)):  # nothing converted: the next such call
+        if len(seen.signatures) >= _SEEN_SIZE:
+            seen.signatures.clear()
+        seen.signatures[key] = xp, dtype, compute, empty
+    return xp, *_checked(plan, xp, args, params), dtype, compute, empty
+
+
+def _checked(plan: Plan, xp, args: list, params: dict) -> tuple:
+    """(args, params, bad): the loss's value rules enforced on its arrays."""
+    if plan.checks is None or v.check_mode() == "off":
+        return args, params, None
+    rules = plan.checks(xp, *args, **params)
+    if not rules:
+        return args, params, None
+    args, bad = v.enforce(xp, rules, plan.inputs, args, per_item=plan.kind == "element")
+    return args, params, bad
 
 
 def _weights(xp, w, name: str):
-    """Weights (``sample_weight``, class weights) checked finite and ≥ 0: a ``ValueError`` in
-    eager mode, NaN where they are not under a compiler (so is the weighted loss)."""
+    """Weights (``sample_weight``, class weights) checked finite and ≥ 0: a ``ValueError`` where
+    values are read, NaN where they are not (so is the weighted loss)."""
+    if v.check_mode() == "off":
+        return w
     rule = v.Rule(name, w, "finite and ≥ 0 (a weight)", lower=0.0, upper=xp.finfo(w.dtype).max, nan=False)
     return v.enforce(xp, (rule,), (name,), [w])[0][0]
 
@@ -215,12 +286,20 @@ def _named(exc: TypeError, plan: Plan, arrays, sample_weight, params: dict, arra
     return exc
 
 
-def run(plan: Plan, xp, args, params: dict):
-    """(per-item loss, the item weights the loss applied itself or None)."""
+def run(plan: Plan, xp, args, params: dict, reduction=None):
+    """(the loss per item, or reduced by ``reduction`` where the kernel can; the item weights
+    the loss applied itself or None). A framework's own ``IndexError`` for a class label out of
+    range (``xp.checks_labels``) becomes the loss's ``ValueError``."""
     kernel = plan.fused.get(xp.backend)
     if kernel is None:
         kernel = plan.fused[xp.backend] = xp.fuse(functools.partial(plan.kernel, xp=xp))
-    out = kernel(*args, **params)
+    try:
+        out = kernel(*args, **params) if reduction is None else kernel(*args, **params, reduction=reduction)
+    except IndexError:
+        if plan.checks is not None:
+            with v.checks("strict"):
+                v.enforce(xp, plan.checks(xp, *args, **params), plan.inputs, list(args))
+        raise
     return out if isinstance(out, tuple) else (out, None)
 
 

@@ -2,9 +2,11 @@
 
 Messages name the argument, what was expected, what was received and the backend, e.g.
 "`y_pred` must have a floating dtype; got int32 (torch)." Parameters are checked against their
-conditions when a call binds them. The *values* of arrays are checked by :func:`enforce`: in
-eager mode an out-of-domain value is a ``ValueError``; under jit / tf.function / torch.compile,
-where reading a value would break the compiler, it makes that item's loss NaN.
+conditions when a call binds them. The *values* of arrays are checked by :func:`enforce`, as
+the check policy (:class:`checks`) says: where they are read, an out-of-domain value is a
+``ValueError``; where they are not (under jit / tf.function / torch.compile, on an accelerator
+by default), it makes that item's loss NaN. Every read of an array's values goes through the
+adapters' ``to_host``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,60 @@ import math
 import numbers
 from collections.abc import Callable
 
+import numpy as np
+
 REDUCTIONS = ("mean", "sum", "none", "sum_over_batch_size")
+MODES = ("auto", "strict", "nan", "off")
+_mode = "auto"  # a plain global: compilers read it as a constant (a ContextVar would break torch.compile's graph)
+
+
+class checks:
+    """The check policy for array values (labels in range, probabilities in [0, 1], weights
+    ≥ 0): ``multiloss.checks("nan")`` sets it for the process, ``with multiloss.checks("strict"):``
+    for a block (restored on exit, as ``torch.set_grad_enabled``).
+
+    - ``"auto"`` (default): values are read where that is free, arrays in host memory (NumPy,
+      CPU tensors, eager), and an out-of-domain value is a ``ValueError``; on an accelerator
+      they are not read (a read would wait for the device every step), and an out-of-domain
+      item's loss is NaN. On CPU, PyTorch's cross-entropy checks its class labels itself: the
+      ``ValueError`` comes from its ``IndexError``, at no cost (its ``ignore_index`` is then
+      int64's least value, −2⁶³: the one label that would be skipped rather than refused).
+    - ``"strict"``: values are read everywhere outside a compiler, GPUs included (each call then
+      waits for the device): for debugging.
+    - ``"nan"``: values are never read; out-of-domain items give NaN, as under a compiler.
+    - ``"off"``: no value checks; out-of-domain inputs give whatever the formula gives (class
+      labels out of range still give NaN: a gather never reads outside its array).
+
+    Under jit, ``tf.function`` and ``torch.compile`` values cannot be read: ``"auto"`` and
+    ``"strict"`` act as ``"nan"`` there. Types, shapes and parameters are always checked (that
+    reads no array). ``multiloss.check_mode()`` returns the policy in force.
+    """
+
+    def __init__(self, mode: str):
+        global _mode
+        if mode not in MODES:
+            raise ValueError(f"`mode` must be one of {MODES}; got {mode!r}.")
+        self.previous, _mode = _mode, mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _mode
+        _mode = self.previous
+
+
+def check_mode() -> str:
+    """The check policy in force (see :class:`checks`)."""
+    return _mode
+
+
+def readable(xp, x) -> bool:
+    """Whether the policy reads ``x``'s values: eager, and on the host or ``"strict"``."""
+    mode = _mode
+    if mode == "nan" or mode == "off" or not xp.is_concrete(x):
+        return False
+    return mode == "strict" or xp.on_host(x)
 
 
 def shape_of(x) -> tuple:
@@ -165,11 +220,13 @@ class Rule:
         self.name, self.values, self.condition = name, values, condition
         self.lower, self.upper, self.strict, self.ok, self.nan = lower, upper, strict, ok, nan
 
-    def broken(self, xp):
-        """True where a value breaks the rule."""
-        x = self.values
-        if self.ok is not None:
-            bad = xp.logical_not(self.ok)
+    def broken(self, xp, x=None, ok=None):
+        """True where a value breaks the rule: of ``values`` (and ``ok``), or of ``x`` (and
+        ``ok``), their copies on the host, with ``xp`` NumPy."""
+        if x is None:
+            x, ok = self.values, self.ok
+        if ok is not None:
+            bad = xp.logical_not(ok)
             return bad & (x == x) if self.nan else bad
         bad = None if self.nan else x != x
         if self.lower is not None:
@@ -180,43 +237,52 @@ class Rule:
         return bad
 
     def holds(self, xp) -> bool:
-        """Whether every value keeps the rule: the happy path is one reduction and one host read
-        per bound (a min or max; a NaN min, which hides the values beside it, falls back to
-        counting)."""
-        x = self.values
+        """Whether every value keeps the rule, read on the host (``xp.to_host``): one min or
+        max per bound on the happy path (a NaN min, which hides the values beside it, falls back
+        to counting)."""
+        x = xp.to_host(self.values)
         if self.ok is not None:
-            return bool(xp.all(self.ok)) or not bool(xp.any(self.broken(xp)))
-        for bound, reduce, fails in ((self.lower, xp.min, (lambda m, b: m <= b) if self.strict else
-                                      (lambda m, b: m < b)), (self.upper, xp.max, lambda m, b: m > b)):
+            ok = xp.to_host(self.ok)
+            return bool(ok.all()) or not self.broken(np, x, ok).any()
+        for bound, reduce, fails in ((self.lower, np.min, (lambda m, b: m <= b) if self.strict else
+                                      (lambda m, b: m < b)), (self.upper, np.max, lambda m, b: m > b)):
             if bound is None:
                 continue
             m = reduce(x)
             if m != m:  # NaN: count the values that break the rule instead
-                return not bool(xp.any(self.broken(xp)))
-            if bool(fails(m, bound)):
+                return not self.broken(np, x).any()
+            if fails(m, bound):
                 return False
         return True
+
+    def count(self, xp) -> int:
+        """How many values break the rule (read on the host)."""
+        ok = None if self.ok is None else xp.to_host(self.ok)
+        return int(np.count_nonzero(self.broken(np, xp.to_host(self.values), ok)))
 
 
 def enforce(xp, rules, names: tuple, args: list, *, per_item: bool = False) -> tuple:
     """Apply a loss's value rules to its arrays ``args`` (named ``names``): (args, bad).
 
-    Eager (values readable): a ``ValueError`` naming the argument, the condition, how many
-    values break it and the backend. Traced (jit, tf.function, torch.compile, meta tensors):
-    the values cannot be read, so the items that break a rule get a NaN loss, never a finite
-    number from outside the loss's domain: with ``per_item`` (a loss of one item per element)
-    ``bad`` marks them, for the caller to set the per-item loss to NaN there (one select on the
-    result, which XLA fuses at no cost, where selects on the inputs cost it ~60% on CPU);
-    otherwise each breaking element of a floating input becomes NaN, and so does its row's
-    loss. Integer inputs (class labels) cannot hold NaN: their loss marks such items itself."""
+    Where the policy reads values (:func:`readable`): a ``ValueError`` naming the argument, the
+    condition, how many values break it and the backend. Where it does not (jit, tf.function,
+    torch.compile, meta tensors; accelerators under ``"auto"``; ``"nan"``), the items that break
+    a rule get a NaN loss, never a finite number from outside the loss's domain: with
+    ``per_item`` (a loss of one item per element) ``bad`` marks them, for the caller to set the
+    per-item loss to NaN there (one select on the result, which XLA fuses at no cost, where
+    selects on the inputs cost it ~60% on CPU); otherwise each breaking element of a floating
+    input becomes NaN, and so does its row's loss. Integer inputs (class labels) cannot hold
+    NaN: their loss marks such items itself. ``"off"``: nothing is checked."""
     bad = None
+    if _mode == "off":
+        return args, bad
     for rule in rules:
         if 0 in shape_of(rule.values):
             continue
-        if xp.is_concrete(rule.values):
+        if readable(xp, rule.values):
             if not rule.holds(xp):
-                count = int(xp.sum(xp.astype(rule.broken(xp), xp.int64)))
-                raise ValueError(f"`{rule.name}` must be {rule.condition}; {count} value(s) are not ({xp.backend}).")
+                raise ValueError(f"`{rule.name}` must be {rule.condition}; {rule.count(xp)} value(s) are not "
+                                 f"({xp.backend}).")
             continue
         broken = rule.broken(xp)
         if per_item:  # one shape, or a per-sample input's leading axes (a variance per sample)

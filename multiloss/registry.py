@@ -155,7 +155,10 @@ def loss(
 
     The kernel is ``kernel(*arrays, *, <params>, xp)``: it receives validated arrays of one
     floating dtype and returns the per-item loss, or ``(weighted loss, weight)`` when the loss
-    weights its own items (class weights, ignored labels; see ``_reduction.reduce``). The public
+    weights its own items (class weights, ignored labels; see ``_reduction.reduce``). A kernel
+    that also takes ``reduction="none"`` may return the loss reduced ("mean" or "sum" of a
+    non-empty batch without weights, a 0-D array) where a fused extension op does it: the call
+    then keeps no per-item array (a framework's fused loss saves less for the backward pass). The public
     function takes the same arrays and parameters plus ``reduction``, ``sample_weight`` and
     ``convention``. ``labels`` are inputs that may be integer or boolean (cast to the floating
     dtype); ``indices`` are integer class labels, passed on as integers. ``shapes(xp, arrays,
@@ -180,7 +183,8 @@ def loss(
     def decorate(kernel):
         sig = inspect.signature(kernel)
         inputs = tuple(p.name for p in sig.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD)
-        params = {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY and p.name != "xp"}
+        params = {p.name: p.default for p in sig.parameters.values()
+                  if p.kind is p.KEYWORD_ONLY and p.name not in ("xp", "reduction")}
         conditions = {**_implicit_conditions(params), **declared}
         for name, condition in conditions.items():  # defaults must satisfy their own conditions
             v.check_param(name, params[name], condition)
@@ -204,6 +208,7 @@ def loss(
             checks=checks,
             conventions=lambda framework, kwargs: spec.convention(framework, kwargs),
             kind=kind,
+            reduces="reduction" in sig.parameters,
         )
 
         public = _dispatch.function(plan)
@@ -252,7 +257,8 @@ def _describe(public, kernel, sig) -> None:
     public.__module__, public.__doc__ = kernel.__module__, kernel.__doc__
     options = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
                for name, default in (("reduction", "mean"), ("sample_weight", None), ("convention", None))]
-    public.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "xp"] + options)
+    public.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values()
+                                                   if p.name not in ("xp", "reduction")] + options)
 
 
 def _snake(name: str) -> str:

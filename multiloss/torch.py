@@ -42,11 +42,12 @@ def module(spec_or_name) -> type[torch.nn.Module]:
         check_reduction(reduction)
         self.reduction, self.convention = reduction, convention
         self.params = {**spec.params, **params}
+        self.given = params  # what forward passes: a call at the defaults binds nothing
 
     def forward(self, *arrays, sample_weight=None):
         if len(arrays) != len(order):
             raise TypeError(f"{type(self).__name__}.forward() takes {len(order)} arrays {order}; got {len(arrays)}")
-        return function(*(arrays[i] for i in position), **self.params, reduction=self.reduction,
+        return function(*(arrays[i] for i in position), **self.given, reduction=self.reduction,
                         sample_weight=sample_weight, convention=self.convention)
 
     def extra_repr(self):

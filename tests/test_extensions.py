@@ -27,7 +27,11 @@ CASES = {
     "stop_gradient": ((X,), {}),
     "dim": ((X, -1), {}),  # (and a size known only at run time: tests/test_dynamic_shapes.py)
     "is_concrete": ((X,), {}),
+    "on_host": ((X,), {}),
+    "to_host": ((X,), {}),
+    "checks_labels": ((X,), {}),
 }
+REDUCING = ("softmax_nll", "squared_difference", "huber_difference", "smooth_l1_difference")  # take ``reduction``
 SMOOTH_EXCEPT_AT_KINKS = {"stop_gradient": "the default is the identity (NumPy has no autodiff)"}
 
 
@@ -44,8 +48,16 @@ def test_override_matches_default(op, backend):
     floating = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args]  # integer labels stay integer
     arrays = [backend.from_numpy(a, "float64" if f else None) if isinstance(a, np.ndarray) else a
               for a, f in zip(args, floating)]
-    if op == "is_concrete":
+    if op in ("is_concrete", "on_host"):  # (these CPU arrays)
         assert ops(arrays[0]) is True
+        return
+    if op == "checks_labels":  # only PyTorch's CPU cross-entropy raises for a label out of range
+        assert ops(arrays[0]) is (backend.xp.backend == "torch")
+        return
+    if op == "to_host":
+        got = ops(arrays[0])
+        assert type(got) is np.ndarray and got.dtype == np.float64
+        np.testing.assert_array_equal(got, X)
         return
     if op == "dim":  # a known size is a Python int on every backend
         got = ops(*arrays, **kwargs)
@@ -74,6 +86,33 @@ def test_override_matches_default(op, backend):
         a, b = backend.to_numpy(a), backend.to_numpy(b)
         assert np.all(np.isfinite(a)), f"{op} gradient not finite: {a}"
         assert np.all(np.abs(a - b) <= ULPS * EPS["float64"] * condition * np.abs(b)), f"{op} gradients: {a} vs {b}"
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("op", REDUCING)
+def test_reducing_ops_reduce_as_the_default(op, reduction, backend):
+    """``reduction=`` gives the mean or sum of the per-item values, the override (a framework's
+    fused loss) as the portable default, values and gradients."""
+    xp = backend.xp
+    args, kwargs = CASES[op]
+    arrays = [backend.from_numpy(a, "float64" if a.dtype.kind == "f" else None) if isinstance(a, np.ndarray) else a
+              for a in args]
+    per_item = backend.to_numpy(getattr(xp, op)(*arrays, **kwargs))
+    want = per_item.mean() if reduction == "mean" else per_item.sum()
+    for fn in (getattr(xp, op), functools.partial(EXTENSIONS[op], xp=xp)):
+        got = fn(*arrays, **kwargs, reduction=reduction)
+        assert got.ndim == 0
+        np.testing.assert_allclose(backend.to_numpy(got), want, rtol=4 * EPS["float64"])
+    if backend.value_and_grad is None:
+        return
+    n = sum(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args)
+    _, g_got = backend.value_and_grad(lambda *a: getattr(xp, op)(*a, *arrays[n:], **kwargs, reduction=reduction),
+                                      *arrays[:n])
+    _, g_want = backend.value_and_grad(
+        lambda *a: xp.sum(getattr(xp, op)(*a, *arrays[n:], **kwargs)) / (per_item.size if reduction == "mean" else 1),
+        *arrays[:n])
+    for a, b in zip(g_got, g_want):
+        np.testing.assert_allclose(backend.to_numpy(a), backend.to_numpy(b), rtol=4 * EPS["float64"], atol=0)
 
 
 def test_stop_gradient_stops_gradients(backend):

@@ -12,6 +12,8 @@ import functools
 import math
 from types import ModuleType
 
+import numpy as np
+
 __all__ = ["EXTENSIONS", "build_namespace", "device_of"]
 
 
@@ -55,20 +57,32 @@ def log_softmax(x, /, *, axis=-1, xp):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
-def softmax_nll(x, index, /, *, axis=-1, picked=None, xp):
-    """−log softmax(x)[index] along ``axis``: the cross-entropy of integer labels ``index``
-    (x's shape without ``axis``), as logsumexp(x) − x[index].
+def _reduce(xp, out, reduction):
+    """The per-item ``out`` reduced: "none", "mean" or "sum" (of a non-empty batch; the caller
+    handles weights and empty batches, see :mod:`multiloss._reduction`)."""
+    return out if reduction == "none" else xp.mean(out) if reduction == "mean" else xp.sum(out)
 
-    ``picked`` is x[index] when the caller can compute it more cheaply than a gather (NT-Xent's
-    positives are row dot products): under XLA the logsumexp then fuses with the matrix product
-    that makes x, and x is never kept (1.1 rather than 2.1 matrices of peak memory). PyTorch
-    overrides the op with F.cross_entropy on x itself, whose log-softmax keeps only its output
-    for the backward pass (torch.logsumexp keeps its input and builds temporaries as large: 1.3×
-    the memory).
+
+def softmax_nll(x, index, /, *, axis=-1, picked=None, reduction="none", xp):
+    """−log softmax(x)[index] along ``axis``: the cross-entropy of integer labels ``index``
+    (x's shape without ``axis``, each in [0, C): the caller checks or guards them);
+    ``reduction`` "mean" or "sum" (of a non-empty batch) reduces it, as each op here that takes
+    one: a framework's fused kernel then keeps no per-item array for the backward pass.
+
+    −(log_softmax(x))[index]: x_y − m stays exact where logsumexp(x) − x_y would round m + log Σ
+    first. ``picked`` is x[index] when the caller can compute it more cheaply than a gather
+    (NT-Xent's positives are row dot products): then logsumexp(x) − picked, which under XLA
+    fuses with the matrix product that makes x, and x is never kept (1.1 rather than 2.1
+    matrices of peak memory). PyTorch overrides the op with F.cross_entropy on x itself, whose
+    log-softmax keeps only its output for the backward pass (torch.logsumexp keeps its input
+    and builds temporaries as large: 1.3× the memory).
     """
     if picked is None:
-        picked = xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis=axis), axis=axis), axis=axis)
-    return xp.logsumexp(x, axis=axis) - picked
+        index = xp.expand_dims(index, axis=axis)
+        out = -xp.squeeze(xp.take_along_axis(xp.log_softmax(x, axis=axis), index, axis=axis), axis=axis)
+    else:
+        out = xp.logsumexp(x, axis=axis) - picked
+    return _reduce(xp, out, reduction)
 
 
 def xlogy(x, y, /, *, xp):
@@ -81,13 +95,13 @@ def xlogy(x, y, /, *, xp):
     return x * xp.log(xp.where((x == 0) & (y == 0), 1.0, y))
 
 
-def squared_difference(x, y, /, *, xp):
+def squared_difference(x, y, /, *, reduction="none", xp):
     """(x - y)**2, elementwise."""
     d = x - y
-    return d * d
+    return _reduce(xp, d * d, reduction)
 
 
-def huber_difference(x, y, delta, /, *, xp):
+def huber_difference(x, y, delta, /, *, reduction="none", xp):
     """Huber_δ(x - y): ½e² for |e| ≤ δ, else δ(|e| - ½δ).
 
     Each branch is computed on its own and selected with ``where``, so the derivative is
@@ -96,14 +110,14 @@ def huber_difference(x, y, delta, /, *, xp):
     """
     e = x - y
     a = xp.abs(e)
-    return xp.where(a <= delta, 0.5 * e * e, delta * (a - 0.5 * delta))
+    return _reduce(xp, xp.where(a <= delta, 0.5 * e * e, delta * (a - 0.5 * delta)), reduction)
 
 
-def smooth_l1_difference(x, y, beta, /, *, xp):
+def smooth_l1_difference(x, y, beta, /, *, reduction="none", xp):
     """PyTorch's smooth L1 = Huber_β(x - y) / β (β > 0): ½e²/β for |e| < β, else |e| - ½β."""
     e = x - y
     a = xp.abs(e)
-    return xp.where(a < beta, (0.5 / beta) * e * e, a - 0.5 * beta)
+    return _reduce(xp, xp.where(a < beta, (0.5 / beta) * e * e, a - 0.5 * beta), reduction)
 
 
 def fuse(fn, /, *, xp):
@@ -144,7 +158,25 @@ def is_concrete(x, /, *, xp=None):
     return True
 
 
-_WITHOUT_XP = ("dim", "is_concrete")  # defaults that never read ``xp``: bound without it (a partial costs 0.3 µs)
+def on_host(x, /, *, xp=None):
+    """True when ``x``'s values are in host memory, where reading them waits for no device."""
+    return True
+
+
+def to_host(x, /, *, xp=None):
+    """``x``'s values as a NumPy array: the one way multiloss reads an array (its value checks,
+    :mod:`multiloss._validation`), instrumented by the tests that prove a policy reads none."""
+    return np.asarray(x)
+
+
+def checks_labels(x, /, *, xp=None):
+    """True where ``softmax_nll`` on ``x`` raises ``IndexError`` for a class label outside
+    [0, C) itself (PyTorch's CPU kernels, eager), so an eager check before it is redundant."""
+    return False
+
+
+# defaults that never read ``xp``: bound without it (a partial costs 0.3 µs)
+_WITHOUT_XP = ("dim", "is_concrete", "on_host", "to_host", "checks_labels")
 
 EXTENSIONS = {
     f.__name__: f
@@ -162,6 +194,9 @@ EXTENSIONS = {
         stop_gradient,
         dim,
         is_concrete,
+        on_host,
+        to_host,
+        checks_labels,
     )
 }
 

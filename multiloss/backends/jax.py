@@ -68,6 +68,7 @@ xp = build_namespace(
         "fuse": _fuse,
         "stop_gradient": jax.lax.stop_gradient,
         "is_concrete": _is_concrete,
+        "on_host": lambda x, /: all(d.platform == "cpu" for d in x.devices()),
     },
     standard={"abs": _abs, "log1p": _log1p},
 )

@@ -1,4 +1,5 @@
-"""NumPy adapter: array-api-compat's NumPy namespace; every extension op keeps its default."""
+"""NumPy adapter: array-api-compat's NumPy namespace; the extension ops keep their defaults, but
+``squared_difference`` squares in place (one temporary, as NumPy's own ``(a - b)**2``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from multiloss.backends._extensions import build_namespace
 
 __all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]
 
-xp = build_namespace("numpy", _base, {})
+def _squared_difference(x, y, /, *, reduction="none"):
+    d = np.subtract(x, y)
+    d = d * d if d.ndim == 0 else np.multiply(d, d, out=d)
+    return d if reduction == "none" else np.mean(d) if reduction == "mean" else np.sum(d)
+
+
+xp = build_namespace("numpy", _base, {"squared_difference": _squared_difference})
 
 #: The floating dtypes this backend has, by name.
 DTYPES = {"float64": np.float64, "float32": np.float32, "float16": np.float16}

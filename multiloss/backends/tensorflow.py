@@ -51,6 +51,10 @@ def _dim(x, axis, /):
     return n if n is not None else tf.shape(x, out_type=tf.int64)[axis]
 
 
+def _reduced(out, reduction):
+    return out if reduction == "none" else tf.reduce_mean(out) if reduction == "mean" else tf.reduce_sum(out)
+
+
 def _logsumexp(x, /, *, axis=None, keepdims=False):
     return tf.reduce_logsumexp(x, axis=namespace._axis(axis), keepdims=keepdims)
 
@@ -63,11 +67,14 @@ xp = build_namespace(
         "log_sigmoid": tf.math.log_sigmoid,
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: tf.nn.log_softmax(x, axis=axis),
-        "squared_difference": tf.math.squared_difference,
+        "squared_difference": lambda x, y, /, *, reduction="none": _reduced(tf.math.squared_difference(x, y),
+                                                                            reduction),
         "fuse": _fuse,
         "stop_gradient": tf.stop_gradient,
         "dim": _dim,
         "is_concrete": lambda x, /: tf.executing_eagerly(),
+        "on_host": lambda x, /: ":CPU:" in x.device,
+        "to_host": lambda x, /: x.numpy(),
     },
     index_dtypes=(tf.int64, tf.int32),  # tf.gather's indices; other widths are cast to int64
 )

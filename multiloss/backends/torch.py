@@ -1,7 +1,8 @@
 """PyTorch adapter: array-api-compat's torch namespace + torch's fused kernels.
 
 Data checks are skipped while torch.compile traces and on meta tensors (``is_concrete``), so
-they never break a graph and shape inference on meta tensors works; class labels of other
+they never break a graph and shape inference on meta tensors works, and on GPUs by default
+(``on_host``: a read would wait for the device); class labels of other
 integer dtypes are cast to int64 (``index_dtypes``), the only index dtype of torch's gathers.
 ``take_along_axis`` is torch.gather, which keeps a dynamic-shape torch.compile's sizes symbolic.
 """
@@ -22,10 +23,18 @@ def _logsumexp(x, /, *, axis=None, keepdims=False):
     return torch.logsumexp(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
 
 
-def _softmax_nll(x, index, /, *, axis=-1, picked=None):
+_NO_INDEX = -(2**63)  # F.cross_entropy's ignore_index (default −100, a label it would skip): int64's least value
+
+
+def _softmax_nll(x, index, /, *, axis=-1, picked=None, reduction="none"):
     if x.ndim > 1 and axis % x.ndim != 1:
         x = torch.movedim(x, axis, 1)  # F.cross_entropy's class axis
-    return F.cross_entropy(x, index, reduction="none")
+    return F.cross_entropy(x, index, ignore_index=_NO_INDEX, reduction=reduction)
+
+
+def _to_host(x, /):
+    x = x.detach().cpu()
+    return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
 
 
 def _with_scalar(fn):
@@ -69,11 +78,17 @@ xp = build_namespace(
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: torch.log_softmax(x, dim=axis),
         "softmax_nll": _softmax_nll,
-        "squared_difference": lambda x, y, /: F.mse_loss(x, y, reduction="none"),
-        "huber_difference": lambda x, y, delta, /: F.huber_loss(x, y, reduction="none", delta=delta),
-        "smooth_l1_difference": lambda x, y, beta, /: F.smooth_l1_loss(x, y, reduction="none", beta=beta),
+        "squared_difference": lambda x, y, /, *, reduction="none": F.mse_loss(x, y, reduction=reduction),
+        "huber_difference": lambda x, y, delta, /, *, reduction="none": F.huber_loss(x, y, reduction=reduction,
+                                                                                    delta=delta),
+        "smooth_l1_difference": lambda x, y, beta, /, *, reduction="none": F.smooth_l1_loss(x, y, reduction=reduction,
+                                                                                           beta=beta),
         "stop_gradient": torch.Tensor.detach,
         "is_concrete": _is_concrete,
+        "on_host": lambda x, /: x.is_cpu,
+        "to_host": _to_host,
+        # F.cross_entropy's CPU kernel raises IndexError for a label outside [0, C) (≠ ignore_index)
+        "checks_labels": lambda x, /: x.is_cpu,
     },
     standard={"maximum": _with_scalar(torch.maximum), "minimum": _with_scalar(torch.minimum),
               "take_along_axis": _take_along_axis},

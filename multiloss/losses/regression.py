@@ -45,9 +45,9 @@ def _mean_squared_error_reference(y_true, y_pred, *, m):
         Convention("sklearn.metrics.mean_squared_error"),
     ),
 )
-def mean_squared_error(y_true, y_pred, *, xp):
+def mean_squared_error(y_true, y_pred, *, reduction="none", xp):
     """Mean squared error: (y_pred - y_true)²."""
-    return xp.squared_difference(y_pred, y_true)
+    return xp.squared_difference(y_pred, y_true, reduction=reduction)
 
 
 def _mean_absolute_error_reference(y_true, y_pred, *, m):
@@ -87,13 +87,13 @@ def _huber_reference(y_true, y_pred, *, delta, m):
         Convention("optax.losses.huber_loss"),
     ),
 )
-def huber(y_true, y_pred, *, delta=1.0, xp):
+def huber(y_true, y_pred, *, delta=1.0, reduction="none", xp):
     """Huber loss (Huber 1964): ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond.
 
     Quadratic near 0, linear in the tails, so an outlier's gradient is capped at δ. Equal to
     δ·smooth_l1(β=δ); PyTorch's smooth L1 and Huber agree only at δ = β = 1.
     """
-    return xp.huber_difference(y_pred, y_true, delta)
+    return xp.huber_difference(y_pred, y_true, delta, reduction=reduction)
 
 
 def _smooth_l1_reference(y_true, y_pred, *, beta, m):
@@ -111,11 +111,11 @@ def _smooth_l1_reference(y_true, y_pred, *, beta, m):
     variants=({"beta": 0.5}, {"beta": 0.0}),
     conventions=(Convention("torch.nn.functional.smooth_l1_loss"),),
 )
-def smooth_l1(y_true, y_pred, *, beta=1.0, xp):
+def smooth_l1(y_true, y_pred, *, beta=1.0, reduction="none", xp):
     """Smooth L1 (PyTorch's definition, Girshick 2015): ½e²/β for |e| < β, |e| − ½β beyond; β = 0 is L1."""
     if beta == 0:
         return xp.abs(y_pred - y_true)
-    return xp.smooth_l1_difference(y_pred, y_true, beta)
+    return xp.smooth_l1_difference(y_pred, y_true, beta, reduction=reduction)
 
 
 def _log_cosh_reference(y_true, y_pred, *, m):

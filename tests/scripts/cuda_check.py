@@ -4,7 +4,11 @@ results and gradients on the device. Run on a machine with CUDA (CI has none):
     python tests/scripts/cuda_check.py [--device cuda] [--dtypes float32,float64] [--backends torch,jax]
 
 Also ``convention=`` (Keras's and PyTorch's numbers) and the torch modules under
-torch.compile, on the device. Prints one line per case and exits 1 on any failure.
+torch.compile, on the device; and that a call waits for no device (the check policy,
+``multiloss.checks``): every case, forward and backward, under
+``torch.cuda.set_sync_debug_mode("error")`` and ``jax.transfer_guard_device_to_host("disallow")``
+in the ``"auto"`` and ``"nan"`` policies (``"strict"`` must then be refused: it reads values).
+Prints one line per case and exits 1 on any failure.
 ``--device cpu`` runs the same script here, as a dry run.
 """
 
@@ -45,6 +49,61 @@ def on_device(adapter, device: str, name: str):
 
     return types.SimpleNamespace(xp=adapter.xp, DTYPES=adapter.DTYPES, from_numpy=from_numpy, to_numpy=to_numpy,
                                  value_and_grad=adapter.value_and_grad)
+
+
+def no_host_sync(name: str, device: str):
+    """A context in which a device-to-host read raises: PyTorch's sync debug mode, JAX's transfer
+    guard (on CPU, PyTorch has no such mode: nullcontext)."""
+    import contextlib
+
+    if name == "jax":
+        import jax
+
+        return jax.transfer_guard_device_to_host("disallow")
+    if device == "cpu":
+        return contextlib.nullcontext()
+    import torch
+
+    @contextlib.contextmanager
+    def sync_errors():
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            yield
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+
+    return sync_errors()
+
+
+def check_no_sync(case, b, name: str, device: str) -> tuple[bool, str]:
+    """``case`` forward and backward reads nothing on the host under "auto" and "nan"; under
+    "strict" its value rules (if any) read, which the guard refuses."""
+    import multiloss as ml
+
+    arrays, _ = case.to_backend(b, "float32")
+    for mode in ("auto", "nan"):
+        with ml.checks(mode), no_host_sync(name, device):
+            if b.value_and_grad is None:
+                case.call(*arrays)
+            else:
+                floats = [a for a, k in zip(arrays, case.spec.inputs) if k not in case.spec.indices]
+                rest = [a for a, k in zip(arrays, case.spec.inputs) if k in case.spec.indices]
+
+                def total(*f, rest=rest):
+                    merged, fi, ri = [], iter(f), iter(rest)
+                    for k in case.spec.inputs:
+                        merged.append(next(ri) if k in case.spec.indices else next(fi))
+                    return case.call(*merged)
+
+                b.value_and_grad(total, *floats)
+    if case.spec.checks is None or device == "cpu" and name == "torch":
+        return True, "no host read in auto and nan"
+    try:
+        with ml.checks("strict"), no_host_sync(name, device):
+            case.call(*arrays)
+    except Exception as exc:  # the guard's error: strict reads the values, as it promises
+        return True, f"no host read in auto and nan; strict reads ({type(exc).__name__})"
+    return True, "no host read in auto and nan; strict: the guard saw no read (none on CPU; on a GPU, no rule applies at these values)"
 
 
 def main() -> int:
@@ -95,6 +154,14 @@ def main() -> int:
                     label = f"{spec.name} convention={framework}"
                     print(f"{'ok ' if ok else 'FAIL'} {name:<6} {dtype:<8} {label:<60} "
                           f"{detail}", flush=True)
+        # No host syncs: every case in float32, forward and backward, under the device's guard.
+        for case in cases():
+            try:
+                ok, detail = check_no_sync(case, b, name, args.device)
+            except Exception as exc:
+                ok, detail = False, f"{type(exc).__name__}: {str(exc)[:160]}"
+            failures += not ok
+            print(f"{'ok ' if ok else 'FAIL'} {name:<6} no-sync  {case.id:<60} {detail}", flush=True)
     print(f"\n{failures} failure(s) in {time.perf_counter() - start:.0f} s on {args.device}")
     return 1 if failures else 0
 
