@@ -27,6 +27,7 @@ def module(spec_or_name) -> type[torch.nn.Module]:
     spec = REGISTRY[spec_or_name] if isinstance(spec_or_name, str) else spec_or_name
     order = spec.argument_order("torch")
     position = [order.index(n) for n in spec.inputs]  # where each of our inputs comes in forward
+    same_order = position == list(range(len(position)))
     function = spec.function
 
     def __init__(self, *, reduction: str = "mean", convention: str | None = None, **params):
@@ -47,8 +48,8 @@ def module(spec_or_name) -> type[torch.nn.Module]:
     def forward(self, *arrays, sample_weight=None):
         if len(arrays) != len(order):
             raise TypeError(f"{type(self).__name__}.forward() takes {len(order)} arrays {order}; got {len(arrays)}")
-        return function(*(arrays[i] for i in position), **self.given, reduction=self.reduction,
-                        sample_weight=sample_weight, convention=self.convention)
+        return function(*(arrays if same_order else [arrays[i] for i in position]), **self.given,
+                        reduction=self.reduction, sample_weight=sample_weight, convention=self.convention)
 
     def extra_repr(self):
         changed = {k: v for k, v in self.params.items() if v != spec.params[k]}
