@@ -32,3 +32,87 @@ def test_every_loss_compiles_to_its_eager_value(name):
     # kernels by a few ulps: 16 float32 ulps of each value's magnitude.
     np.testing.assert_allclose(compiled, eager, rtol=PEER_ULPS * EPS["float32"], atol=1e-30,
                                err_msg=str([c.id for c in CASES]))
+
+
+def _tf_warnings(tf):
+    """A handler collecting TensorFlow's logged warnings (its logger set to WARNING meanwhile)."""
+    import logging
+
+    class Collect(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    return tf.get_logger(), Collect()
+
+
+def test_tensorflow_eager_calls_do_not_retrace_as_the_batch_size_varies():
+    """Eager calls run each loss setting's kernel traced once with the batch size unknown (XLA
+    compiles each new shape): no retracing warning, the values of NumPy's at every batch size."""
+    backend, numpy = load_backend("tensorflow"), load_backend("numpy")
+    import tensorflow as tf
+
+    import multiloss as ml
+
+    rng = np.random.default_rng(0)
+
+    def losses(y, p, yb, q, logits, labels, w):
+        return [ml.huber(y, p), ml.binary_cross_entropy(yb, p, from_logits=True),
+                ml.categorical_cross_entropy(q, logits, from_logits=True),
+                ml.sparse_categorical_cross_entropy(labels, logits, from_logits=True, class_weight=w),
+                ml.sparse_categorical_cross_entropy(labels, logits, from_logits=True, label_smoothing=0.1)]
+
+    logger, handler = _tf_warnings(tf)
+    level = logger.level
+    logger.setLevel("WARNING")
+    logger.addHandler(handler)
+    try:
+        for n in (7, 3, 5, 1, 8, 2, 6, 4):
+            arrays = [rng.normal(size=(n, 3)), rng.normal(size=(n, 3)), rng.integers(0, 2, (n, 3)).astype(float),
+                      rng.dirichlet(np.ones(4), n), rng.normal(size=(n, 4)), rng.integers(0, 4, n),
+                      np.array([0.5, 1.0, 2.0, 1.5])]
+            got = losses(*(backend.from_numpy(a, "float32" if a.dtype == float else None) for a in arrays))
+            want = losses(*(a.astype(np.float32) if a.dtype == float else a for a in arrays))
+            for g, w in zip(got, want):
+                np.testing.assert_allclose(backend.to_numpy(g), numpy.to_numpy(w), rtol=1e-5, err_msg=f"batch {n}")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    retraced = [m for m in handler.messages if "retracing" in m]
+    assert not retraced, retraced
+
+
+def test_a_tensorflow_fused_kernel_traces_once_for_eager_calls_of_any_shape():
+    """... and records on a GradientTape; a kernel of one op runs that op eagerly."""
+    backend = load_backend("tensorflow")
+    import tensorflow as tf
+
+    traces = []
+
+    def kernel(x, y, *, scale):
+        traces.append(tuple(x.shape))
+        return scale * tf.square(x - y)
+
+    fused = backend.xp.fuse(kernel)
+    for n in (5, 2, 9, 3):
+        x, y = tf.range(n, dtype=tf.float32), tf.ones(n)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = fused(x, y, scale=0.5)
+        np.testing.assert_allclose(out.numpy(), 0.5 * (np.arange(n) - 1.0) ** 2, rtol=1e-6)
+        np.testing.assert_allclose(tape.gradient(out, x).numpy(), np.arange(n) - 1.0, rtol=1e-6)
+    assert traces == [(None,)]  # traced once, with the batch size unknown
+    for n in (2, 4):
+        fused(tf.ones((n, 3)), tf.ones((n, 3)), scale=0.5)  # other sizes on other axes: another trace
+    fused(tf.ones((0, 3)), tf.ones((0, 3)), scale=0.5)  # an empty batch: a trace that knows it
+    fused(tf.ones(4), tf.ones(4), scale=2.0)  # another setting: another trace
+    assert traces == [(None,), (None, 3), (0, 3), (None,)]
+    tf.config.run_functions_eagerly(True)  # for debugging: the kernel's Python runs at each call
+    try:
+        fused(tf.ones(2), tf.ones(2), scale=2.0)
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert traces[-1] == (2,)

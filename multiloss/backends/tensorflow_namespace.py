@@ -23,6 +23,7 @@ from typing import NamedTuple
 import ml_dtypes
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.ops import gen_math_ops
 
 __array_api_version__ = "2024.12"
 
@@ -322,6 +323,45 @@ def _axis(axis):
     return list(axis) if isinstance(axis, tuple) else axis
 
 
+_AXES = {}  # rank (axis None) or axis tuple -> the axes to reduce as an int32 tensor, for eager reductions
+
+
+def _axes(x, axis):
+    """The eager reduction ops' ``axis`` argument: an int as it is, None and tuples as a cached
+    int32 tensor (made once per rank or tuple: converting a Python list costs 4 op calls)."""
+    if axis is None:
+        key = x.shape.rank
+    elif isinstance(axis, tuple):
+        key = axis
+    else:
+        return axis
+    axes = _AXES.get(key)
+    if axes is None:
+        axes = _AXES[key] = tf.constant(list(range(key)) if axis is None else list(axis), tf.int32)
+    return axes
+
+
+def _reduction(op, graph_op):
+    """A reduction: in eager mode TensorFlow's generated op itself (``tf.reduce_*``'s Python layers
+    cost 3× the op at small sizes), under tracing ``tf.reduce_*``, which builds the same op."""
+
+    def fn(x, axis, keepdims):
+        if tf.executing_eagerly():
+            return op(x, _axes(x, axis), keep_dims=keepdims)
+        return graph_op(x, axis=_axis(axis), keepdims=keepdims)
+
+    return fn
+
+
+_sum = _reduction(gen_math_ops._sum, tf.reduce_sum)
+_prod = _reduction(gen_math_ops.prod, tf.reduce_prod)
+_mean = _reduction(gen_math_ops.mean, tf.reduce_mean)
+_max = _reduction(gen_math_ops._max, tf.reduce_max)
+_min = _reduction(gen_math_ops._min, tf.reduce_min)
+_all = _reduction(gen_math_ops._all, tf.reduce_all)
+_any = _reduction(gen_math_ops._any, tf.reduce_any)
+
+
 def _accumulator(x, dtype):
     """The standard's default dtype for sum/prod: the default integer for bool and signed
     integers, uint64 for unsigned ones (as NumPy), else ``x``'s own."""
@@ -334,28 +374,28 @@ def _accumulator(x, dtype):
 
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001
     dtype = _accumulator(x, dtype)
-    return tf.reduce_sum(x if dtype is None else tf.cast(x, dtype), axis=_axis(axis), keepdims=keepdims)
+    return _sum(x if dtype is None or x.dtype == dtype else tf.cast(x, dtype), axis, keepdims)
 
 
 def prod(x, /, *, axis=None, dtype=None, keepdims=False):
     dtype = _accumulator(x, dtype)
-    return tf.reduce_prod(x if dtype is None else tf.cast(x, dtype), axis=_axis(axis), keepdims=keepdims)
+    return _prod(x if dtype is None or x.dtype == dtype else tf.cast(x, dtype), axis, keepdims)
 
 
 def mean(x, /, *, axis=None, keepdims=False):
-    return tf.reduce_mean(x, axis=_axis(axis), keepdims=keepdims)
+    return _mean(x, axis, keepdims)
 
 
 def max(x, /, *, axis=None, keepdims=False):  # noqa: A001
-    return tf.reduce_max(x, axis=_axis(axis), keepdims=keepdims)
+    return _max(x, axis, keepdims)
 
 
 def min(x, /, *, axis=None, keepdims=False):  # noqa: A001
-    return tf.reduce_min(x, axis=_axis(axis), keepdims=keepdims)
+    return _min(x, axis, keepdims)
 
 
 def all(x, /, *, axis=None, keepdims=False):  # noqa: A001
-    return tf.reduce_all(tf.cast(x, bool), axis=_axis(axis), keepdims=keepdims)
+    return _all(x if x.dtype == bool else tf.cast(x, bool), axis, keepdims)
 
 
 def argmax(x, /, *, axis=None, keepdims=False):
@@ -377,7 +417,7 @@ def _arg(tf_fn, x, axis, keepdims):
 
 
 def any(x, /, *, axis=None, keepdims=False):  # noqa: A001
-    return tf.reduce_any(tf.cast(x, bool), axis=_axis(axis), keepdims=keepdims)
+    return _any(x if x.dtype == bool else tf.cast(x, bool), axis, keepdims)
 
 
 # --- manipulation and indexing ------------------------------------------------------------
