@@ -205,7 +205,7 @@ def _array_params(params: dict) -> tuple[list[str], list[str]]:
 def prepare(plan: Plan, arrays, params: dict, array_params, sample_weight=None, seen=None):
     """(xp, the kernel's arrays, params, the items out of the domain where values are not read
     or None (see :func:`_validation.enforce`), the result's dtype, the compute dtype, whether
-    the batch is empty): the framework from the arrays (``sample_weight`` and the ``array_params``
+    the batch may be empty): the framework from the arrays (``sample_weight`` and the ``array_params``
     too), dtypes and shapes checked, casts done, value rules enforced.
 
     What depends only on the arrays' types, dtypes and shapes is remembered in ``seen`` (one
@@ -247,7 +247,8 @@ def prepare(plan: Plan, arrays, params: dict, array_params, sample_weight=None, 
     index = xp.index_dtypes  # class labels: cast only where the framework's gathers need it
     args = [(a if a.dtype == compute else xp.astype(a, compute)) if cast else
             a if not index or a.dtype in index else xp.astype(a, index[0]) for cast, a in zip(plan.casts, arrays)]
-    empty = 0 in tuple(arrays[plan.result].shape)
+    shape = tuple(arrays[plan.result].shape)
+    empty = 0 in shape or None in shape  # (a size tf.function knows only at run time may be 0)
     if key is not None and all(a is b for a, b in zip(args, arrays)):  # nothing converted: the next such call
         if len(seen.signatures) >= _SEEN_SIZE:
             seen.signatures.clear()
