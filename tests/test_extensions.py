@@ -19,6 +19,8 @@ CASES = {
     "logsumexp": ((X,), {"axis": -1}),
     "log_softmax": ((X,), {"axis": -1}),
     "softmax_nll": ((X, np.array([0, 3])), {"axis": -1}),  # (and ``picked`` given: test_softmax_nll_takes_picked)
+    # labels hard and soft; pos_weight: test_sigmoid_cross_entropy_takes_pos_weight
+    "sigmoid_cross_entropy": ((X, np.array([[0.0, 1.0, 0.3, 1.0], [0.0, 0.25, 1.0, 0.0]])), {}),
     "xlogy": ((np.array([0.0, 0.0, 2.0, 3.0]), np.array([0.0, 1.5, 0.5, 4.0])), {}),
     "squared_difference": ((X[0], X[1]), {}),
     "huber_difference": ((np.array([0.0, 1.0, -1.0, 0.5, 4.0]), np.array([0.0, 0.0, 0.0, 0.25, -1.0]), 1.0), {}),
@@ -31,7 +33,8 @@ CASES = {
     "to_host": ((X,), {}),
     "checks_labels": ((X,), {}),
 }
-REDUCING = ("softmax_nll", "squared_difference", "huber_difference", "smooth_l1_difference")  # take ``reduction``
+REDUCING = ("softmax_nll", "sigmoid_cross_entropy", "squared_difference", "huber_difference",
+            "smooth_l1_difference")  # take ``reduction``
 SMOOTH_EXCEPT_AT_KINKS = {"stop_gradient": "the default is the identity (NumPy has no autodiff)"}
 
 
@@ -167,3 +170,32 @@ def test_log1p_gradient_at_minus_one_is_inf_not_nan(backend):
         return
     _, (g,) = backend.value_and_grad(lambda a: xp.sum(xp.log1p(a)), x)
     np.testing.assert_allclose(backend.to_numpy(g), [np.inf, 1 / 0.625, 1 / 1.5], rtol=EPS["float64"])
+
+
+@pytest.mark.parametrize("weight", [0.0, 2.5, "array"])
+def test_sigmoid_cross_entropy_takes_pos_weight(weight, backend):
+    """w·y·softplus(−x) + (1 − y)·softplus(x) for a number or an array w (one per class), the
+    override as the default, per item and reduced, values and gradients."""
+    xp = backend.xp
+    (x, y), _ = CASES["sigmoid_cross_entropy"]
+    w = backend.from_numpy(np.array([0.5, 1.0, 2.0, 4.0]), "float64") if weight == "array" else weight
+    arrays = [backend.from_numpy(a, "float64") for a in (x, y)]
+    for reduction in ("none", "mean", "sum"):
+        for fn in (xp.sigmoid_cross_entropy, functools.partial(EXTENSIONS["sigmoid_cross_entropy"], xp=xp)):
+            got = backend.to_numpy(fn(*arrays, pos_weight=w, reduction=reduction))
+            wn = np.array([0.5, 1.0, 2.0, 4.0]) if weight == "array" else weight
+            with np.errstate(over="ignore"):
+                want = wn * y * np.logaddexp(0.0, -x) + (1 - y) * np.logaddexp(0.0, x)
+            want = want if reduction == "none" else want.mean() if reduction == "mean" else want.sum()
+            np.testing.assert_allclose(got, want, rtol=ULPS * EPS["float64"], atol=0)
+    if backend.value_and_grad is None:
+        return
+
+    def total(fn):
+        return lambda a, b: xp.sum(fn(a, b, pos_weight=w))
+
+    _, g_got = backend.value_and_grad(total(xp.sigmoid_cross_entropy), *arrays)
+    _, g_want = backend.value_and_grad(total(functools.partial(EXTENSIONS["sigmoid_cross_entropy"], xp=xp)), *arrays)
+    for a, b in zip(g_got, g_want):  # within ULPS·(1 + |x|) ulps, as test_override_matches_default
+        a, b = backend.to_numpy(a), backend.to_numpy(b)
+        assert np.all(np.abs(a - b) <= ULPS * EPS["float64"] * (1.0 + np.abs(x)) * np.abs(b)), f"{a} vs {b}"

@@ -1,11 +1,13 @@
 """NumPy adapter: array-api-compat's NumPy namespace; the extension ops keep their defaults, but
-``squared_difference`` squares in place (one temporary, as NumPy's own ``(a - b)**2``)."""
+``squared_difference`` squares in place (one temporary, as NumPy's own ``(a - b)**2``) and
+``sigmoid_cross_entropy`` sums its parts in place (at most two temporaries)."""
 
 from __future__ import annotations
 
 import array_api_compat.numpy as _base
 import numpy as np
 
+from multiloss.backends import _extensions
 from multiloss.backends._extensions import build_namespace
 
 __all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]
@@ -16,7 +18,56 @@ def _squared_difference(x, y, /, *, reduction="none"):
     return d if reduction == "none" else np.mean(d) if reduction == "mean" else np.sum(d)
 
 
-xp = build_namespace("numpy", _base, {"squared_difference": _squared_difference})
+def _sce_parts(x, y, w):
+    """As the PyTorch adapter's: (1 − y)·relu(x), softplus(−|x|) (with w: (1 − y)·and w·y·
+    softplus(−|x|)), w·y·relu(−x), nonnegative, each in one new array (with at most one more
+    alive), summing to the portable form, with its NaN wherever it has one."""
+    t = np.maximum(x, 0)
+    t *= np.subtract(1, y)
+    yield t
+    s = np.abs(x)
+    np.negative(s, out=s)
+    np.exp(s, out=s)
+    np.log1p(s, out=s)
+    if w is None:
+        yield s
+    else:
+        t = np.subtract(1, y)
+        t *= s
+        yield t
+        s *= y
+        s *= w
+        yield s
+    del s
+    t = np.minimum(x, 0)
+    np.negative(t, out=t)
+    t *= y
+    if w is not None:
+        t *= w
+    yield t
+
+
+def _sigmoid_cross_entropy(x, y, /, *, pos_weight=None, reduction="none"):
+    w = pos_weight
+    if (type(x) is not np.ndarray or type(y) is not np.ndarray or x.ndim == 0 or x.shape != y.shape
+            or x.dtype != y.dtype or isinstance(w, np.ndarray) and np.broadcast_shapes(w.shape, x.shape) != x.shape):
+        return _extensions.sigmoid_cross_entropy(x, y, pos_weight=w, reduction=reduction, xp=xp)
+    parts = _sce_parts(x, y, w)
+    if reduction == "none":
+        out = next(parts)
+        for t in parts:
+            out += t
+            del t
+        return out
+    total = np.sum(next(parts))
+    for t in parts:
+        total = total + np.sum(t)
+        del t
+    return total / x.size if reduction == "mean" else total
+
+
+xp = build_namespace("numpy", _base, {"squared_difference": _squared_difference,
+                                      "sigmoid_cross_entropy": _sigmoid_cross_entropy})
 
 #: The floating dtypes this backend has, by name.
 DTYPES = {"float64": np.float64, "float32": np.float32, "float16": np.float16}

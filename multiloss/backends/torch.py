@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from multiloss.backends import _extensions
 from multiloss.backends._extensions import build_namespace
 
 __all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]
@@ -30,6 +31,78 @@ def _softmax_nll(x, index, /, *, axis=-1, picked=None, reduction="none"):
     if x.ndim > 1 and axis % x.ndim != 1:
         x = torch.movedim(x, axis, 1)  # F.cross_entropy's class axis
     return F.cross_entropy(x, index, ignore_index=_NO_INDEX, reduction=reduction)
+
+
+def _sce_parts(x, y, w):
+    """The binary cross-entropy's nonnegative parts, each computed in place in one new tensor:
+    (1 − y)·relu(x), softplus(−|x|) (with w: (1 − y)·softplus(−|x|) and w·y·softplus(−|x|)),
+    w·y·relu(−x). They sum to w·y·softplus(−x) + (1 − y)·softplus(x) (one relu is 0), with
+    no cancellation, and give the portable form's NaN wherever it has one (0·inf)."""
+    yield x.clamp_min(0).mul_(1 - y)
+    s = x.abs().neg_().exp_().log1p_()
+    if w is None:
+        yield s
+    else:
+        yield torch.rsub(y, 1).mul_(s)
+        yield s.mul_(y).mul_(w)
+    del s
+    t = x.clamp_max(0).neg_().mul_(y)
+    yield t if w is None else t.mul_(w)
+
+
+class _SigmoidCrossEntropy(torch.autograd.Function):
+    """The op with at most two input-sized temporaries in the forward pass (the parts summed or
+    reduced one at a time) and only x and y saved for the backward pass, where the composed
+    form saves about six tensors as large. The backward is analytic, dx = (1 − y)·σ(x) −
+    w·y·σ(−x) and dy = w·softplus(−x) − softplus(x), each term exact (no σ(x) − y, which
+    rounds to 0 for y = 1, x > 17 in float32); under create_graph it uses differentiable ops."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction):
+        ctx.reduction, ctx.w = reduction, w if not isinstance(w, torch.Tensor) else None
+        ctx.save_for_backward(x, y, *((w,) if isinstance(w, torch.Tensor) else ()))
+        parts = _sce_parts(x, y, w)
+        if reduction == "none":
+            out = next(parts)
+            for t in parts:
+                out.add_(t)
+                del t
+            return out
+        total = next(parts).sum()
+        for t in parts:
+            total = total + t.sum()
+            del t
+        return total / x.numel() if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, *saved = ctx.saved_tensors
+        w = saved[0] if saved else ctx.w
+        if ctx.reduction == "mean":
+            g = g / x.numel()
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            if torch.is_grad_enabled():  # create_graph: differentiable, nothing in place
+                neg = torch.sigmoid(-x) * y
+                gx = (torch.sigmoid(x) * (1 - y) - (neg if w is None else neg * w)) * g
+            else:
+                gx = torch.sigmoid(x).mul_(1 - y)
+                neg = torch.neg(x).sigmoid_().mul_(y)
+                gx.sub_(neg if w is None else neg.mul_(w))
+                del neg
+                gx.mul_(g)
+        if ctx.needs_input_grad[1]:
+            sp_neg = F.softplus(-x, threshold=40.0)
+            gy = ((sp_neg if w is None else w * sp_neg) - F.softplus(x, threshold=40.0)) * g
+        return gx, gy, None, None
+
+
+def _sigmoid_cross_entropy(x, y, /, *, pos_weight=None, reduction="none"):
+    w = pos_weight  # a weight that needs a gradient, or broadcasts x or y: the portable form
+    if (x.shape != y.shape or x.dtype != y.dtype or isinstance(w, torch.Tensor)
+            and (w.requires_grad or torch.broadcast_shapes(w.shape, x.shape) != x.shape)):
+        return _extensions.sigmoid_cross_entropy(x, y, pos_weight=w, reduction=reduction, xp=xp)
+    return _SigmoidCrossEntropy.apply(x, y, w, reduction)
 
 
 def _to_host(x, /):
@@ -78,6 +151,7 @@ xp = build_namespace(
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: torch.log_softmax(x, dim=axis),
         "softmax_nll": _softmax_nll,
+        "sigmoid_cross_entropy": _sigmoid_cross_entropy,
         "squared_difference": lambda x, y, /, *, reduction="none": F.mse_loss(x, y, reduction=reduction),
         "huber_difference": lambda x, y, delta, /, *, reduction="none": F.huber_loss(x, y, reduction=reduction,
                                                                                     delta=delta),

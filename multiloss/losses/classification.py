@@ -199,7 +199,7 @@ def _binary_shapes(xp, arrays, params):
     ),
 )
 def binary_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, pos_weight=None, epsilon=None,
-                         log_floor=None, xp):
+                         log_floor=None, reduction="none", xp):
     """Binary cross-entropy: −[w·y·log p + (1 − y)·log(1 − p)], w = ``pos_weight`` (default 1).
 
     ``y_pred`` is a probability, or a logit with ``from_logits`` (then log p = −softplus(−x),
@@ -211,6 +211,8 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0
     gives 0.33754.
     """
     y = y_true if label_smoothing == 0 else y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits and epsilon is None and log_floor is None:  # one op (PyTorch: saves x and y only)
+        return xp.sigmoid_cross_entropy(y_pred, y, pos_weight=pos_weight, reduction=reduction)
     log_p, log_q = _binary_logs(xp, y_pred, from_logits, epsilon, log_floor)
     return _bce(xp, y, log_p, log_q, pos_weight)
 
@@ -247,6 +249,8 @@ def binary_focal(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, ep
     never as 1 − p_t, so it keeps its precision when p_t → 1. ``epsilon`` clips p to
     [ε, 1 − ε] inside the cross-entropy's logs only, not in the focal factor (Keras).
     """
+    if gamma == 0 and alpha is None and from_logits and epsilon is None:  # BCE's own op: the same bits
+        return xp.sigmoid_cross_entropy(y_pred, y_true)
     log_p, log_q = _binary_logs(xp, y_pred, from_logits)
     p, q = (xp.exp(log_p), xp.exp(log_q)) if from_logits else (y_pred, 1.0 - y_pred)
     if epsilon is not None:  # the logs only
