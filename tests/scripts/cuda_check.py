@@ -103,7 +103,8 @@ def check_no_sync(case, b, name: str, device: str) -> tuple[bool, str]:
             case.call(*arrays)
     except Exception as exc:  # the guard's error: strict reads the values, as it promises
         return True, f"no host read in auto and nan; strict reads ({type(exc).__name__})"
-    return True, "no host read in auto and nan; strict: the guard saw no read (none on CPU; on a GPU, no rule applies at these values)"
+    return True, ("no host read in auto and nan; strict: the guard saw no read (it sees none on CPU; on a GPU, "
+                  "no rule applies at these values)")
 
 
 def main() -> int:
