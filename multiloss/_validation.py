@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 REDUCTIONS = ("mean", "sum", "none", "sum_over_batch_size")
 MODES = ("auto", "strict", "nan", "off")
-_mode = "auto"  # a plain global: compilers read it as a constant (a ContextVar would break torch.compile's graph)
+_mode = "auto"  # a plain global, which compilers read as a constant (a ContextVar breaks torch.compile's graph)
 
 
 class checks:
@@ -40,7 +40,9 @@ class checks:
 
     Under jit, ``tf.function`` and ``torch.compile`` values cannot be read: ``"auto"`` and
     ``"strict"`` act as ``"nan"`` there. Types, shapes and parameters are always checked (that
-    reads no array). ``multiloss.check_mode()`` returns the policy in force.
+    reads no array). ``multiloss.check_mode()`` returns the policy in force. The setting is
+    the process's, not a thread's (compilers read it as a constant, and a compiled function
+    is traced again when it changes).
     """
 
     def __init__(self, mode: str):
