@@ -1,6 +1,7 @@
 """NumPy adapter: array-api-compat's NumPy namespace; the extension ops keep their defaults, but
 ``squared_difference`` squares in place (one temporary, as NumPy's own ``(a - b)**2``) and
-``sigmoid_cross_entropy`` sums its parts in place (at most two temporaries)."""
+``huber_difference`` builds its branches in place (two temporaries, where the composed form
+keeps four), and ``sigmoid_cross_entropy`` sums its parts in place (at most two temporaries)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,29 @@ from multiloss.backends._extensions import build_namespace
 
 __all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]
 
+
+def _reduced(out, reduction):
+    return out if reduction == "none" else np.mean(out) if reduction == "mean" else np.sum(out)
+
+
 def _squared_difference(x, y, /, *, reduction="none"):
     d = np.subtract(x, y)
     d = d * d if d.ndim == 0 else np.multiply(d, d, out=d)
-    return d if reduction == "none" else np.mean(d) if reduction == "mean" else np.sum(d)
+    return _reduced(d, reduction)
+
+
+def _huber_difference(x, y, delta, /, *, reduction="none"):
+    a = np.subtract(x, y)
+    if a.ndim == 0:
+        return _extensions.huber_difference(x, y, delta, reduction=reduction, xp=xp)
+    np.abs(a, out=a)
+    inside = a <= delta  # (NaN: False, as the default's where)
+    quadratic = a * 0.5
+    quadratic *= a  # ½e² as the default rounds it, (½|e|)·|e|
+    a -= 0.5 * delta
+    a *= delta  # δ(|e| − ½δ)
+    np.copyto(a, quadratic, where=inside)
+    return _reduced(a, reduction)
 
 
 def _sce_parts(x, y, w):
@@ -66,7 +86,7 @@ def _sigmoid_cross_entropy(x, y, /, *, pos_weight=None, reduction="none"):
     return total / x.size if reduction == "mean" else total
 
 
-xp = build_namespace("numpy", _base, {"squared_difference": _squared_difference,
+xp = build_namespace("numpy", _base, {"squared_difference": _squared_difference, "huber_difference": _huber_difference,
                                       "sigmoid_cross_entropy": _sigmoid_cross_entropy})
 
 #: The floating dtypes this backend has, by name.
