@@ -97,9 +97,12 @@ class _SigmoidCrossEntropy(torch.autograd.Function):
         return gx, gy, None, None
 
 
+_FUSED_FROM = 1 << 16  # elements: below, the composed form's few ops cost less than the Function's many in-place ones
+
+
 def _sigmoid_cross_entropy(x, y, /, *, pos_weight=None, reduction="none"):
     w = pos_weight  # a weight that needs a gradient, or broadcasts x or y: the portable form
-    if (x.shape != y.shape or x.dtype != y.dtype or isinstance(w, torch.Tensor)
+    if (x.numel() < _FUSED_FROM or x.shape != y.shape or x.dtype != y.dtype or isinstance(w, torch.Tensor)
             and (w.requires_grad or torch.broadcast_shapes(w.shape, x.shape) != x.shape)):
         return _extensions.sigmoid_cross_entropy(x, y, pos_weight=w, reduction=reduction, xp=xp)
     return _SigmoidCrossEntropy.apply(x, y, w, reduction)
