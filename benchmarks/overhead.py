@@ -3,6 +3,7 @@
     python benchmarks/overhead.py                   # full run (several minutes on 2 cores)
     python benchmarks/overhead.py --quick           # 2 short rounds per pair (a smoke run)
     python benchmarks/overhead.py --backends torch --losses huber,mean_squared_error --sizes 32
+    python benchmarks/overhead.py --checks off      # under a check policy (multiloss.checks)
 
 For every built-in loss (a registry entry whose kernel lives in ``multiloss.losses``) and every
 installed backend, this times ``multiloss.<loss>(*arrays, **params)`` (mean reduction) EAGERLY
@@ -624,6 +625,8 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads for every framework (default 1)")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7; --quick 2)")
     ap.add_argument("--round-ms", type=float, default=None, help="ms per side per round (default 20; --quick 3)")
+    ap.add_argument("--checks", default=None, help="the check policy to time under (multiloss.checks: auto, strict, "
+                                                   "nan, off; default: the library's)")
     args = ap.parse_args(argv)
     args.rounds = args.rounds or (2 if args.quick else 7)
     args.round_ms = args.round_ms or (3.0 if args.quick else 20.0)
@@ -650,6 +653,8 @@ def main(argv=None):
     import multiloss
     from multiloss.registry import REGISTRY
 
+    if args.checks:
+        multiloss.checks(args.checks)
     builtin = {n: s for n, s in REGISTRY.items() if s.kernel.__module__.startswith("multiloss.losses")}
     wanted = [w.strip() for w in args.losses.split(",") if w.strip()]
     unknown = [w for w in wanted if w not in builtin]
@@ -660,7 +665,8 @@ def main(argv=None):
           + (f", keras {version('keras')}" if "keras" in sys.modules else ""))
     print(f"# eager, float32, mean reduction; {args.rounds} interleaved rounds of ~{args.round_ms:g} ms per side; "
           f"min per call; {args.threads} thread(s); os.cpu_count()={os.cpu_count()}; load average at start "
-          f"{os.getloadavg()[0]:.1f}; glibc mmap/trim thresholds raised")
+          f"{os.getloadavg()[0]:.1f}; glibc mmap/trim thresholds raised"
+          + (f"; check policy {args.checks!r}" if args.checks else ""))
     print("# ratio = multiloss / native (below 1: multiloss faster); native = the framework's own loss, or "
           "'expr' = the same formula in its ops; TensorFlow: the Keras class, and (ratio raw) raw TF ops\n")
     if unknown:

@@ -246,14 +246,17 @@ class Rule:
         if self.ok is not None:
             ok = xp.to_host(self.ok)
             return bool(ok.all()) or not self.broken(np, x, ok).any()
-        for bound, reduce, fails in ((self.lower, np.min, (lambda m, b: m <= b) if self.strict else
-                                      (lambda m, b: m < b)), (self.upper, np.max, lambda m, b: m > b)):
-            if bound is None:
-                continue
-            m = reduce(x)
+        if self.lower is not None:
+            m = x.min()
             if m != m:  # NaN: count the values that break the rule instead
                 return not self.broken(np, x).any()
-            if fails(m, bound):
+            if m < self.lower or self.strict and m == self.lower:
+                return False
+        if self.upper is not None:
+            m = x.max()
+            if m != m:
+                return not self.broken(np, x).any()
+            if m > self.upper:
                 return False
         return True
 
