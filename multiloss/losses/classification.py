@@ -444,9 +444,10 @@ def sparse_categorical_cross_entropy(
     0 if ignored, and ``"mean"`` divides by Σ_i w_{y_i} over the kept items; a batch whose
     labels are all ignored gives 0. Keras's safeguards: ``epsilon`` clips p (from logits, the
     softmax) to [ε, 1 − ε], and ``normalize`` then renormalizes it over ``axis`` (Keras's sparse
-    path takes log_softmax of the clipped logs). Labels outside [0, C) raise ``ValueError`` in
-    eager mode; under jit they cannot be checked and give NaN (never a clamped, wrapped or zero
-    column, which is what JAX, NumPy-style −1 indexing and TensorFlow on GPU would read).
+    path takes log_softmax of the clipped logs). Labels outside [0, C) raise ``ValueError`` where
+    the check policy reads them (``multiloss.checks``: eager arrays on the host by default); where
+    it does not (jit, a GPU) they give NaN (never a clamped, wrapped or zero column, which is
+    what JAX, NumPy-style −1 indexing and TensorFlow on GPU would read).
     """
     if v.readable(xp, y_true) and _fused(from_logits, label_smoothing, class_weight, ignore_index, epsilon, normalize):
         # labels checked: by the eager check, or by the framework's kernel itself (xp.checks_labels)
