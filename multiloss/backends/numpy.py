@@ -14,14 +14,10 @@ from multiloss.backends._extensions import build_namespace
 __all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]
 
 
-def _reduced(out, reduction):
-    return out if reduction == "none" else np.mean(out) if reduction == "mean" else np.sum(out)
-
-
 def _squared_difference(x, y, /, *, reduction="none"):
     d = np.subtract(x, y)
     d = d * d if d.ndim == 0 else np.multiply(d, d, out=d)
-    return _reduced(d, reduction)
+    return _extensions._reduce(xp, d, reduction)
 
 
 def _huber_difference(x, y, delta, /, *, reduction="none"):
@@ -35,7 +31,7 @@ def _huber_difference(x, y, delta, /, *, reduction="none"):
     a -= 0.5 * delta
     a *= delta  # δ(|e| − ½δ)
     np.copyto(a, quadratic, where=inside)
-    return _reduced(a, reduction)
+    return _extensions._reduce(xp, a, reduction)
 
 
 def _sce_parts(x, y, w):

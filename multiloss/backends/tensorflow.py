@@ -15,6 +15,7 @@ import ml_dtypes
 import numpy as np
 import tensorflow as tf
 
+from multiloss.backends import _extensions
 from multiloss.backends import tensorflow_namespace as namespace
 from multiloss.backends._extensions import build_namespace
 
@@ -100,10 +101,6 @@ def _dim(x, axis, /):
     return n if n is not None else tf.shape(x, out_type=tf.int64)[axis]
 
 
-def _reduced(out, reduction):
-    return out if reduction == "none" else tf.reduce_mean(out) if reduction == "mean" else tf.reduce_sum(out)
-
-
 def _logsumexp(x, /, *, axis=None, keepdims=False):
     return tf.reduce_logsumexp(x, axis=namespace._axis(axis), keepdims=keepdims)
 
@@ -116,8 +113,8 @@ xp = build_namespace(
         "log_sigmoid": tf.math.log_sigmoid,
         "logsumexp": _logsumexp,
         "log_softmax": lambda x, /, *, axis=-1: tf.nn.log_softmax(x, axis=axis),
-        "squared_difference": lambda x, y, /, *, reduction="none": _reduced(tf.math.squared_difference(x, y),
-                                                                            reduction),
+        "squared_difference": lambda x, y, /, *, reduction="none": _extensions._reduce(
+            xp, tf.math.squared_difference(x, y), reduction),
         "fuse": _fuse,
         "stop_gradient": tf.stop_gradient,
         "dim": _dim,
