@@ -38,7 +38,7 @@ import numpy as np
 
 from multiloss import _validation as v
 from multiloss._reduction import expand_weight, reduce
-from multiloss.backends import _NEUTRAL, _cache, array_namespace
+from multiloss.backends import _NEUTRAL, TABLE, _cache, array_namespace
 
 __all__ = ["Plan", "bind", "finish", "function", "prepare", "run"]
 
@@ -60,7 +60,7 @@ class Plan:
     conventions: Callable  # conventions(framework, kwargs) -> (Convention, merged kwargs)
     kind: str = "element"  # registry.KINDS: what one item of the result covers
     reduces: bool = False  # the kernel takes ``reduction`` (and may return the reduced loss)
-    fused: dict = field(default_factory=dict)  # backend name -> the kernel as its fuse compiles it
+    fused: dict = field(default_factory=dict)  # namespace -> the kernel as its fuse compiles it
     bound: dict = field(default_factory=dict)  # (convention, keyword parameters and their types) -> bind's result
     default: tuple = field(init=False)  # bind's result for a call at the defaults
 
@@ -165,7 +165,10 @@ def _as_array(xp, x, dtype=None, device=None):
     scalars, as the Python scalars they hold, except in a NumPy call, where they are NumPy's
     own 0-d arrays and keep their dtype.
     """
-    if _cache.get(type(x)) is not _NEUTRAL:
+    kind = _cache.get(type(x))
+    if kind is TABLE:  # a pandas or polars Series or DataFrame: its values (NaN for a missing one)
+        return np.asarray(x)
+    if kind is not _NEUTRAL:
         return x if hasattr(x, "ndim") else xp.asarray(x)  # a variable has no ndim
     if isinstance(x, np.generic):
         if xp.backend == "numpy":
@@ -181,7 +184,8 @@ def _as_arrays(plan: Plan, xp, arrays):
     among framework arrays: as predictions (the input whose dtype the result takes), the
     floating dtype of the other inputs (the first one's that is a floating array); as any other
     floating input or as labels, the compute dtype that follows from it; as class labels, the
-    default integer. Where no input is a floating array, the framework's default dtype.
+    default integer. Where no input is a floating array, the framework's default floating dtype
+    (Python integers are numbers here, as in scikit-learn's metrics: ``mse(1, 3)`` is 4.0).
     """
     for a in arrays:
         if not hasattr(a, "ndim") or _cache.get(type(a)) is not xp:
@@ -193,7 +197,8 @@ def _as_arrays(plan: Plan, xp, arrays):
     arrays = [a if free else _as_array(xp, a) for a, free in zip(arrays, loose)]
     device = next((xp.device_of(a) for a, free in zip(arrays, loose) if not free), None)
     floating = [a.dtype for a, free in zip(arrays, loose) if not free and a.dtype in xp.real_floating]
-    dtype = arrays[plan.result].dtype if not loose[plan.result] else floating[0] if floating else None
+    dtype = (arrays[plan.result].dtype if not loose[plan.result] else floating[0] if floating else
+             xp.asarray(0.0).dtype)  # (the framework's default floating dtype: mse([1, 2], [1, 3]) is 0.5)
     compute = xp.float32 if dtype in xp.low_precision else dtype
     return [_as_array(xp, a, dtype if i == plan.result else compute if cast else None, device) if free else a
             for i, (a, free, cast) in enumerate(zip(arrays, loose, plan.casts))]
@@ -223,7 +228,8 @@ def prepare(plan: Plan, arrays, params: dict, array_params, sample_weight=None, 
     key = None
     if seen is not None and sample_weight is None and not array_params:
         xp = _cache.get(type(arrays[0]))
-        if xp is not None and xp is not _NEUTRAL and xp.is_concrete(arrays[0]):  # (symbolic shapes: no key)
+        # (a namespace, not a marker; symbolic shapes: no key)
+        if xp is not None and xp is not _NEUTRAL and xp is not TABLE and xp.is_concrete(arrays[0]):
             try:
                 key = tuple(map(_signature, arrays))
             except AttributeError:  # a Python number or sequence among them
@@ -300,9 +306,9 @@ def run(plan: Plan, xp, args, params: dict, reduction=None):
     """(the loss per item, or reduced by ``reduction`` where the kernel can; the item weights
     the loss applied itself or None). A framework's own ``IndexError`` for a class label out of
     range (``xp.checks_labels``) becomes the loss's ``ValueError``."""
-    kernel = plan.fused.get(xp.backend)
+    kernel = plan.fused.get(xp)
     if kernel is None:
-        kernel = plan.fused[xp.backend] = xp.fuse(functools.partial(plan.kernel, xp=xp))
+        kernel = plan.fused[xp] = xp.fuse(functools.partial(plan.kernel, xp=xp))
     try:
         out = kernel(*args, **params) if reduction is None else kernel(*args, **params, reduction=reduction)
     except IndexError:

@@ -77,7 +77,7 @@ def shape_of(x) -> tuple:
 
 
 def _dtype_name(dtype) -> str:
-    return getattr(dtype, "name", None) or str(dtype).removeprefix("torch.")
+    return getattr(dtype, "name", None) or str(dtype).rsplit(".", 1)[-1]  # torch.float32, array_api_strict.float64
 
 
 def check_floating(xp, x, name: str) -> None:

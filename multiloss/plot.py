@@ -372,6 +372,7 @@ STYLES = {  # per backend: line style and marker
     "torch": {"linestyle": "--", "marker": "o"},
     "jax": {"linestyle": ":", "marker": "s"},
     "tensorflow": {"linestyle": "-.", "marker": "^"},
+    "array_api_strict": {"linestyle": (0, (1, 3)), "marker": "x"},
 }
 
 

@@ -9,10 +9,14 @@
   ``TypeError`` as any mix of two frameworks;
 - ``np.matrix`` and masked arrays: a ``TypeError`` naming the argument and saying to pass
   ``np.asarray(x)``; ``np.memmap`` works;
+- Python ints and bools: numbers (the default floating dtype), as are pandas and polars Series
+  and DataFrames (NumPy);
 - torch meta tensors: a meta result of the eager result's shape and dtype, for every loss.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -351,6 +355,58 @@ def test_memmap_is_an_array(tmp_path):
         want = ml.mse(y, np.asarray(pred), reduction=reduction, sample_weight=np.array([1.0, 3.0]))
         np.testing.assert_array_equal(got, want)
     assert float(ml.mse(y, pred)) == 2.5
+
+
+# --- Python numbers and lists; pandas and polars ---------------------------------------------
+@pytest.mark.parametrize("y_true, y_pred, want",
+                         [([1, 2, 3], [1, 2, 4], 1 / 3), (1, 3, 4.0), ([True, False], [0, 1], 1.0)])
+def test_python_integers_are_numbers(y_true, y_pred, want):
+    """Python ints and bools are numbers, as in scikit-learn's metrics: they become the
+    framework's default floating dtype where no input is a floating array."""
+    out = ml.mse(y_true, y_pred)
+    assert backend_name(out) == "numpy" and out.dtype == np.float64 and float(out) == want
+
+
+def test_python_integers_next_to_a_framework_take_its_default_float_and_int_arrays_stay_refused(backend):
+    """Python ints next to nothing else: the framework's default floating dtype; integer arrays
+    of a framework keep the error (an int tensor of predictions is usually a mistake)."""
+    ints = backend.from_numpy(np.array([1, 3]))
+    with pytest.raises(TypeError, match=r"`y_pred` must have a floating dtype; got int64"):
+        ml.mse([1, 2], ints)
+    labels = ml.sparse_categorical_cross_entropy([0, 1], [[0.9, 0.1], [0.2, 0.8]], reduction="none")
+    np.testing.assert_allclose(labels, [-math.log(0.9), -math.log(0.8)], rtol=2.0**-52)
+
+
+TABLES = {"pandas": ("Series", "DataFrame"), "polars": ("Series", "DataFrame")}
+
+
+@pytest.mark.parametrize("library", sorted(TABLES))
+def test_series_and_single_column_frames_become_numpy(library):
+    """pandas and polars Series (and DataFrames: a column is an (n, 1) array) are their NumPy
+    values, as in scikit-learn's metrics; a missing value is NaN, and NaN comes out."""
+    lib = pytest.importorskip(library, reason=f"{library} is not installed")
+    y, p = [1.0, 2.0, 3.0, 4.0, 100.0], [1.1, 2.1, 2.9, 4.2, 5.0]
+    series = lib.Series("y", y) if library == "polars" else lib.Series(y)
+    pred = lib.Series("p", p) if library == "polars" else lib.Series(p)
+    out = ml.mse(series, pred)
+    assert backend_name(out) == "numpy" and float(out) == float(ml.mse(np.array(y), np.array(p)))
+    assert float(ml.huber(series, np.array(p))) == float(ml.huber(np.array(y), np.array(p)))
+    frame = lib.DataFrame({"y": y}), lib.DataFrame({"p": p})
+    np.testing.assert_array_equal(ml.mae(*frame, reduction="none"), ml.mae(np.array([y]).T, np.array([p]).T,
+                                                                          reduction="none"))
+    with pytest.raises(ValueError, match=r"\(5, 1\) and \(5,\)"):  # a column against a Series: no broadcasting
+        ml.mae(frame[0], pred)
+    missing = lib.Series("p", [1.0, None, 3.0, 4.0, 5.0]) if library == "polars" else lib.Series(
+        [1.0, None, 3.0, 4.0, 5.0], dtype="Float64")
+    out = ml.mse(series, missing, reduction="none")
+    assert np.isnan(out[1]) and not np.isnan(out[[0, 2, 3, 4]]).any()
+
+
+def test_a_series_next_to_a_tensor_is_two_frameworks():
+    pd = pytest.importorskip("pandas", reason="pandas is not installed")
+    torch = load_backend("torch").xp
+    with pytest.raises(TypeError, match="arrays from two frameworks in one call: torch and numpy"):
+        ml.mse(torch.asarray([1.0, 2.0]), pd.Series([1.0, 2.0]))
 
 
 # --- torch meta tensors ----------------------------------------------------------------------

@@ -34,23 +34,28 @@ from types import ModuleType
 __all__ = ["BACKENDS", "MODULES", "NAMES", "adapter", "array_namespace", "backend_name", "installed", "load",
            "load_all", "version"]
 
-#: Supported frameworks in dispatch order: (name, module whose presence enables it, the
-#: dotted attribute paths of that module's array types; JAX's tracers under grad/jit/vmap are
-#: not all ``jax.Array`` instances).
+#: The backends with an adapter module, in dispatch order: (name, module whose presence enables
+#: it, the dotted attribute paths of that module's array types; JAX's tracers under grad/jit/vmap
+#: are not all ``jax.Array`` instances). array-api-strict is the standard's reference library:
+#: the proof that the losses need nothing beyond it. Arrays of any other library that speaks
+#: the standard (Dask, CuPy, ``__array_namespace__``) get :mod:`.standard`'s namespace.
 BACKENDS = (
     ("numpy", "numpy", ("ndarray", "generic")),
     ("torch", "torch", ("Tensor",)),
     ("jax", "jax", ("Array", "core.Tracer")),
     ("tensorflow", "tensorflow", ("Tensor", "Variable")),
+    ("array_api_strict", "array_api_strict", ("_array_object.Array",)),
 )
 NAMES = tuple(name for name, _, _ in BACKENDS)
 MODULES = {name: module for name, module, _ in BACKENDS}  # backend name -> its framework's module
 
 _NEUTRAL = object()  # marker: Python scalars / sequences, which adopt the other arrays' framework
+TABLE = object()  # marker: pandas and polars Series and DataFrames, which become NumPy arrays
 _PYTHON_TYPES = (bool, int, float, list, tuple)
 
 _cache: dict[type, object] = {}  # type -> namespace or _NEUTRAL; only ever stored into
-_namespaces: dict[str, ModuleType] = {}
+_namespaces: dict[str, ModuleType] = {}  # backend name -> its adapter's namespace
+_standard: dict[str, ModuleType] = {}  # name of another library's namespace module -> ours over it
 
 
 def adapter(name: str) -> ModuleType:
@@ -123,7 +128,8 @@ def _namespace_of(name: str) -> ModuleType:
         return ns
 
 
-def _resolve(t: type) -> object:
+def _resolve(x: object) -> object:
+    t = type(x)
     np = sys.modules.get("numpy")
     if issubclass(t, _PYTHON_TYPES) or (np is not None and issubclass(t, np.generic)):
         return _NEUTRAL
@@ -133,10 +139,40 @@ def _resolve(t: type) -> object:
         mod = sys.modules.get(module)
         if mod is not None and issubclass(t, tuple(functools.reduce(getattr, a.split("."), mod) for a in attrs)):
             return _namespace_of(name)
-    raise TypeError(
-        f"multiloss does not support arrays of type {t.__module__}.{t.__qualname__}; "
-        f"expected NumPy, PyTorch, JAX or TensorFlow arrays"
-    )
+    if any(issubclass(t, table) for table in _tables()):
+        return TABLE
+    return _standard_namespace(x)
+
+
+def _tables() -> list[type]:
+    """pandas' and polars' Series and DataFrame, where those libraries are imported."""
+    found = []
+    for module in ("pandas", "polars"):
+        mod = sys.modules.get(module)
+        if mod is not None:
+            found += [mod.Series, mod.DataFrame]
+    return found
+
+
+def _standard_namespace(x: object) -> ModuleType:
+    """The namespace of any other library that speaks the array API (see :mod:`.standard`)."""
+    t = type(x)
+    try:
+        import array_api_compat
+
+        base = array_api_compat.array_namespace(x)
+    except TypeError:
+        raise TypeError(
+            f"multiloss does not support arrays of type {t.__module__}.{t.__qualname__}; expected NumPy, "
+            f"PyTorch, JAX or TensorFlow arrays, or those of a library that implements the array API standard "
+            f"(Dask, CuPy, array-api-strict, or any with __array_namespace__)"
+        ) from None
+    ns = _standard.get(base.__name__)
+    if ns is None:
+        from multiloss.backends import standard
+
+        ns = _standard[base.__name__] = standard.namespace(base, x)
+    return ns
 
 
 def _refuse_matrix_types(t: type, np: ModuleType) -> None:
@@ -167,7 +203,9 @@ def array_namespace(*arrays: object) -> ModuleType:
         t = type(x)
         ns = _cache.get(t)
         if ns is None:
-            ns = _cache[t] = _resolve(t)
+            ns = _cache[t] = _resolve(x)
+        if ns is TABLE:
+            ns = _namespace_of("numpy")
         if ns is _NEUTRAL or ns is found:
             continue
         if found is not None:

@@ -468,7 +468,7 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
     positive = xp.sum(u1 * u2, axis=-1) * (1.0 / temperature)
     nll = xp.softmax_nll(logits, other, axis=1, picked=xp.concat([positive, positive]))
     halves = xp.reshape(nll, (2, -1))  # [view 1's losses, view 2's]
-    return 0.5 * (halves[0] + halves[1])
+    return 0.5 * (halves[0, :] + halves[1, :])
 
 
 # --- cosine ---------------------------------------------------------------------------------

@@ -1,13 +1,17 @@
 """Every loss of the check matrix on GPU arrays: values and gradients against the reference,
 results and gradients on the device. Run on a machine with CUDA (CI has none):
 
-    python tests/scripts/cuda_check.py [--device cuda] [--dtypes float32,float64] [--backends torch,jax]
+    python tests/scripts/cuda_check.py [--device cuda] [--dtypes float32,float64] [--backends torch,jax,cupy]
 
 Also ``convention=`` (Keras's and PyTorch's numbers) and the torch modules under
 torch.compile, on the device; and that a call waits for no device (the check policy,
 ``multiloss.checks``): every case, forward and backward, under
 ``torch.cuda.set_sync_debug_mode("error")`` and ``jax.transfer_guard_device_to_host("disallow")``
 in the ``"auto"`` and ``"nan"`` policies (``"strict"`` must then be refused: it reads values).
+CuPy (``pip install cupy-cuda12x``), for GPU users without a deep-learning framework, runs
+through array-api-compat and the portable extension ops: values against the reference, and
+no host read under ``cupyx.allow_synchronize(False)``; it is skipped, saying so, where it is
+not installed (and on ``--device cpu``).
 Prints one line per case and exits 1 on any failure.
 ``--device cpu`` runs the same script here, as a dry run.
 """
@@ -20,6 +24,25 @@ import time
 import types
 
 import numpy as np
+
+
+def cupy_backend():
+    """A backend (as the matrix takes it) of CuPy arrays on the current GPU; no autodiff."""
+    import cupy
+
+    import multiloss as ml
+
+    def to_numpy(x):
+        if not isinstance(x, cupy.ndarray):
+            raise AssertionError(f"cupy: a result is a {type(x).__name__}, not a cupy.ndarray")
+        return cupy.asnumpy(x)
+
+    dtypes = {"float64": cupy.float64, "float32": cupy.float32, "float16": cupy.float16}
+    def from_numpy(a, dtype=None):
+        return cupy.asarray(a, dtype=dtypes[dtype] if dtype else None)
+
+    return types.SimpleNamespace(xp=ml.array_namespace(cupy.zeros(1)), DTYPES=dtypes, from_numpy=from_numpy,
+                                 to_numpy=to_numpy, value_and_grad=None)
 
 
 def on_device(adapter, device: str, name: str):
@@ -56,6 +79,10 @@ def no_host_sync(name: str, device: str):
     guard (on CPU, PyTorch has no such mode: nullcontext)."""
     import contextlib
 
+    if name == "cupy":
+        import cupyx
+
+        return cupyx.allow_synchronize(False)
     if name == "jax":
         import jax
 
@@ -111,7 +138,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--dtypes", default="float32,float64")
-    parser.add_argument("--backends", default="torch,jax")
+    parser.add_argument("--backends", default="torch,jax,cupy")
     args = parser.parse_args()
 
     import jax
@@ -125,7 +152,16 @@ def main() -> int:
     failures = 0
     start = time.perf_counter()
     for name in args.backends.split(","):
-        b = on_device(adapter(name), args.device, name)
+        if name == "cupy":
+            try:
+                if args.device == "cpu":
+                    raise ImportError("CuPy runs on a GPU only")
+                b = cupy_backend()
+            except ImportError as exc:
+                print(f"skip cupy: {exc}", flush=True)
+                continue
+        else:
+            b = on_device(adapter(name), args.device, name)
         for dtype in args.dtypes.split(","):
             for case in cases():
                 try:
@@ -136,7 +172,7 @@ def main() -> int:
                 failures += not ok
                 print(f"{'ok ' if ok else 'FAIL'} {name:<6} {dtype:<8} {case.id:<60} {detail}", flush=True)
             # convention=: every loss and framework, on the device (values vs the CPU run)
-            for spec in REGISTRY.values():
+            for spec in REGISTRY.values() if name != "cupy" else ():  # (compared with torch's and jax's CPU runs)
                 for framework in spec.conventions:
                     case = next(c for c in cases() if c.spec is spec)
                     try:
