@@ -1,4 +1,7 @@
-"""MSE, MAE and Huber on five points, one of them an outlier, on every installed framework.
+"""MSE, MAE and Huber on data with an outlier
+==========================================
+
+MSE, MAE and Huber on five points, one of them an outlier, on every installed framework.
 
 Run: python examples/01_regression_outlier.py
 """

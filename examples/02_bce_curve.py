@@ -1,4 +1,7 @@
-"""The binary cross-entropy of a positive label as the predicted probability p goes from 0 to 1.
+"""Binary cross-entropy near p = 0: multiloss, PyTorch and Keras
+=============================================================
+
+The binary cross-entropy of a positive label as the predicted probability p goes from 0 to 1.
 
 The loss is −log p: near 0 for a confident right answer, without bound for a confident wrong
 one, until the implementation steps in at p ≈ 0. multiloss takes the log at max(p, tiny), tiny
@@ -62,7 +65,7 @@ def plot(curves, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--out", default=".", help="folder for bce_curve.png (default: current folder)")
     args = parser.parse_args(argv)
 

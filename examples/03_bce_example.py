@@ -1,4 +1,7 @@
-"""Binary cross-entropy of four predictions, per sample and averaged, on every installed framework.
+"""Binary cross-entropy of four predictions
+========================================
+
+Binary cross-entropy of four predictions, per sample and averaged, on every installed framework.
 
 The mean of −log p_t (p_t = p for label 1, 1 − p for label 0) over y = [1, 0, 1, 1],
 p = [0.9, 0.1, 0.8, 0.4] is 0.33754; the one unsure positive (p = 0.4) carries most of it. The

@@ -1,4 +1,7 @@
-"""Focal loss against BCE on a batch with 5% positives, on every installed framework.
+"""Focal loss against BCE on an imbalanced batch
+=============================================
+
+Focal loss against BCE on a batch with 5% positives, on every installed framework.
 
 The batch (seeded) is what a half-trained detector sees: 950 negatives, most of them already
 easy (logits around −3), and 50 positives it still mostly misses (logits around −1). Under BCE

@@ -1,9 +1,13 @@
-"""The article's multi-task loss, written once with ``multiloss.composite``, on every framework.
+"""A multi-task loss with composite
+================================
+
+The article's multi-task loss, written once with ``multiloss.composite``, on every framework.
 
 A diagnosis model outputs a logit (is the case positive?) and a severity (regression). The loss
 is 1.0 × BCE, with positives weighted 2 so that a missed positive costs twice a false alarm,
 plus 0.5 × MSE of the severity over the positive cases only. Two choices differ from the
 article's hand-written module, both so that the same code runs under every autodiff and compiler:
+
 - ``pos_weight=2`` doubles every positive's term (PyTorch's ``BCEWithLogitsLoss(pos_weight=)``)
   rather than only positives scored below 0.5, whose loss would jump as a score crosses 0.5;
 - "positives only" is a ``sample_weight`` mask, not ``if mask.any()`` and boolean indexing:

@@ -1,13 +1,18 @@
-"""Fit a line with MSE and with MAE to data with outliers, in each framework's own training loop.
+"""Training a line with MSE and with MAE
+=====================================
+
+Fit a line with MSE and with MAE to data with outliers, in each framework's own training loop.
 
 The data (seeded): 40 points on y = 2x + 1 plus a little noise, the four rightmost dropped by 8
 (a sensor glitch). Each framework trains (slope, intercept) from (0, 0) with 300 steps of plain
 gradient descent, learning rate 0.1, full batch, float32, its loss from multiloss:
+
 - PyTorch: autograd and ``torch.optim.SGD``;
 - TensorFlow: ``tf.GradientTape`` inside a ``tf.function``;
 - JAX: ``jax.grad`` inside ``jax.jit``;
 - NumPy has no autodiff: its gradient is written by hand (MSE: 2·mean(e·[x, 1]); MAE:
   mean(sign(e)·[x, 1])), which also checks the other three.
+
 MSE tilts its line to reach the outliers; MAE, which costs an error only linearly, stays close
 to the line the other 36 points follow.
 
@@ -121,7 +126,7 @@ def plot(x, y, runs, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--out", default=".", help="folder for training_outliers.png (default: current folder)")
     args = parser.parse_args(argv)
 

@@ -43,6 +43,16 @@ class checks:
     reads no array). ``multiloss.check_mode()`` returns the policy in force. The setting is
     the process's, not a thread's (compilers read it as a constant, and a compiled function
     is traced again when it changes).
+
+    Parameters
+    ----------
+    mode : {"auto", "strict", "nan", "off"}
+        The policy.
+
+    Raises
+    ------
+    ValueError
+        For another mode.
     """
 
     def __init__(self, mode: str):

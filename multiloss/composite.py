@@ -17,9 +17,33 @@ __all__ = ["composite"]
 
 
 def composite(**terms) -> Callable:
-    """A loss Σ_k w_k·term_k(*args, **kwargs) from named terms ``name=fn`` or ``name=(fn, w)``.
+    """A loss Σ_k w_k·term_k from named terms ``name=fn`` or ``name=(fn, w)``.
 
-    Returns ``f(*args, **kwargs) -> (total, {name: term value})``.
+    Parameters
+    ----------
+    **terms : callable or (callable, float)
+        Each term's function, called with the composite's arguments, and its weight (default 1).
+
+    Returns
+    -------
+    callable
+        ``f(*args, **kwargs) -> (total, parts)``: the weighted sum of the terms, and ``parts``
+        mapping each name to its unweighted value (for logging). ``f.terms`` holds the terms.
+
+    Raises
+    ------
+    ValueError
+        Without terms.
+    TypeError
+        For a term that is not a function or a (function, weight) pair.
+
+    Examples
+    --------
+    >>> import multiloss as ml
+    >>> loss = ml.composite(fit=ml.mse, robust=(ml.mae, 0.5))
+    >>> total, parts = loss([1.0, 2.0], [1.5, 2.0])
+    >>> float(total), float(parts["robust"])
+    (0.25, 0.25)
     """
     if not terms:
         raise ValueError("composite() needs at least one named term")

@@ -35,7 +35,20 @@ def stacked(spec: LossSpec) -> tuple[str, ...]:
 
 
 def loss_class(spec_or_name) -> type[keras.losses.Loss]:
-    """The ``keras.losses.Loss`` class of a registered loss (a :class:`LossSpec` or its name)."""
+    """The ``keras.losses.Loss`` class of a registered loss, registered as serializable.
+
+    Parameters
+    ----------
+    spec_or_name : LossSpec or str
+        The loss: its spec (``my_loss.spec``) or its registered name.
+
+    Returns
+    -------
+    type
+        A ``keras.losses.Loss`` subclass named ``spec.class_name``: its constructor takes the
+        loss's keyword parameters, then Keras's ``reduction``, ``name`` and ``dtype``, and
+        ``convention``; ``call(y_true, y_pred)`` returns the per-item losses.
+    """
     spec = REGISTRY[spec_or_name] if isinstance(spec_or_name, str) else spec_or_name
     function, integer_labels = spec.function, bool(spec.indices)
     class_name = spec.class_name

@@ -151,7 +151,7 @@ def loss(
     variants: tuple[dict, ...] = (),
     torch_order: tuple[str, ...] = (),
 ):
-    """Register a loss kernel and return the public loss function.
+    """Register a loss kernel and return the public loss function: a decorator.
 
     The kernel is ``kernel(*arrays, *, <params>, xp)``: it receives validated arrays of one
     floating dtype and returns the per-item loss, or ``(weighted loss, weight)`` when the loss
@@ -175,6 +175,50 @@ def loss(
     batch (``"batch"``, returning one item per row), with ``m`` mpmath or math (see
     :mod:`multiloss.reference`); ``variants`` are parameter settings checked besides the
     defaults. A loss of your own with a domain and a reference is checked as the built-ins are.
+
+    Parameters
+    ----------
+    family : str
+        The loss's family (its plot sweep and tables follow it): "regression",
+        "classification", "margin", "embedding", ... or "custom".
+    domain, reference : callable, optional
+        The test inputs' generator and the independent formula (above).
+    kind : {"element", "row", "batch"}
+        What one item of the result covers (:data:`KINDS`).
+    labels, indices : tuple of str
+        The inputs that may be integer or boolean, and those that are integer class labels.
+    shapes, checks : callable, optional
+        The shape check that replaces "all inputs have one shape", and the value rules.
+    conditions : dict, optional
+        Parameter name -> condition text (``"> 0"``, ``"[0, 1] or None"``, ...).
+    conventions : tuple of Convention
+        What ``convention=`` applies, one per framework's native.
+    aliases : tuple of str
+        Other names :func:`lookup` finds the loss by (``"mse"``).
+    variants : tuple of dict
+        Parameter settings the test matrix checks besides the defaults.
+    torch_order : tuple of str
+        PyTorch's argument order, where it is not the predictions, then the labels.
+
+    Returns
+    -------
+    callable
+        A decorator: ``kernel -> public function``, whose ``spec`` attribute is its
+        :class:`LossSpec` (also ``REGISTRY[name]``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``, a default outside its condition, a convention naming unknown
+        parameters, or a name already registered.
+
+    Examples
+    --------
+    >>> import multiloss as ml
+    >>> @ml.loss(conditions={"delta": "> 0"})
+    ... def pseudo_huber(y_true, y_pred, *, delta=1.0, xp):
+    ...     e = (y_pred - y_true) / delta
+    ...     return delta**2 * (xp.sqrt(1 + e * e) - 1)
     """
     declared = conditions or {}
     if kind not in KINDS:
@@ -269,8 +313,22 @@ def _snake(name: str) -> str:
 
 
 def lookup(name: str) -> LossSpec:
-    """The registered loss called ``name``: its name or an alias, in any case, CamelCase (the
-    wrappers' class names) or with dashes. ``ValueError`` naming the closest names otherwise."""
+    """The registered loss called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Its name or an alias, in any case, CamelCase (the wrappers' class names) or with dashes.
+
+    Returns
+    -------
+    LossSpec
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, naming the closest names.
+    """
     names = {n: spec for spec in REGISTRY.values() for n in (spec.name, *spec.aliases)}
     key = _snake(name)
     if key in names:

@@ -23,7 +23,20 @@ __all__ = ["module"]  # + one class per registered loss, added below
 
 
 def module(spec_or_name) -> type[torch.nn.Module]:
-    """The ``nn.Module`` class of a registered loss (a :class:`LossSpec` or its name)."""
+    """The ``nn.Module`` class of a registered loss.
+
+    Parameters
+    ----------
+    spec_or_name : LossSpec or str
+        The loss: its spec (``my_loss.spec``) or its registered name.
+
+    Returns
+    -------
+    type
+        A ``torch.nn.Module`` subclass named ``spec.class_name``: its constructor takes the
+        loss's keyword parameters, ``reduction`` and ``convention``; ``forward`` takes the arrays
+        in PyTorch's order and ``sample_weight``.
+    """
     spec = REGISTRY[spec_or_name] if isinstance(spec_or_name, str) else spec_or_name
     order = spec.argument_order("torch")
     position = [order.index(n) for n in spec.inputs]  # where each of our inputs comes in forward

@@ -31,7 +31,7 @@ def test_hand_computed_values(backend):
     a, p, n = arrays(backend, [[0, 0], [0, 0]], [[1, 0], [0, 1]], [[3, 4], [1, 0]])
     np.testing.assert_allclose(value(backend, ml.triplet_margin(a, p, n, eps=0.0, reduction="none")), [0.0, 1.0])
     np.testing.assert_allclose(value(backend, ml.triplet_margin(a, p, n, eps=0.0, p=1.0, reduction="none")), [0.0, 1.0])
-    # margin ranking (conventions.md §5.3): x1 = [.5, .2], x2 = [.3, .4], y = 1 → 0.1; margin 1 → 1.0
+    # margin ranking, worked by hand: x1 = [.5, .2], x2 = [.3, .4], y = 1 → 0.1; margin 1 → 1.0
     y, x1, x2 = arrays(backend, [1.0, 1.0], [0.5, 0.2], [0.3, 0.4])
     np.testing.assert_allclose(value(backend, ml.margin_ranking(y, x1, x2)), 0.1, rtol=1e-15)
     np.testing.assert_allclose(value(backend, ml.margin_ranking(y, x1, x2, margin=1.0)), 1.0, rtol=1e-15)
@@ -47,8 +47,8 @@ def test_hand_computed_values(backend):
 
 @pytest.mark.parametrize("temperature, expected", [(0.5, 0.2964603288808848), (0.07, 1.148893713426714e-05)])
 def test_nt_xent_worked_example(backend, temperature, expected):
-    # conventions.md §6.4: views [[1,0],[0.9,0.1]] and [[0,1],[0.1,0.9]]; expected from mpmath at
-    # 40 digits. (conventions.md's 1.14440e-5 for τ = 0.07 is optax in float32: the loss is
+    # NT-Xent of two pairs of views [[1,0],[0.9,0.1]] and [[0,1],[0.1,0.9]]; expected from mpmath at
+    # 40 digits. (The 1.14440e-5 once quoted for τ = 0.07 is optax in float32: the loss is
     # lse − s⁺ with both near 1/τ, so float32 carries an absolute error of a few ulps of 14.)
     z1, z2 = arrays(backend, [[1, 0], [0, 1]], [[0.9, 0.1], [0.1, 0.9]])
     np.testing.assert_allclose(value(backend, ml.nt_xent(z1, z2, temperature=temperature)), expected, rtol=1e-9)

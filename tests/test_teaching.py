@@ -1,4 +1,4 @@
-"""`multiloss conventions`: the teaching table, docs/conventions.md, and the natives' signatures.
+"""`multiloss conventions`: the teaching table (text and Markdown), and the natives' signatures.
 
 Every ``Native.signature`` that is filled in is checked against the installed framework
 (parameter names, kinds, order and defaults, via ``inspect.signature``); the checker is itself
@@ -137,14 +137,20 @@ def test_imports_no_framework():
     assert result.stdout.splitlines()[-1] == "[]"
 
 
-def test_docs_conventions_md_is_current(tmp_path):
-    assert cli.main(["conventions", "--write", str(tmp_path / "c.md")]) == 0
-    generated = (tmp_path / "c.md").read_text(encoding="utf-8")
-    assert generated == teaching.markdown()
-    path = ROOT / "docs" / "conventions.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    assert current == generated, (f"docs/conventions.md is stale; regenerate it from the repository root: "
-                                  f"{teaching.REGENERATE}")
+def test_markdown_is_the_rules_then_each_loss_table(capsys):
+    """`multiloss conventions --markdown` prints what the site's pages render (docs/_ext/lossdocs.py):
+    the framework-wide rules, then per loss its summary and table, a column per implementation."""
+    assert cli.main(["conventions", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out == teaching.markdown()
+    assert teaching.rules() in out and teaching.rules().count("\n") == 1 + len(teaching.FRAMEWORKS)
+    spec = REGISTRY["binary_cross_entropy"]
+    table = teaching.table(spec)
+    assert "## binary_cross_entropy\n\nBinary cross-entropy: " in out and f"\n\n{table}\n" in out
+    header = table.splitlines()[0]
+    assert header.split(" | ")[1:4] == ["multiloss", "PyTorch", "PyTorch"]  # BCE has two PyTorch natives
+    assert "`keras.losses.BinaryCrossentropy` (a class)" in table
+    assert all(f"\n## {s.name}\n" in out for s in REGISTRY.values() if s.builtin)
 
 
 # --- signatures against the installed frameworks --------------------------------------------

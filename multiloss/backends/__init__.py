@@ -187,11 +187,26 @@ def _refuse_matrix_types(t: type, np: ModuleType) -> None:
 def array_namespace(*arrays: object) -> ModuleType:
     """The array-API namespace of the framework that owns ``arrays``.
 
-    ``None`` arguments are ignored; Python scalars and sequences, and NumPy scalars, adopt the
-    framework of the others (NumPy if there are none). Raises ``TypeError`` for unsupported
-    types (``np.matrix`` and masked arrays included) and for arrays of two different frameworks
-    in one call.
+    Parameters
+    ----------
+    *arrays : array or scalar
+        ``None`` arguments are ignored; Python scalars and sequences, and NumPy scalars, adopt
+        the framework of the others (NumPy if there are none).
 
+    Returns
+    -------
+    module
+        The framework's namespace: the array API standard plus multiloss's extension ops
+        (``softplus``, ``log_sigmoid``, ``logsumexp``, ...); its ``backend`` names the framework.
+
+    Raises
+    ------
+    TypeError
+        For unsupported types (``np.matrix`` and masked arrays included) and for arrays of two
+        different frameworks in one call.
+
+    Examples
+    --------
     >>> import numpy as np, multiloss
     >>> multiloss.array_namespace(np.ones(3), 2.0).__name__
     'multiloss.xp.numpy'

@@ -66,7 +66,7 @@ def _mean_absolute_error_reference(y_true, y_pred, *, m):
     ),
 )
 def mean_absolute_error(y_true, y_pred, *, xp):
-    """Mean absolute error: |y_pred - y_true|; gradient 0 at a zero error. optax has no MAE."""
+    """Mean absolute error: ``|y_pred - y_true|``; gradient 0 at a zero error. optax has no MAE."""
     return xp.abs(y_pred - y_true)
 
 
@@ -88,7 +88,7 @@ def _huber_reference(y_true, y_pred, *, delta, m):
     ),
 )
 def huber(y_true, y_pred, *, delta=1.0, reduction="none", xp):
-    """Huber loss (Huber 1964): ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond.
+    """Huber loss (Huber 1964): ``½e²`` for ``|e| ≤ δ``, ``δ(|e| − ½δ)`` beyond.
 
     Quadratic near 0, linear in the tails, so an outlier's gradient is capped at δ. Equal to
     δ·smooth_l1(β=δ); PyTorch's smooth L1 and Huber agree only at δ = β = 1.
@@ -112,7 +112,7 @@ def _smooth_l1_reference(y_true, y_pred, *, beta, m):
     conventions=(Convention("torch.nn.functional.smooth_l1_loss"),),
 )
 def smooth_l1(y_true, y_pred, *, beta=1.0, reduction="none", xp):
-    """Smooth L1 (PyTorch's definition, Girshick 2015): ½e²/β for |e| < β, |e| − ½β beyond; β = 0 is L1."""
+    """Smooth L1 (PyTorch's definition, Girshick 2015): ``½e²/β`` for ``|e| < β``, ``|e| − ½β`` beyond; β = 0 is L1."""
     if beta == 0:
         return xp.abs(y_pred - y_true)
     return xp.smooth_l1_difference(y_pred, y_true, beta, reduction=reduction)
@@ -129,13 +129,13 @@ def _log_cosh_reference(y_true, y_pred, *, m):
     conventions=(Convention("optax.losses.log_cosh"),),
 )
 def log_cosh(y_true, y_pred, *, xp):
-    """Log-cosh loss: log(cosh(e)), ≈ ½e² near 0 and |e| − log 2 in the tails. PyTorch has no log-cosh loss.
+    """Log-cosh loss: log(cosh(e)), ≈ ½e² near 0 and ``|e| − log 2`` in the tails. PyTorch has no log-cosh loss.
 
-    As log1p(u²/(2 + 2u)) + max(|e| − 20, 0) with u = expm1(min(|e|, 20)), since
+    As ``log1p(u²/(2 + 2u)) + max(|e| − 20, 0)`` with ``u = expm1(min(|e|, 20))``, since
     cosh(m) − 1 = u²/(2(1 + u)) and log cosh is linear (slope 1 to within e⁻⁴⁰) past 20.
     No overflow (cosh overflows float32 past 89), no cancellation near 0 (the tail formula
-    |e| + softplus(−2|e|) − log 2 of Keras and optax has relative error ~ eps/e² there), no
-    branches. Gradient: tanh(e); the tail is max(·, 0) rather than |e| − m so that below 20
+    ``|e| + softplus(−2|e|) − log 2`` of Keras and optax has relative error ~ eps/e² there), no
+    branches. Gradient: tanh(e); the tail is max(·, 0) rather than ``|e| − m`` so that below 20
     no +1 − 1 reaches the gradient. (expm1 rather than sinh: several times faster in
     TensorFlow and NumPy.)
     """
@@ -162,7 +162,7 @@ def quantile(y_true, y_pred, *, q=0.5, xp):
 
     Minimised by the q-th quantile; q weights under-prediction. Computed as
     max(q·d, (q − 1)·d) with d = y − ŷ: one rounding per product, no branch; at d = 0 the
-    tie splits the gradient, giving the midpoint ½ − q (0 for q = ½, as for |e|).
+    tie splits the gradient, giving the midpoint ½ − q (0 for q = ½, as for ``|e|``).
     """
     d = y_true - y_pred
     return xp.maximum(q * d, (q - 1.0) * d)
@@ -198,12 +198,12 @@ def mean_squared_log_error(y_true, y_pred, *, epsilon=None, xp):
     """Mean squared logarithmic error: (log1p(ŷ) − log1p(y))²; both must be > −1 (ValueError).
 
     With ``epsilon`` (Keras: 1e-7) both are first clamped to ≥ epsilon, any value allowed.
-    As d = log1p(|ŷ − y|/(1 + m)), m = min(ŷ, y): |log((1 + ŷ)/(1 + y))| = log((1 + M)/(1 + m))
+    As ``d = log1p(|ŷ − y|/(1 + m))``, m = min(ŷ, y): ``|log((1 + ŷ)/(1 + y))| = log((1 + M)/(1 + m))``
     with M the larger one. The argument is ≥ 0, where log1p's condition number is ≤ 1, and
     carries three roundings (the difference, 1 + m, the quotient), so d's relative error is a
     few ulps for every pair, with one transcendental; subtracting two rounded logs would
     cancel when ŷ ≈ y. No guard is needed: log1p's argument is never near −1 (as (ŷ − y)/(1 + y)
-    is, rounding to −1 for ŷ = 0, y ≥ 2²⁴ in float32), and at ŷ = y, where |·| and min have a
+    is, rounding to −1 for ŷ = 0, y ≥ 2²⁴ in float32), and at ŷ = y, where ``|·|`` and min have a
     kink, d = 0 multiplies the gradient.
     """
     if epsilon is not None:

@@ -119,15 +119,6 @@ def assert_backends_agree(fn, *inputs, grad=True, rtol=None, atol=None, backends
                           **kwargs):
     """Assert that ``fn(*inputs, **kwargs)`` gives the same result, and gradients, on every backend.
 
-    ``fn``: any function of arrays written against ``multiloss.array_namespace`` (a built-in such
-    as ``multiloss.huber``, or your own ``@multiloss.loss``), returning one array. ``inputs``:
-    NumPy arrays (or array-likes); floating ones become each dtype of ``dtypes``, integer and
-    boolean ones (class labels) keep theirs. NumPy arrays among ``kwargs`` (``sample_weight``)
-    are converted alike, without gradients. ``backends``: names, by default every installed
-    framework that MULTILOSS_TEST_BACKENDS (if set) names; a named one that is missing raises
-    ImportError. A backend without a dtype (NumPy's bfloat16) skips it. Loading JAX enables
-    ``jax_enable_x64`` for the process (the baseline is float64).
-
     Per dtype and backend, the result must belong to that backend, have the shape and dtype
     that most backends give and values within tolerance of the baseline; with ``grad``, on
     the backends with autodiff, so must the gradient of its sum with respect to each floating
@@ -135,20 +126,46 @@ def assert_backends_agree(fn, *inputs, grad=True, rtol=None, atol=None, backends
     autodiff backends') on the inputs as rounded to the dtype, rounded to the dtype; see the
     module's docstring for why.
 
-    Tolerance: an element passes when |got − baseline| ≤ atol + rtol·|baseline|. Defaults:
-    rtol = PEER_ULPS·eps(dtype) (16, :mod:`multiloss.testing.numerics`) and atol = rtol × the
-    quantity's scale, so that elements which cancel to about 0 are judged on the scale of the
-    rest: for the result its largest
-    finite |baseline|; for gradients the largest of all the inputs' together, and at least
-    Σ|result| / Σ|floating inputs| (the gradient's size for a result and inputs of those sizes),
-    since one input's gradient, or all, may cancel to 0 and leave rounding noise. Differences
-    below the dtype's smallest normal number agree (XLA flushes subnormals to 0). A loss whose
-    scalar result cancels (its terms much larger than it) needs ``atol``.
+    Parameters
+    ----------
+    fn : callable
+        Any function of arrays written against ``multiloss.array_namespace`` (a built-in such
+        as ``multiloss.huber``, or your own ``@multiloss.loss``), returning one array.
+    *inputs : array_like
+        NumPy arrays (or array-likes); floating ones become each dtype of ``dtypes``, integer and
+        boolean ones (class labels) keep theirs.
+    grad : bool
+        Compare the gradients of the result's sum too.
+    rtol, atol : float, optional
+        An element passes when ``abs(got - baseline) <= atol + rtol * abs(baseline)``. Defaults:
+        ``rtol`` = PEER_ULPS·eps(dtype) (16, :mod:`multiloss.testing.numerics`) and ``atol`` =
+        rtol × the quantity's scale, so that elements which cancel to about 0 are judged on the
+        scale of the rest: for the result its largest finite ``abs(baseline)``; for gradients
+        the largest of all the inputs' together, and at least Σ abs(result) / Σ abs(floating
+        inputs). Differences below the dtype's smallest normal number agree (XLA flushes
+        subnormals to 0). A loss whose scalar result cancels (its terms much larger than it)
+        needs ``atol``.
+    backends : sequence of str, optional
+        Backend names; by default every installed framework that MULTILOSS_TEST_BACKENDS (if
+        set) names. A backend without a dtype (NumPy's bfloat16) skips it. Loading JAX
+        enables ``jax_enable_x64`` for the process (the baseline is float64).
+    dtypes : sequence of str
+        The floating dtypes to run in.
+    **kwargs
+        Passed to ``fn``; NumPy arrays among them (``sample_weight``) are converted as the
+        inputs are, without gradients.
 
-    Raises AssertionError with a table of the worst element per backend and quantity (|Δ|,
-    |Δ|/|baseline|, ulps of eps(dtype) × scale, its index, and both numbers); a backend that
-    raises, or a mismatched library, shape or dtype, is a row of the table too.
+    Raises
+    ------
+    AssertionError
+        With a table of the worst element per backend and quantity (the difference, relative
+        to the baseline, in ulps of eps(dtype) × scale, its index, and both numbers); a backend
+        that raises, or a mismatched library, shape or dtype, is a row of the table too.
+    ImportError
+        For a backend named in ``backends`` that is not installed.
 
+    Examples
+    --------
     >>> import numpy as np, multiloss
     >>> from multiloss.testing import assert_backends_agree
     >>> assert_backends_agree(multiloss.huber, np.zeros(3), np.array([0.5, -2.0, 3.0]), delta=1.0)

@@ -5,7 +5,7 @@ its registered domain (:mod:`multiloss.domains`) generates: labels in [0, 1] for
 one-hot or soft rows for categorical ones, class labels in [0, C) for sparse ones, signs for
 hinges, distributions for KL, variances ≥ 0 for the Gaussian NLL, masks in [0, 1], embeddings
 of at least two dimensions with one label per row. Arrays come from ``hypothesis.extra.numpy``,
-element by element, so a failing example shrinks. Values are moderate (|x| ≤ 100, log-rates
+element by element, so a failing example shrinks. Values are moderate (abs(x) ≤ 100, log-rates
 within ±20) and never subnormal (XLA flushes those to 0): every loss is finite on them in
 float32 and float64; a 16-bit result may overflow where the loss's value exceeds the dtype's
 range. A loss of your own whose domain is a plain sampling function, not a
@@ -81,18 +81,36 @@ def magnitudes(dtype: str = "float64"):
 def inputs(loss, dtype: str = "float64", shape=None, params: dict | None = None, magnitude=None):
     """A strategy of ``{input name: NumPy array}`` valid for ``loss`` called with ``params``.
 
-    ``loss``: a multiloss loss (``multiloss.huber`` or your own ``@multiloss.loss`` with a
-    ``domain``), its ``LossSpec`` or its registered name. Floating inputs have ``dtype``
-    (bfloat16: float32 arrays holding bfloat16 values); class labels are int64. ``shape``: the
-    items' shape (classes or features last, as the domain takes it), a strategy of shapes, or
-    None to draw one with up to 3 axes of up to 4 (at least what the loss needs). ``params``:
-    the keyword parameters the inputs must suit (``from_logits``, ``log_input``,
-    ``ignore_index``, kink parameters); the defaults where missing. ``magnitude``: None for
-    the domain's own values (|x| ≤ 100), or a number or a strategy of numbers (see
-    :func:`magnitudes`): the inputs the domain marks scalable (``Domain.scalable``) are then
-    multiplied by one factor, which makes the largest of them that magnitude, before they are
-    rounded to ``dtype`` (values that become subnormal flushed to 0); a plain sampling function
-    of your own has no scalable inputs.
+    Parameters
+    ----------
+    loss : callable, LossSpec or str
+        A multiloss loss (``multiloss.huber`` or your own ``@multiloss.loss`` with a
+        ``domain``), its ``LossSpec`` or its registered name.
+    dtype : str
+        The floating inputs' dtype (bfloat16: float32 arrays holding bfloat16 values); class
+        labels are int64.
+    shape : tuple, hypothesis strategy or None
+        The items' shape (classes or features last, as the domain takes it), a strategy of
+        shapes, or None to draw one with up to 3 axes of up to 4 (at least what the loss needs).
+    params : dict, optional
+        The keyword parameters the inputs must suit (``from_logits``, ``log_input``,
+        ``ignore_index``, kink parameters); the defaults where missing.
+    magnitude : float, hypothesis strategy or None
+        None for the domain's own values (``abs(x) <= 100``), or a number or a strategy of
+        numbers (see :func:`magnitudes`): the inputs the domain marks scalable
+        (``Domain.scalable``) are then multiplied by one factor, which makes the largest of
+        them that magnitude, before they are rounded to ``dtype`` (values that become
+        subnormal flushed to 0); a plain sampling function of your own has no scalable inputs.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Of dicts mapping each input's name to a NumPy array.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``dtype``, or a loss registered without a ``domain``.
     """
     spec = _spec(loss)
     if dtype not in DTYPES:
