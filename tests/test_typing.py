@@ -1,5 +1,5 @@
 """The types a user's editor and type checker see: the stubs of the losses are current and true
-to the runtime signatures, and tests/typing type-checks under mypy --strict (pyright too where
+to the runtime signatures, and tests/typecheck type-checks under mypy --strict (pyright too where
 installed), its right calls running and its wrong calls refused at run time as well."""
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+import multiloss
 from multiloss import _stubs
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(multiloss.__file__).parent  # the repository's, or an installed copy (tox)
 STUBS = _stubs.stubs()
 needs_mypy = pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
                                 reason="mypy is not installed (pip install -e '.[typing]')")
@@ -27,17 +29,16 @@ def _run(*command: str) -> subprocess.CompletedProcess:
 
 
 def test_stubs_are_current():
-    assert {p.relative_to(ROOT) for p in (ROOT / "multiloss").rglob("*.pyi")} == {
-        Path("multiloss/_typing.pyi"), *(p.relative_to(ROOT) for p in STUBS)}
-    stale = [str(p.relative_to(ROOT)) for p, text in STUBS.items() if p.read_text(encoding="utf-8") != text]
+    assert set(PACKAGE.rglob("*.pyi")) == {PACKAGE / "_typing.pyi", *STUBS}
+    stale = [str(p.relative_to(PACKAGE)) for p, text in STUBS.items() if p.read_text(encoding="utf-8") != text]
     assert not stale, f"stale stubs {stale}; regenerate them from the repository root: {_stubs.REGENERATE}"
 
 
 def test_stub_types_follow_the_conditions():
-    text = STUBS[ROOT / "multiloss" / "losses" / "embedding.pyi"]
+    text = STUBS[PACKAGE / "losses" / "embedding.pyi"]
     assert ('    distance: Literal["euclidean", "cosine"] = "euclidean",\n'
             '    eps_at: Literal["difference", "sum"] = "difference",\n') in text
-    text = STUBS[ROOT / "multiloss" / "losses" / "classification.pyi"]
+    text = STUBS[PACKAGE / "losses" / "classification.pyi"]
     assert "    pos_weight: float | ArrayLike | None = None,\n" in text
     assert "    ignore_index: int | None = None,\n" in text
     assert "    from_logits: bool = False,\n" in text
@@ -47,7 +48,8 @@ def test_stub_types_follow_the_conditions():
 def test_stubs_match_the_runtime_signatures():
     """mypy's stubtest: every stub's names, parameters, kinds and defaults against the imported
     modules (independently of the generator)."""
-    modules = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in STUBS if p.stem != "__init__"]
+    modules = [".".join(("multiloss", *p.relative_to(PACKAGE).with_suffix("").parts)) for p in STUBS
+               if p.stem != "__init__"]
     result = _run(sys.executable, "-m", "mypy.stubtest", *modules)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -55,7 +57,7 @@ def test_stubs_match_the_runtime_signatures():
 @needs_mypy
 def test_usage_type_checks_under_mypy():
     """With the config in pyproject.toml: --strict (so an ignore that is not needed, a mistake
-    not reported, is an error) on tests/typing."""
+    not reported, is an error) on tests/typecheck."""
     result = _run(sys.executable, "-m", "mypy")
     assert result.stdout.strip() == "Success: no issues found in 3 source files", result.stdout + result.stderr
 
@@ -67,7 +69,7 @@ def test_usage_type_checks_under_pyright():
 
 
 def test_usage_runs_and_its_misuses_are_refused():
-    from tests.typing import usage
+    from tests.typecheck import usage
 
     assert len(usage.values) == 14 and usage.name == "numpy"
     for misuse in usage.MISUSES:
