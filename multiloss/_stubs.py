@@ -22,14 +22,12 @@ from pathlib import Path
 from multiloss import _validation as v
 from multiloss.registry import REGISTRY, LossSpec
 
-__all__ = ["REGENERATE", "stubs", "write"]
+__all__ = ["REGENERATE", "stubs"]
 
 REGENERATE = "python -m multiloss._stubs"
 
 # Parameters whose condition does not say their type (validated elsewhere): name -> type.
 _UNCONDITIONED = {"axis": 'int | tuple[int, ...] | Literal["spatial", "all"] | None'}  # dice, tversky
-
-_NUMBER = "float"  # the numeric conditions ("finite", "> 0", "[0, 1]", ...): an int is a float to a type checker
 
 
 def _literal(value) -> str:
@@ -58,7 +56,7 @@ def _condition_type(condition: str) -> str:
         named = ", ".join(_literal(c) for c in choices if c is not None)
         return f"Literal[{named}]" + (" | None" if None in choices else "")
     v.describe(condition)  # a KeyError for a condition check_param does not know either
-    return _NUMBER
+    return "float"  # "finite", "> 0", "[0, 1]", ...: an int is a float to a type checker
 
 
 def _param_type(spec: LossSpec, name: str) -> str:
@@ -184,15 +182,7 @@ def stubs() -> dict[Path, str]:
     return out
 
 
-def write() -> list[Path]:
-    """Write every stub; the paths written."""
-    written = []
+if __name__ == "__main__":
     for path, text in stubs().items():
         path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-if __name__ == "__main__":
-    for path in write():
-        print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path, file=sys.stderr)
+        print(path, file=sys.stderr)
