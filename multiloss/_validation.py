@@ -15,10 +15,12 @@ import ast
 import math
 import numbers
 from collections.abc import Callable
+from typing import Literal, get_args
 
 REDUCTIONS = ("mean", "sum", "none", "sum_over_batch_size")
-MODES = ("auto", "strict", "nan", "off")
-_mode = "auto"  # a plain global, which compilers read as a constant (a ContextVar breaks torch.compile's graph)
+Mode = Literal["auto", "strict", "nan", "off"]  # the check policies (see :class:`checks`)
+MODES: tuple[Mode, ...] = get_args(Mode)
+_mode: Mode = "auto"  # a plain global, which compilers read as a constant (a ContextVar breaks torch.compile's graph)
 
 
 class checks:
@@ -55,21 +57,21 @@ class checks:
         For another mode.
     """
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: Mode):
         global _mode
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}; got {mode!r}.")
         self.previous, _mode = _mode, mode
 
-    def __enter__(self):
+    def __enter__(self) -> checks:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         global _mode
         _mode = self.previous
 
 
-def check_mode() -> str:
+def check_mode() -> Mode:
     """The check policy in force (see :class:`checks`)."""
     return _mode
 

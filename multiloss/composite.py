@@ -12,11 +12,14 @@ needs no ``if``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["composite"]
 
 
-def composite(**terms) -> Callable:
+def composite(
+    **terms: Callable[..., Any] | tuple[Callable[..., Any], float],
+) -> Callable[..., tuple[Any, dict[str, Any]]]:
     """A loss Σ_k w_k·term_k from named terms ``name=fn`` or ``name=(fn, w)``.
 
     Parameters
