@@ -74,3 +74,39 @@ def test_only_the_entry_points_import_the_cli():
     importers = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")
                  if "multiloss.cli" in _imports(p)}
     assert importers == {"__main__.py"}
+
+
+def test_the_check_table_wraps_long_names_explains_the_dash_and_ends_with_a_summary():
+    """`multiloss check`'s table (multiloss.testing.report): a case id longer than the loss column
+    wraps at its parameters, each case is named once, "—" is in the legend, and one last line
+    counts what was checked and names the worst errors."""
+    import re
+
+    from conftest import load_backend
+    from multiloss.testing import report
+    from multiloss.testing.matrix import cases, math_module
+
+    long = [c for c in cases() if len(c.id) > report.WIDTH][:1]
+    assert long, "no case id is longer than the column"
+    chosen = [next(c for c in cases() if c.id == "huber"), *long]
+    backends = [load_backend("numpy")]
+    lines = []
+    result = report.run(chosen, backends, "float32", math_module(), out=lines.append)
+    table = lines[lines.index(next(x for x in lines if x.startswith("loss "))) + 2:-2]
+    assert all(len(x[: report.WIDTH + 1].rstrip()) <= report.WIDTH for x in table)
+    assert [x.split()[0] for x in table if x.endswith(("✓", "✗"))][0] == "huber"
+    assert "".join(x[: report.WIDTH].strip() for x in table[1:]) == long[0].id  # wrapped, nothing lost
+    assert any("—" in x and "not checked" in x and "autodiff" in x for x in lines[:3])
+    assert "—" in table[0]  # NumPy has no autodiff
+    assert result.ok and len(result.rows) == 2 and result.losses == 2
+    assert re.fullmatch(rf"all agree: 2 losses \(2 settings\) × 1 backends: 2 checks, worst \d+\.\d\d ulps "
+                        rf"\((huber|{re.escape(long[0].id)}), numpy\), \d+ s", lines[-1]), lines[-1]
+    assert lines[-2] == ""
+
+
+def test_wrap_breaks_before_parameters_only():
+    from multiloss.testing.report import wrap
+
+    assert wrap("tversky-alpha=0.2-beta=0.8-smooth=0.0-epsilon=1e-07", 40) == [
+        "tversky-alpha=0.2-beta=0.8-smooth=0.0", "  -epsilon=1e-07"]
+    assert wrap("huber-delta=-1e-05", 10) == ["huber", "  -delta=-1e-05"]
