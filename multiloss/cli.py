@@ -9,6 +9,7 @@ table and exits 1 if any backend disagrees. With only NumPy installed it checks 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from multiloss import _options, compare, plot, teaching
@@ -39,16 +40,24 @@ def check(args) -> int:
     return 0 if result.ok else 1
 
 
+def plain(text: str | None) -> str | None:
+    """A docstring as help text: reST's ``code`` and :role:`name` become plain words."""
+    return text and re.sub(r"(?::\w+:)?`{1,2}([^`]+)`{1,2}", r"\1", text)
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="multiloss", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="multiloss", description=plain(__doc__.split("\n\n")[0]))
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("check", help="check every loss on every installed backend (the default)")
     for target in (parser, p):
-        target.add_argument("--dtype", default="float32", choices=_options.DTYPES)
+        target.add_argument("--dtype", default="float32", choices=_options.DTYPES,
+                            help="the dtype the losses are computed in (default float32)")
         _options.add_backends(target)
         target.add_argument("-q", "--quiet", action="store_true", help="no import progress")
     for name, tool in TOOLS.items():
-        tool.add_arguments(sub.add_parser(name, help=tool.__doc__.strip().splitlines()[0]))
-        sub.choices[name].set_defaults(run=tool.run)
+        p = sub.add_parser(name, help=plain(tool.__doc__.strip().splitlines()[0]))
+        tool.add_arguments(p)
+        p.description = plain(p.description)
+        p.set_defaults(run=tool.run)
     args = parser.parse_args(argv)
     return args.run(args) if hasattr(args, "run") else check(args)

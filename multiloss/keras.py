@@ -73,8 +73,18 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     def get_config(self):
         return {**keras.losses.Loss.get_config(self), **self.params, "convention": self.convention}
 
+    def __repr__(self):
+        changed = {k: v for k, v in self.params.items() if v != spec.params[k]}
+        if self.convention is not None:
+            changed["convention"] = self.convention
+        changed["reduction"] = self.reduction
+        if self.name != spec.name:
+            changed["name"] = self.name
+        return f"{class_name}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
     cls = type(class_name, (keras.losses.Loss,), {
-        "__init__": __init__, "call": call, "get_config": get_config, "__module__": __name__,
+        "__init__": __init__, "call": call, "get_config": get_config, "__repr__": __repr__,
+        "__module__": __name__,
         "__doc__": f"``multiloss.{spec.name}`` as a Keras loss (per-item losses; Keras reduces)"
                    + (f"; y_pred stacks {list(parts)} on axis 1" if parts else "") + f".\n\n{spec.summary}",
     })

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -80,8 +81,6 @@ def test_the_check_table_wraps_long_names_explains_the_dash_and_ends_with_a_summ
     """`multiloss check`'s table (multiloss.testing.report): a case id longer than the loss column
     wraps at its parameters, each case is named once, "—" is in the legend, and one last line
     counts what was checked and names the worst errors."""
-    import re
-
     from conftest import load_backend
     from multiloss.testing import report
     from multiloss.testing.matrix import cases, math_module
@@ -110,3 +109,28 @@ def test_wrap_breaks_before_parameters_only():
     assert wrap("tversky-alpha=0.2-beta=0.8-smooth=0.0-epsilon=1e-07", 40) == [
         "tversky-alpha=0.2-beta=0.8-smooth=0.0", "  -epsilon=1e-07"]
     assert wrap("huber-delta=-1e-05", 10) == ["huber", "  -delta=-1e-05"]
+
+
+def test_help_is_plain_text_and_every_option_has_help(capsys):
+    """Docstrings shown as help lose their reST markup (``code``, :mod:`x`); every option says
+    what it is, --dtype included."""
+    from multiloss import cli
+
+    for argv in ([], ["check"], ["compare"], ["conventions"], ["plot"]):
+        with pytest.raises(SystemExit):
+            cli.main([*argv, "--help"])
+        text = capsys.readouterr().out
+        assert "`" not in text and ":mod:" not in text, text
+        if "--dtype" in text:
+            assert re.search(r"^  --dtype \{[^}]*\}( {2,}\S|\n {10,}\S)", text, flags=re.M), text
+    assert cli.plain("The ``multiloss`` command (:mod:`multiloss.cli`)") == "The multiloss command (multiloss.cli)"
+
+
+def test_batchmean_says_mean_already_is_it():
+    import numpy as np
+
+    import multiloss as ml
+
+    with pytest.raises(ValueError, match=r"got 'batchmean' \('mean' already is PyTorch's 'batchmean' for "
+                                         r"kl_divergence"):
+        ml.kl_divergence(np.full((2, 3), 1 / 3), np.full((2, 3), 1 / 3), reduction="batchmean")

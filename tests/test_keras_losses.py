@@ -112,3 +112,12 @@ def test_convention_keras_is_keras_own_loss():
         np.testing.assert_allclose(ours(y, p, sample_weight=w), theirs(y, p, sample_weight=w), rtol=1e-15)
     again = mk.BinaryCrossEntropy.from_config(json.loads(json.dumps(ours.get_config())))
     assert again.convention == "keras" and again.params["epsilon"] == 1e-7
+
+
+def test_repr_shows_the_config():
+    """As the torch modules print theirs: the parameters set (not the defaults), the convention,
+    the reduction, and a name other than the loss's."""
+    assert repr(mk.Huber()) == "Huber(reduction='sum_over_batch_size')"
+    assert repr(mk.Huber(delta=0.5, reduction="sum", name="h")) == "Huber(delta=0.5, reduction='sum', name='h')"
+    assert repr(mk.BinaryCrossEntropy(convention="keras")) == (
+        "BinaryCrossEntropy(epsilon=1e-07, convention='keras', reduction='sum_over_batch_size')")
