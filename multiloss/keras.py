@@ -57,8 +57,8 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
         self.params = {**spec.params, **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}}
 
     def call(self, y_true, y_pred):
-        if integer_labels:  # Keras converts y_true to the loss's floating dtype
-            y_true = keras.ops.cast(y_true, "int64")
+        if integer_labels:  # Keras converts y_true to the loss's floating dtype; int32 exists on every
+            y_true = keras.ops.cast(y_true, "int32")  # backend (JAX's default 32-bit mode has no int64)
         if not parts:
             return function(y_true, y_pred, **self.params, reduction="none", convention=self.convention)
         if y_pred.shape[1] not in (len(parts), None):  # None: known only at run time

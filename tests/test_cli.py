@@ -134,3 +134,21 @@ def test_batchmean_says_mean_already_is_it():
     with pytest.raises(ValueError, match=r"got 'batchmean' \('mean' already is PyTorch's 'batchmean' for "
                                          r"kl_divergence"):
         ml.kl_divergence(np.full((2, 3), 1 / 3), np.full((2, 3), 1 / 3), reduction="batchmean")
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("tensorflow") is None, reason="tensorflow is not installed")
+def test_tensorflow_start_up_logs_stay_out_of_the_command_output():
+    """The command owns its process: TensorFlow's C++ INFO/WARNING lines (oneDNN, CPU features,
+    absl's "All log messages before absl::InitializeLog()", XLA's "Compiled cluster using XLA!")
+    stay out of its output, where TF_CPP_MIN_LOG_LEVEL is unset; errors would still show."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-m", "multiloss", "compare", "huber", "--backends", "tensorflow"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert all(line.startswith("importing ") for line in out.stderr.splitlines()), out.stderr
+    for marker in ("oneDNN", "absl::InitializeLog", "XLA", "cpu_feature_guard", "I0000", "W0000"):
+        assert marker not in out.stdout + out.stderr

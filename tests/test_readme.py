@@ -52,3 +52,14 @@ def test_readme_check_loss_snippet_prints_its_table(capsys):
     assert rows and all(row.lstrip() in {r.lstrip() for r in shown.splitlines()} for row in rows[1:]), printed
     assert rows[0].split()[1:] in [r.split()[1:] for r in shown.splitlines() if r.startswith("pseudo_huber")]
     assert re.search(r"5463\.63 ulps", text) and "5463.63" in rows[0]
+
+
+def test_the_commands_after_set_up_run_in_the_activated_environment():
+    """Set-up creates .venv; every later command (`multiloss`, `python examples/...`) needs it
+    active, and the README says so right after the set-up commands, before any of them."""
+    commands = readme_commands()
+    setup = [i for i, c in enumerate(commands) if c.startswith("python3 -m venv .venv")]
+    activate = commands.index("source .venv/bin/activate")
+    assert setup and activate == setup[-1] + 1
+    later = commands[activate + 1:]
+    assert any(c.startswith("multiloss") for c in later) and any(c.startswith("python examples/") for c in later)
