@@ -137,7 +137,9 @@ def check_weight_shape(xp, w, loss_shape: tuple, name: str = "sample_weight") ->
 
 def check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"`reduction` must be one of {REDUCTIONS}; got {reduction!r}.")
+        hint = (" ('mean' already is PyTorch's 'batchmean' for kl_divergence, whose items are samples; for a "
+                "per-element loss, use 'sum' and divide by the batch size)" if reduction == "batchmean" else "")
+        raise ValueError(f"`reduction` must be one of {REDUCTIONS}; got {reduction!r}{hint}.")
 
 
 _NUMBERS = {

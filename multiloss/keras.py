@@ -70,8 +70,8 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
         self.params = {**spec.params, **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}}
 
     def call(self, y_true, y_pred):
-        if integer_labels:  # Keras converts y_true to the loss's floating dtype
-            y_true = keras.ops.cast(y_true, "int64")
+        if integer_labels:  # Keras converts y_true to the loss's floating dtype; int32 exists on every
+            y_true = keras.ops.cast(y_true, "int32")  # backend (JAX's default 32-bit mode has no int64)
         if not parts:
             return function(y_true, y_pred, **self.params, reduction="none", convention=self.convention)
         if y_pred.shape[1] not in (len(parts), None):  # None: known only at run time
@@ -86,8 +86,18 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     def get_config(self):
         return {**keras.losses.Loss.get_config(self), **self.params, "convention": self.convention}
 
+    def __repr__(self):
+        changed = {k: v for k, v in self.params.items() if v != spec.params[k]}
+        if self.convention is not None:
+            changed["convention"] = self.convention
+        changed["reduction"] = self.reduction
+        if self.name != spec.name:
+            changed["name"] = self.name
+        return f"{class_name}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
     cls = type(class_name, (keras.losses.Loss,), {
-        "__init__": __init__, "call": call, "get_config": get_config, "__module__": __name__,
+        "__init__": __init__, "call": call, "get_config": get_config, "__repr__": __repr__,
+        "__module__": __name__,
         "__doc__": f"``multiloss.{spec.name}`` as a Keras loss (per-item losses; Keras reduces)"
                    + (f"; y_pred stacks {list(parts)} on axis 1" if parts else "") + f".\n\n{spec.summary}",
     })

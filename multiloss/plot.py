@@ -99,6 +99,11 @@ def _numbers(params: dict) -> list[float]:
     return [abs(float(v)) for v in params.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
+def title(name: str, params: dict) -> str:
+    """The loss as called: every parameter, defaults included (``huber(delta=1.0)``)."""
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
 def grid(lo: float, hi: float, marks=()) -> np.ndarray:
     """POINTS evenly spaced from ``lo`` to ``hi``, and the ``marks`` between them."""
     return np.union1d(np.linspace(lo, hi, POINTS), [m for m in marks if lo <= m <= hi])
@@ -436,9 +441,8 @@ def draw(c: Curves, report: Report, out: str, dpi: int = 80) -> None:
     ax_v.set_ylabel("loss")
     ax_g.set_ylabel(f"d loss / d {c.sweep.symbol}")
     ax_g.set_xlabel(c.sweep.label)
-    changed = ", ".join(f"{k}={v!r}" for k, v in c.params.items() if v != c.spec.params[k])
     verdict = "backends coincide" if report.agree else "BACKENDS DISAGREE"
-    ax_v.set_title(f"{c.spec.name}({changed})  ·  {c.dtype}  ·  {', '.join(sources)}: {verdict}", fontsize=10)
+    ax_v.set_title(f"{title(c.spec.name, c.params)}  ·  {c.dtype}  ·  {', '.join(sources)}: {verdict}", fontsize=10)
     ax_v.legend(handles=handles, fontsize=8, loc="best")
     fig.savefig(out, dpi=dpi)
 
@@ -448,7 +452,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a loss parameter (repeatable): numbers, true/false, none, tuples or strings")
     parser.add_argument("--out", help="the image file to write (default LOSS.png)")
-    parser.add_argument("--dtype", default="float64", choices=DTYPES)
+    parser.add_argument("--dtype", default="float64", choices=DTYPES,
+                        help="the dtype the curves are computed in (default float64)")
     _options.add_backends(parser)
     parser.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), dest="x_range",
                         help="the swept variable's range (a probability range for probabilities)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -74,3 +75,80 @@ def test_only_the_entry_points_import_the_cli():
     importers = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")
                  if "multiloss.cli" in _imports(p)}
     assert importers == {"__main__.py"}
+
+
+def test_the_check_table_wraps_long_names_explains_the_dash_and_ends_with_a_summary():
+    """`multiloss check`'s table (multiloss.testing.report): a case id longer than the loss column
+    wraps at its parameters, each case is named once, "—" is in the legend, and one last line
+    counts what was checked and names the worst errors."""
+    from conftest import load_backend
+    from multiloss.testing import report
+    from multiloss.testing.matrix import cases, math_module
+
+    long = [c for c in cases() if len(c.id) > report.WIDTH][:1]
+    assert long, "no case id is longer than the column"
+    chosen = [next(c for c in cases() if c.id == "huber"), *long]
+    backends = [load_backend("numpy")]
+    lines = []
+    result = report.run(chosen, backends, "float32", math_module(), out=lines.append)
+    table = lines[lines.index(next(x for x in lines if x.startswith("loss "))) + 2:-2]
+    assert all(len(x[: report.WIDTH + 1].rstrip()) <= report.WIDTH for x in table)
+    assert [x.split()[0] for x in table if x.endswith(("✓", "✗"))][0] == "huber"
+    assert "".join(x[: report.WIDTH].strip() for x in table[1:]) == long[0].id  # wrapped, nothing lost
+    assert any("—" in x and "not checked" in x and "autodiff" in x for x in lines[:3])
+    assert "—" in table[0]  # NumPy has no autodiff
+    assert result.ok and len(result.rows) == 2 and result.losses == 2
+    assert re.fullmatch(rf"all agree: 2 losses \(2 settings\) × 1 backends: 2 checks, worst \d+\.\d\d ulps "
+                        rf"\((huber|{re.escape(long[0].id)}), numpy\), \d+ s", lines[-1]), lines[-1]
+    assert lines[-2] == ""
+
+
+def test_wrap_breaks_before_parameters_only():
+    from multiloss.testing.report import wrap
+
+    assert wrap("tversky-alpha=0.2-beta=0.8-smooth=0.0-epsilon=1e-07", 40) == [
+        "tversky-alpha=0.2-beta=0.8-smooth=0.0", "  -epsilon=1e-07"]
+    assert wrap("huber-delta=-1e-05", 10) == ["huber", "  -delta=-1e-05"]
+
+
+def test_help_is_plain_text_and_every_option_has_help(capsys):
+    """Docstrings shown as help lose their reST markup (``code``, :mod:`x`); every option says
+    what it is, --dtype included."""
+    from multiloss import cli
+
+    for argv in ([], ["check"], ["compare"], ["conventions"], ["plot"]):
+        with pytest.raises(SystemExit):
+            cli.main([*argv, "--help"])
+        text = capsys.readouterr().out
+        assert "`" not in text and ":mod:" not in text, text
+        if "--dtype" in text:
+            assert re.search(r"^  --dtype \{[^}]*\}( {2,}\S|\n {10,}\S)", text, flags=re.M), text
+    assert cli.plain("The ``multiloss`` command (:mod:`multiloss.cli`)") == "The multiloss command (multiloss.cli)"
+
+
+def test_batchmean_says_mean_already_is_it():
+    import numpy as np
+
+    import multiloss as ml
+
+    with pytest.raises(ValueError, match=r"got 'batchmean' \('mean' already is PyTorch's 'batchmean' for "
+                                         r"kl_divergence"):
+        ml.kl_divergence(np.full((2, 3), 1 / 3), np.full((2, 3), 1 / 3), reduction="batchmean")
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("tensorflow") is None, reason="tensorflow is not installed")
+def test_tensorflow_start_up_logs_stay_out_of_the_command_output():
+    """The command owns its process: TensorFlow's C++ INFO/WARNING lines (oneDNN, CPU features,
+    absl's "All log messages before absl::InitializeLog()", XLA's "Compiled cluster using XLA!")
+    stay out of its output, where TF_CPP_MIN_LOG_LEVEL is unset; errors would still show."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-m", "multiloss", "compare", "huber", "--backends", "tensorflow"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert all(line.startswith("importing ") for line in out.stderr.splitlines()), out.stderr
+    for marker in ("oneDNN", "absl::InitializeLog", "XLA", "cpu_feature_guard", "I0000", "W0000"):
+        assert marker not in out.stdout + out.stderr

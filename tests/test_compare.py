@@ -269,3 +269,20 @@ def test_numpy_and_jax_losses_are_detected(capsys):
     assert "framework: jax" in out
     assert "it returns one value per item (6, 8): compared item by item" in out
     assert dtype_row(out, "float16").endswith("✓")
+
+
+def test_known_differences_lists_only_differences(capsys):
+    """Keras's BCE row differs for its 1e-7 clip; its label smoothing is ours, so the list below the
+    table names the clip and not the smoothing (which the conventions table's labels row keeps)."""
+    if "tensorflow" not in INSTALLED or importlib.util.find_spec("keras") is None:
+        pytest.skip("needs TensorFlow and Keras")
+    status, out, _ = run(capsys, "binary_cross_entropy", "--backends", "numpy,tensorflow", "-q")
+    assert status == 0, out
+    listed = out.split("Known differences:\n", 1)[1].split("\n\n", 1)[0].split("Not compared", 1)[0]
+    assert "keras.losses.BinaryCrossentropy: Keras clips probabilities to [1e-7, 1 − 1e-7]" in listed
+    assert "smooth" not in listed, listed
+    from multiloss import natives
+
+    keras_bce = next(n for n in natives.of("binary_cross_entropy").natives
+                     if n.api == "keras.losses.BinaryCrossentropy" and not n.when["from_logits"])
+    assert "y(1 − ls) + ls/2" in keras_bce.label_format

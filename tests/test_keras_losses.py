@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +113,40 @@ def test_convention_keras_is_keras_own_loss():
         np.testing.assert_allclose(ours(y, p, sample_weight=w), theirs(y, p, sample_weight=w), rtol=1e-15)
     again = mk.BinaryCrossEntropy.from_config(json.loads(json.dumps(ours.get_config())))
     assert again.convention == "keras" and again.params["epsilon"] == 1e-7
+
+
+def test_repr_shows_the_config():
+    """As the torch modules print theirs: the parameters set (not the defaults), the convention,
+    the reduction, and a name other than the loss's."""
+    assert repr(mk.Huber()) == "Huber(reduction='sum_over_batch_size')"
+    assert repr(mk.Huber(delta=0.5, reduction="sum", name="h")) == "Huber(delta=0.5, reduction='sum', name='h')"
+    assert repr(mk.BinaryCrossEntropy(convention="keras")) == (
+        "BinaryCrossEntropy(epsilon=1e-07, convention='keras', reduction='sum_over_batch_size')")
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("jax") is None, reason="jax is not installed")
+def test_class_labels_on_keras_jax_in_32_bit_mode_warn_nothing():
+    """JAX's default mode has no int64: the labels' cast must not ask for it (it warned, before
+    the ValueError a label out of range gets). A fresh process: Keras picks its backend once."""
+    code = textwrap.dedent("""
+        import warnings
+        import numpy as np
+        import jax
+        assert not jax.config.jax_enable_x64
+        import multiloss.keras as mk
+        warnings.simplefilter("error")
+        loss = mk.SparseCategoricalCrossEntropy()
+        p = np.full((2, 3), 1 / 3, np.float32)
+        print(float(loss(np.array([0, 1]), p)))
+        try:
+            loss(np.array([0, 5]), p)
+        except ValueError as exc:
+            print(exc)
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Warning" not in out.stderr, out.stderr
+    value, message = out.stdout.strip().splitlines()[-2:]
+    assert float(value) == pytest.approx(np.log(3), rel=1e-6)
+    assert message == "`y_true` must be class labels in [0, 3); 1 value(s) are not (jax)."

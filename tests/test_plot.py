@@ -167,3 +167,20 @@ def test_missing_matplotlib_says_how_to_install(capsys, monkeypatch, tmp_path):
 def test_usage_errors_exit_2_naming_the_argument(capsys, argv, message):
     rc, _, err = _run(capsys, *argv)
     assert rc == 2 and message in err, err
+
+
+@needs_matplotlib
+@pytest.mark.parametrize("argv, expected", [
+    ((), "huber(delta=1.0)"),  # the defaults, shown
+    (("--param", "delta=2.0"), "huber(delta=2.0)"),
+])
+def test_the_title_names_every_parameter_used(tmp_path, capsys, monkeypatch, argv, expected):
+    import matplotlib.axes
+
+    titles = []
+    original = matplotlib.axes.Axes.set_title
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title",
+                        lambda self, label, *a, **k: titles.append(label) or original(self, label, *a, **k))
+    rc, _, err = _run(capsys, "huber", *argv, "--backends", "numpy", "--out", str(tmp_path / "h.png"))
+    assert rc == 0, err
+    assert [t.split("  ·  ")[0] for t in titles] == [expected]

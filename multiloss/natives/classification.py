@@ -46,7 +46,8 @@ register(
               notes=("PyTorch's pos_weight multiplies the positive term: (1−y)x + (1 + (pw−1)y)·softplus(−x).",)),
     keras_class("keras.losses.BinaryCrossentropy", when={"pos_weight": None, "from_logits": False},
                 safeguards="clips p to [1e-7, 1 − 1e-7] (y=1, p=0 gives 16.12)",
-                notes=(_KERAS_CLIP, "Keras smooths binary labels toward ½: y(1 − ls) + ls/2, as we do."), **_BCE_KERAS),
+                notes=(_KERAS_CLIP,), **{**_BCE_KERAS, "label_format": _KERAS_BINARY + (
+                    "; label_smoothing=ls smooths them toward ½, y(1 − ls) + ls/2, as ours does")}),
     keras_class("keras.losses.BinaryCrossentropy", when={"pos_weight": None, "from_logits": True},
                 safeguards="none from logits (log-sigmoid form), except on its NumPy backend",
                 notes=(_KERAS_LOGITS,

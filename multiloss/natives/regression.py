@@ -121,8 +121,7 @@ register(
                 safeguards="both inputs clamped to ≥ ε = 1e-7 first", label_format=_KERAS_LABELS,
                 notes=(("Keras clamps both inputs to ≥ 1e-7 first, silently changing values below it (and any "
                         "negative value): our epsilon=1e-7."),)),
-    _sklearn("sklearn.metrics.mean_squared_log_error", safeguards="raises ValueError for values ≤ -1",
-             notes=("scikit-learn raises for values ≤ -1, as we do.",)),
+    _sklearn("sklearn.metrics.mean_squared_log_error", safeguards="raises ValueError for values ≤ -1, as ours does"),
 )
 
 register(
