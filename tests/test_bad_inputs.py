@@ -97,7 +97,8 @@ def test_infinity_never_raises_and_every_backend_agrees(case, name, sign, monkey
             backend = load_backend(b)
         except pytest.skip.Exception:
             continue
-        results[b] = call(case, name, backend, inputs, monkeypatch)
+        if "float64" in backend.DTYPES:  # (not JAX in 32-bit mode, MULTILOSS_JAX_X64=0)
+            results[b] = call(case, name, backend, inputs, monkeypatch)
     (base_none, base_mean) = results.pop("numpy")
     for b, (none, mean) in results.items():
         for got, want, what in ((none, base_none, "none"), (mean, base_mean, "mean")):

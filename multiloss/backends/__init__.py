@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
-__all__ = ["BACKENDS", "MODULES", "NAMES", "adapter", "array_namespace", "backend_name", "installed", "load",
+__all__ = ["BACKENDS", "MODULES", "NAMES", "adapter", "array_namespace", "backend_name", "installed", "jax_x64", "load",
            "load_all", "version"]
 
 #: The backends with an adapter module, in dispatch order: (name, module whose presence enables
@@ -74,8 +74,9 @@ def load(name: str) -> ModuleType:
 
     TensorFlow's C++ logging is quiet (unless TF_CPP_MIN_LOG_LEVEL is set) and its Python
     logger at ERROR (each loss setting traces once, and TF would warn about the count); JAX
-    gets 64-bit floats (``jax_enable_x64``, process-wide) so that float64 means float64 there.
-    Raises ImportError when the framework is not installed.
+    gets 64-bit floats (``jax_enable_x64``, process-wide) so that float64 means float64 there,
+    unless ``MULTILOSS_JAX_X64=0`` keeps JAX's default 32-bit mode (the mode most JAX users run
+    in; its adapter then has no float64). Raises ImportError when the framework is not installed.
     """
     # Read when TensorFlow is imported; set whichever framework comes first, as importing JAX sets it to 1.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -83,12 +84,18 @@ def load(name: str) -> ModuleType:
     if name == "jax":
         import jax
 
-        jax.config.update("jax_enable_x64", True)
+        if jax_x64():
+            jax.config.update("jax_enable_x64", True)
     elif name == "tensorflow":
         import tensorflow as tf
 
         tf.get_logger().setLevel("ERROR")
     return b
+
+
+def jax_x64() -> bool:
+    """Whether the tools and tests run JAX with 64-bit floats: unless ``MULTILOSS_JAX_X64=0``."""
+    return os.environ.get("MULTILOSS_JAX_X64", "1") != "0"
 
 
 def load_all(

@@ -17,7 +17,7 @@ import numpy as np
 
 from multiloss.backends._extensions import build_namespace
 
-__all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]
+__all__ = ["DTYPES", "from_numpy", "to_numpy", "value_and_grad", "xp"]  # noqa: F822 (DTYPES: __getattr__)
 
 
 @jax.custom_jvp
@@ -73,7 +73,7 @@ xp = build_namespace(
     standard={"abs": _abs, "log1p": _log1p},
 )
 
-DTYPES = {
+_DTYPES = {
     "float64": jnp.float64,
     "float32": jnp.float32,
     "float16": jnp.float16,
@@ -81,8 +81,14 @@ DTYPES = {
 }
 
 
+def __getattr__(name):
+    if name == "DTYPES":  # float64 only in 64-bit mode (jax_enable_x64): JAX's default makes it float32
+        return _DTYPES if jax.config.jax_enable_x64 else {k: v for k, v in _DTYPES.items() if k != "float64"}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def from_numpy(a, dtype=None):
-    return jnp.asarray(np.asarray(a), dtype=DTYPES[dtype] if dtype else None)
+    return jnp.asarray(np.asarray(a), dtype=__getattr__("DTYPES")[dtype] if dtype else None)
 
 
 def to_numpy(x):
