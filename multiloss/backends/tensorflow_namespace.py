@@ -214,8 +214,8 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     if stop is None:
         start, stop = 0, start
     dtype = dtype or result_type(start, stop, step)
-    if (stop - start) * step < 0:  # empty, as the standard (tf.range raises)
-        stop = start
+    if builtins.all(isinstance(v, (int, float)) for v in (start, stop, step)) and (stop - start) * step < 0:
+        stop = start  # empty, as the standard (tf.range raises); sizes traced as tensors are >= 0
     if dtype in (int8, int16) + _UNSIGNED:  # no CPU kernel: counted in int64
         return tf.cast(tf.range(start, stop, step, dtype=int64), dtype)
     return tf.range(start, stop, step, dtype=dtype)
