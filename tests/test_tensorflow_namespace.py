@@ -24,6 +24,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -182,6 +183,8 @@ case("asarray", "python-int", lambda ns, a: ns.asarray(3))
 case("asarray", "list-of-ints", lambda ns, a: ns.asarray([1, -2, 3]))
 case("asarray", "list-of-bools", lambda ns, a: ns.asarray([True, False]))
 case("asarray", "tuple-with-dtype", lambda ns, a: ns.asarray((1.5, 2), dtype=ns.float16))
+case("asarray", "bool-as-uint8", lambda ns, a: ns.asarray(True, dtype=ns.uint8))  # TensorFlow refuses
+case("asarray", "float-as-int32", lambda ns, a: ns.asarray(2.5, dtype=ns.int32))
 for d in ("float64", "float16", "int8", "uint16", "bool"):
     case("asarray", f"numpy-{d}", lambda ns, a, d=d: ns.asarray(X3.astype(d)))
 case("asarray", "numpy-float64-scalar", lambda ns, a: ns.asarray(np.float64(2.5)))
@@ -212,6 +215,10 @@ call("eye", "square-float32", 3, dtype=DT.float32)
 call("eye", "rectangular-k=1-bool", 3, 4, k=1, dtype=DT.bool)
 call("eye", "k=-2-float64", 4, k=-2, dtype=DT.float64)
 call("arange", "python-floats-default", 0.0, 1.0, 0.25, want=f32([0, 0.25, 0.5, 0.75]))
+for d in ("uint8", "uint16", "int8", "int16"):  # TensorFlow has no CPU kernel for these
+    call("arange", d, 1, 7, 2, dtype=getattr(DT, d))
+call("arange", "start>stop-empty", 3, 1)  # tf.range raises
+call("arange", "negative-step-wrong-way", 1, 3, -1, dtype=DT.uint8)
 
 # --- elementwise ----------------------------------------------------------------------------
 # Float math on every IEEE special value and some ordinary ones, in each float dtype. NumPy
@@ -249,6 +256,8 @@ for fn in (*ARITHMETIC, "logaddexp", *COMPARISON):
         call(fn, "int32", ints[:, None].astype(np.int32), ints.astype(np.int32))
         call(fn, "int8+python-int", ints.astype(np.int8), 3)
         call(fn, "uint8+int8", np.abs(ints).astype(np.uint8), ints.astype(np.int8) % 3)
+        for d in ("uint8", "uint16", "uint32", "uint64"):  # TensorFlow's Pow has no unsigned kernel
+            call(fn, d, (UNSIGNED[:, None] % 7).astype(d), (UNSIGNED % 9).astype(d))
 # mixed kinds give the float dtype (NumPy would give float64)
 call("add", "int32+float32", I3, X3, want=(I3 + X3).astype(np.float32))
 call("multiply", "int32+python-float", I3, 0.5, want=(I3 * 0.5).astype(np.float32))
@@ -321,8 +330,15 @@ call("broadcast_to", "0d", np.array(2, np.float16), (3,))
 for axis in (0, 1, 3, -1, -2):
     call("expand_dims", f"axis={axis}", X3, axis=axis)
 call("expand_dims", "default-axis=0", X2, want=X2[None])  # array_api_compat wants an axis
+call("expand_dims", "positional-axis", X2, 1)  # 2024.12: axis is positional-or-keyword
+for axis in (3, -4):
+    call("expand_dims", f"axis={axis}-out-of-range", X2, axis=axis, raises=IndexError)  # NumPy: AxisError
 for label, axis in {"0": 0, "-2": -2, "(0,2)": (0, 2), "(-2,0)": (-2, 0)}.items():
     call("squeeze", f"axis={label}", X2[None, :, None], axis=axis)
+call("squeeze", "axis=()", X2[None, :, None], axis=())  # squeezes nothing (tf.squeeze: every size-1 axis)
+call("squeeze", "size-3-axis", X2[None], axis=1, raises=ValueError)  # as NumPy
+call("squeeze", "size-1-and-size-3-axes", X2[None], axis=(0, 1), raises=ValueError)
+call("squeeze", "axis-out-of-range", X2[None], axis=3, raises=IndexError)
 for axes in ((2, 0, 1), (0, 1, 2), (1, 2, 0)):
     call("permute_dims", str(axes), X3, axes)
 for src, dst in ((0, -1), (-1, 0), (1, 1), ((0, 1), (-1, -2)), ((2, 0), (0, 1))):
@@ -363,6 +379,9 @@ call("vecdot", "axis=-1", X3, X3[::-1], ulps=4)
 call("vecdot", "axis=0", X3, X3[::-1], axis=0, ulps=4)
 call("vecdot", "broadcast", X3, X2[0], ulps=4)
 call("vecdot", "float16+float64", X2.astype(np.float16), X2.astype(np.float64), axis=1, ulps=4)
+call("vecdot", "sizes-1-and-3", np.ones(1, np.float32), np.ones(3, np.float32), raises=ValueError)  # as NumPy
+call("vecdot", "sizes-1-and-4", X3[:, :, :1], X3[0], axis=-1, raises=ValueError)
+call("vecdot", "sizes-1-and-3-axis=-2", X3[0, :1], X3, axis=-2, raises=ValueError)
 
 
 # --- the checks -----------------------------------------------------------------------------
@@ -414,6 +433,18 @@ def test_every_name_has_a_case():
     assert set(CASES) | set(DTYPE_NAMES) | set(CONSTANT_NAMES) <= set(T.__all__)
 
 
+def test_the_standard_version():
+    """The namespace claims 2024.12, as array-api-compat's namespaces do: its semantics are that
+    version's (Python scalars in binary functions, ``take_along_axis``, ``expand_dims``'s
+    positional ``axis``), and the conformance run (``tests/array_api``) tests it at that version."""
+    sys.path.insert(0, str(Path(__file__).parent / "array_api"))
+    try:
+        from run_tensorflow import declared_version
+    finally:
+        sys.path.pop(0)
+    assert T.__array_api_version__ == declared_version() == "2024.12"
+
+
 def test_the_adapter_has_every_name():
     from multiloss.backends.tensorflow import xp
 
@@ -446,6 +477,22 @@ def test_constant(name):
     value, want = getattr(T, name), getattr(np, name)
     assert type(value) is float
     assert value == want or (math.isnan(value) and math.isnan(want))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("first", [0.0, -0.0])
+def test_the_sign_of_zero_survives_tensorflows_scalar_cache(first, dtype):
+    """TensorFlow caches eager scalars by value and 0.0 == -0.0: a zero converted after the other
+    one must keep its own sign, in ``asarray``, ``full`` and a binary function's Python scalar."""
+    second, dt = -first, getattr(T, dtype)
+    T.asarray(first, dtype=dt), T.add(T.asarray(first, dtype=dt), first), T.full((), first, dtype=dt)
+    want = math.copysign(1.0, second)
+    for got in (
+        T.asarray(second, dtype=dt),
+        T.full((1,), second, dtype=dt)[0],
+        T.add(T.asarray(second, dtype=dt), second),
+    ):  # -0 + -0 = -0, +0 + +0 = +0
+        assert math.copysign(1.0, float(got.numpy())) == want, (first, got)
 
 
 def test_logaddexp_gradient_at_equal_infinities_is_finite():

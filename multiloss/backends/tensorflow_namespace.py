@@ -138,10 +138,22 @@ def _is_array(x):
     return isinstance(x, (tf.Tensor, tf.Variable))
 
 
+def _constant(value, dtype):
+    """A tensor of ``dtype`` from a Python scalar. TensorFlow caches eager scalars by
+    value, and 0.0 == -0.0: a float zero goes through NumPy, or it would come back with the sign
+    of the last one converted. So does what TensorFlow refuses to convert (True as uint8)."""
+    if type(value) is not float or value != 0.0:
+        try:
+            return tf.constant(value, dtype)
+        except TypeError:
+            pass
+    return tf.constant(np.asarray(value).astype(dtype.as_numpy_dtype))
+
+
 def _promote(*args):
     """Tensors of one dtype from arrays and Python scalars, by ``result_type``."""
     dt = result_type(*args)
-    return [(tf.cast(a, dt) if a.dtype != dt else a) if _is_array(a) else tf.constant(a, dt) for a in args]
+    return [(tf.cast(a, dt) if a.dtype != dt else a) if _is_array(a) else _constant(a, dt) for a in args]
 
 
 # --- creation and conversion --------------------------------------------------------------
@@ -159,6 +171,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
             dtype = _DEFAULT_FLOAT
         elif arr.dtype == np.int64:  # Python ints: the default integer (TensorFlow's is int32)
             dtype = _DEFAULT_INT
+    if dtype is not None and isinstance(obj, (int, float)):  # bool is an int
+        return _constant(obj, dtype)
     return tf.convert_to_tensor(obj, dtype=dtype)
 
 
@@ -175,7 +189,7 @@ def ones(shape, *, dtype=None, device=None):
 
 
 def full(shape, fill_value, *, dtype=None, device=None):
-    return tf.fill(shape, tf.constant(fill_value, dtype or result_type(fill_value)))
+    return tf.fill(shape, _constant(fill_value, dtype or result_type(fill_value)))
 
 
 def zeros_like(x, /, *, dtype=None, device=None):
@@ -187,7 +201,7 @@ def ones_like(x, /, *, dtype=None, device=None):
 
 
 def full_like(x, /, fill_value, *, dtype=None, device=None):
-    return tf.fill(tf.shape(x), tf.constant(fill_value, dtype or x.dtype))
+    return tf.fill(tf.shape(x), _constant(fill_value, dtype or x.dtype))
 
 
 def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
@@ -199,7 +213,12 @@ def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     if stop is None:
         start, stop = 0, start
-    return tf.range(start, stop, step, dtype=dtype or result_type(start, stop, step))
+    dtype = dtype or result_type(start, stop, step)
+    if builtins.all(isinstance(v, (int, float)) for v in (start, stop, step)) and (stop - start) * step < 0:
+        stop = start  # empty, as the standard (tf.range raises); sizes traced as tensors are >= 0
+    if dtype in (int8, int16) + _UNSIGNED:  # no CPU kernel: counted in int64
+        return tf.cast(tf.range(start, stop, step, dtype=int64), dtype)
+    return tf.range(start, stop, step, dtype=dtype)
 
 
 # --- elementwise --------------------------------------------------------------------------
@@ -256,7 +275,15 @@ add = _binary(tf.add, "add")
 subtract = _binary(tf.subtract, "subtract")
 multiply = _binary(tf.multiply, "multiply")
 divide = _binary(tf.divide, "divide")
-pow = _binary(tf.pow, "pow")  # noqa: A001
+
+
+def _pow(x1, x2):
+    if x1.dtype in _UNSIGNED:  # TensorFlow has no unsigned Pow; int64's wraps to the same low bits
+        return tf.cast(tf.pow(tf.cast(x1, int64), tf.cast(x2, int64)), x1.dtype)
+    return tf.pow(x1, x2)
+
+
+pow = _binary(_pow, "pow")  # noqa: A001
 
 
 def _unbroadcast(g, x):
@@ -312,9 +339,9 @@ def where(condition, x1, x2, /):
 
 def clip(x, /, min=None, max=None):  # noqa: A002
     if min is not None:
-        x = tf.maximum(x, tf.cast(min, x.dtype) if _is_array(min) else tf.constant(min, x.dtype))
+        x = tf.maximum(x, tf.cast(min, x.dtype) if _is_array(min) else _constant(min, x.dtype))
     if max is not None:
-        x = tf.minimum(x, tf.cast(max, x.dtype) if _is_array(max) else tf.constant(max, x.dtype))
+        x = tf.minimum(x, tf.cast(max, x.dtype) if _is_array(max) else _constant(max, x.dtype))
     return x
 
 
@@ -429,12 +456,28 @@ def broadcast_to(x, /, shape):
     return tf.broadcast_to(x, shape)
 
 
-def expand_dims(x, /, *, axis=0):
-    return tf.expand_dims(x, axis)
+def expand_dims(x, /, axis=0):
+    try:
+        return tf.expand_dims(x, axis)
+    except tf.errors.InvalidArgumentError:  # eager only: tracing raises ValueError itself
+        n = x.shape.rank
+        msg = f"expand_dims: `axis` must be in [{-n - 1}, {n}] for {n}-d `x`; got {axis} (tensorflow)"
+        raise IndexError(msg) from None
 
 
 def squeeze(x, /, axis):
-    return tf.squeeze(x, axis=_axis(axis))
+    """As the standard: ``axis=()`` squeezes nothing (``tf.squeeze`` would squeeze every size-1 axis)."""
+    if axis == ():
+        return x
+    try:
+        return tf.squeeze(x, axis=_axis(axis))
+    except tf.errors.InvalidArgumentError:  # eager only: tracing raises ValueError itself
+        shape, axes = tuple(x.shape), axis if isinstance(axis, tuple) else (axis,)
+        if not builtins.all(-len(shape) <= a < len(shape) for a in axes):
+            msg = f"squeeze: `axis` must be in [{-len(shape)}, {len(shape) - 1}]; got {axis} (tensorflow)"
+            raise IndexError(msg) from None
+        msg = f"squeeze: `axis` must name axes of size 1; got {axis} for shape {shape} (tensorflow)"
+        raise ValueError(msg) from None
 
 
 def permute_dims(x, /, axes):
@@ -492,7 +535,14 @@ def matrix_transpose(x, /):
 
 
 def vecdot(x1, x2, /, *, axis=-1):
+    """As the standard: the contracted axes must have one size (``x1 * x2`` would broadcast them)."""
     x1, x2 = _promote(x1, x2)
+    s1, s2 = x1.shape, x2.shape
+    a = axis - builtins.max(len(s1), len(s2)) if axis >= 0 else axis
+    n1, n2 = (s[a] if -a <= len(s) else 1 for s in (s1, s2))
+    if n1 is not None and n2 is not None and n1 != n2:
+        raise ValueError(f"vecdot: `x1` and `x2` must have one size along `axis`={axis}; got shapes "
+                         f"{tuple(x1.shape)} and {tuple(x2.shape)} (tensorflow)")  # fmt: skip
     return tf.reduce_sum(x1 * x2, axis=axis)
 
 
