@@ -109,6 +109,10 @@ def function(plan: Plan) -> Callable:
             return out if compute == dtype else xp.astype(out, dtype)
         return finish(xp, out, item_weight, reduction, sample_weight, rule, dtype, compute)
 
+    # TensorFlow's AutoGraph calls its marked "artifacts" as they are, inside a user's
+    # tf.function: a loss has no Python control flow on values to convert, and converting the
+    # call path (which it cannot: for/else) would only warn and cost tracing time.
+    loss.autograph_info__ = frozenset()
     return loss
 
 

@@ -116,3 +116,33 @@ def test_a_tensorflow_fused_kernel_traces_once_for_eager_calls_of_any_shape():
     finally:
         tf.config.run_functions_eagerly(False)
     assert traces[-1] == (2,)
+
+
+def test_autograph_calls_a_loss_as_it_is_inside_a_users_tf_function(tmp_path):
+    """A user's ``@tf.function`` (AutoGraph on, TensorFlow's logger at its default level) calls a
+    loss unconverted: no "AutoGraph could not transform" warning, and the step's value is the
+    eager one (examples/06_training_outliers.py's training step)."""
+    import os
+    import subprocess
+    import sys
+
+    load_backend("tensorflow")
+    script = (
+        "import tensorflow as tf, multiloss as ml\n"
+        "x, y, w = tf.constant([1.0, 2.0, 3.0]), tf.constant([2.0, 4.0, 7.0]), tf.Variable(1.0)\n"
+        "@tf.function\n"
+        "def step():\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        value = ml.huber(y, w * x)\n"
+        "    return value, tape.gradient(value, w)\n"
+        "print(*(float(t) for t in step()), float(ml.huber(y, w * x)))\n"
+    )
+    (tmp_path / "train.py").write_text(script)  # (AutoGraph converts only functions whose source it can read)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = subprocess.run([sys.executable, str(tmp_path / "train.py")], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "AutoGraph" not in out.stderr, out.stderr
+    value, grad, eager = map(float, out.stdout.split())
+    assert value == eager == float(np.float32((0.5 + 1.5 + 3.5) / 3))  # errors 1, 2, 4: ½, δ(2 − ½), δ(4 − ½)
+    assert grad == -(1 * 1 + 1 * 2 + 1 * 3) / 3  # ∂/∂w: sign(e)·min(|e|, 1)·x, e = w·x − y < 0
