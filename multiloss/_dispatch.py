@@ -60,7 +60,7 @@ class Plan:
     conventions: Callable  # conventions(framework, kwargs) -> (Convention, merged kwargs)
     kind: str = "element"  # registry.KINDS: what one item of the result covers
     reduces: bool = False  # the kernel takes ``reduction`` (and may return the reduced loss)
-    fused: dict = field(default_factory=dict)  # namespace -> the kernel as its fuse compiles it
+    fused: dict = field(default_factory=dict)  # backend name -> the kernel as its fuse compiles it
     bound: dict = field(default_factory=dict)  # (convention, keyword parameters and their types) -> bind's result
     default: tuple = field(init=False)  # bind's result for a call at the defaults
 
@@ -310,9 +310,9 @@ def run(plan: Plan, xp, args, params: dict, reduction=None):
     """(the loss per item, or reduced by ``reduction`` where the kernel can; the item weights
     the loss applied itself or None). A framework's own ``IndexError`` for a class label out of
     range (``xp.checks_labels``) becomes the loss's ``ValueError``."""
-    kernel = plan.fused.get(xp)
+    kernel = plan.fused.get(xp.backend)
     if kernel is None:
-        kernel = plan.fused[xp] = xp.fuse(functools.partial(plan.kernel, xp=xp))
+        kernel = plan.fused[xp.backend] = xp.fuse(functools.partial(plan.kernel, xp=xp))
     try:
         out = kernel(*args, **params) if reduction is None else kernel(*args, **params, reduction=reduction)
     except IndexError:

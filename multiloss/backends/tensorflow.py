@@ -79,17 +79,21 @@ def _eager(kernel, specs):
     """How eager calls of ``kernel`` on arrays of ``specs`` (dtype, shape: None where unknown) run.
 
     Traced once with the batch size unknown (the leading axis of each loss input, as Keras
-    traces a loss), as a graph without XLA: a new batch size never retraces, nor warns about
-    retracing, and an eager call compiles nothing (XLA's first compile logs four lines to a
-    user's stderr; with it, a call costs half as much at batch 32, still far below Keras's
-    own loss classes). A Python branch on a size still sees the other axes' sizes, and an empty
-    batch's (0). The concrete function is called directly (``_call_flat``, which records on any
-    ``GradientTape`` as its public call does): the ``tf.function`` call's signature matching
-    costs 3× the graph's launch at small sizes. A kernel of one op (mean squared error) runs
-    that op eagerly, which costs 1/5 of the launch and is as fast at 10⁶ elements.
+    traces a loss), and compiled by XLA for each size it meets: a new batch size compiles but
+    never retraces, nor warns about retracing. A Python branch on a size still sees the other
+    axes' sizes, and an empty batch's (0). The concrete function is called directly
+    (``_call_flat``, which records on any ``GradientTape`` as its public call does): the
+    ``tf.function`` call's signature matching costs 3× the XLA launch at small sizes. A kernel of
+    one op (mean squared error) runs that op eagerly, which costs 1/5 of the launch and is as
+    fast at 10⁶ elements.
+
+    Why XLA, although its first compile logs four INFO lines where TF_CPP_MIN_LOG_LEVEL is 0
+    (TensorFlow's default, which prints TensorFlow's own start-up INFO lines too): a plain graph
+    costs twice as much per call, and Grappler's constant folding reassociates the kernels'
+    exact sums (Poisson's ε: 4e-15 where XLA is exact; focal from logits: 5 ulps in float32),
+    so eager values would differ from ``jit_compile=True``'s.
     """
-    graph = tf.function(kernel, autograph=False)
-    f = graph.get_concrete_function(*(tf.TensorSpec(shape, dtype) for dtype, shape in specs))
+    f = _compile(kernel).get_concrete_function(*(tf.TensorSpec(shape, dtype) for dtype, shape in specs))
     if sum(op.type not in _PLUMBING for op in f.graph.get_operations()) <= 1:
         return lambda inputs: kernel(*inputs)
     call_flat, captured = getattr(f, "_call_flat", None), f.captured_inputs

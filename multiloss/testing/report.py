@@ -19,6 +19,7 @@ from multiloss.testing.numerics import GRAD_ULPS, ULPS
 __all__ = ["Report", "Row", "check_loss", "run"]
 
 WIDTH = 40  # the loss column: longer case ids wrap at their parameters
+BACKEND = max(map(len, NAMES))  # the backend column
 
 
 @dataclass
@@ -83,12 +84,12 @@ def wrap(name: str, width: int = WIDTH) -> list[str]:
 
 def header(dtype: str, reference: str) -> list[str]:
     """The legend and the column titles."""
-    columns = f"{'loss':<{WIDTH}} {'backend':<11} {'mean value':>14} {'max err':>9} {'grad err':>9}  ok"
+    columns = f"{'loss':<{WIDTH}} {'backend':<{BACKEND}} {'mean value':>14} {'max err':>9} {'grad err':>9}  ok"
     return [
         f"pass: values within {ULPS} ulps (+1 for the result's rounding), gradients within {GRAD_ULPS} ulps "
         f"(ulps of {dtype} × the loss's term scale), against the reference ({reference})",
         "max err, grad err: the worst per-element error of the values and of the autodiff gradients, in ulps; "
-        "grad err — : not checked (NumPy has no autodiff"
+        "grad err — : not checked (NumPy and array-api-strict have no autodiff"
         + (")" if reference.startswith("mpmath") else "; gradients need mpmath)"),
         "",
         columns,
@@ -101,9 +102,9 @@ def line(row: Row, first: bool = True) -> list[str]:
     only."""
     names = wrap(row.case) if first else [""]
     if row.error:
-        return names[:-1] + [f"{names[-1]:<{WIDTH}} {row.backend:<11} error: {row.error}"]
+        return names[:-1] + [f"{names[-1]:<{WIDTH}} {row.backend:<{BACKEND}} error: {row.error}"]
     grad = "—" if row.grad_ulps is None else f"{row.grad_ulps:.2f}"
-    cells = f"{row.backend:<11} {row.value:>14.7g} {row.ulps:>9.2f} {grad:>9}  {'✓' if row.ok else '✗'}"
+    cells = f"{row.backend:<{BACKEND}} {row.value:>14.7g} {row.ulps:>9.2f} {grad:>9}  {'✓' if row.ok else '✗'}"
     return names[:-1] + [f"{names[-1]:<{WIDTH}} {cells}"]
 
 
