@@ -6,6 +6,10 @@ cached by ``type(x)``, so a call costs a few dict lookups. A framework is consid
 the user has already imported it (``name in sys.modules``), as einops does; multiloss never
 imports one on its own.
 
+Arrays of any other library that speaks the array API standard (Dask, CuPy through
+array-api-compat; any with ``__array_namespace__``) get :mod:`multiloss.backends.standard`'s
+namespace; pandas and polars Series and DataFrames are NumPy arrays (their values).
+
 Python scalars, lists and tuples belong to no framework: they adopt the framework of the other
 arguments, or NumPy when there is none. NumPy scalars (``np.generic``: ``np.float64(2.0)``,
 ``np.int8(3)``, ``np.bool_(True)``) do the same, as the Python scalars they hold; the dtype
@@ -198,13 +202,17 @@ def array_namespace(*arrays: object) -> ModuleType:
     ----------
     *arrays : array or scalar
         ``None`` arguments are ignored; Python scalars and sequences, and NumPy scalars, adopt
-        the framework of the others (NumPy if there are none).
+        the framework of the others (NumPy if there are none); pandas and polars Series and
+        DataFrames are NumPy's.
 
     Returns
     -------
     module
         The framework's namespace: the array API standard plus multiloss's extension ops
         (``softplus``, ``log_sigmoid``, ``logsumexp``, ...); its ``backend`` names the framework.
+        The arrays of any other library that implements the standard (Dask, CuPy, any with
+        ``__array_namespace__``) get that library's namespace with the extension ops' portable
+        defaults (:mod:`multiloss.backends.standard`).
 
     Raises
     ------
@@ -240,7 +248,8 @@ def array_namespace(*arrays: object) -> ModuleType:
 
 
 def backend_name(x: object) -> str:
-    """The name of the framework owning ``x``: 'numpy', 'torch', 'jax' or 'tensorflow'."""
+    """The name of the library owning ``x``: 'numpy', 'torch', 'jax', 'tensorflow',
+    'array_api_strict', or another array-API library's ('dask', 'cupy', ...)."""
     return array_namespace(x).backend
 
 

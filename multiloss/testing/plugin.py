@@ -5,8 +5,9 @@ them loads it with ``pytest -p multiloss.testing.plugin`` or, in its ``conftest.
 ``pytest_plugins = ["multiloss.testing.plugin"]``. It gives that suite the fixtures
 
 - ``backend``: the adapter of one framework (``.xp``, ``.DTYPES``, ``.from_numpy``,
-  ``.to_numpy``, ``.value_and_grad``; None for NumPy), parametrized over numpy, torch, jax
-  and tensorflow with those ids; a framework that is not installed is skipped with that reason;
+  ``.to_numpy``, ``.value_and_grad``; None for NumPy and array-api-strict), parametrized over
+  numpy, torch, jax, tensorflow and array_api_strict (the standard's reference library: values
+  only) with those ids; a framework that is not installed is skipped with that reason;
 - ``dtype``: "float64", "float32", "float16", "bfloat16", each skipped where ``backend`` has none;
 - ``xp``: ``backend.xp``, the framework's array-API namespace with multiloss's extension ops;
 
@@ -14,7 +15,8 @@ and the marker ``@pytest.mark.backends("torch", "jax")``, which runs a test on t
 only. ``MULTILOSS_TEST_BACKENDS=numpy,jax`` restricts the backends of the whole run (the others
 are skipped, saying so). Each framework is imported once, by the first test that needs it,
 never at collection, by :func:`multiloss.backends.load` (JAX then gets 64-bit floats so that
-float64 means float64 on every backend). Your own fixtures of the same names take precedence.
+float64 means float64 on every backend, unless ``MULTILOSS_JAX_X64=0``). Your own fixtures
+of the same names take precedence.
 For tests that pick backends themselves: ``load_backend(name)`` (the adapter, or the same
 skips) and ``compiler(name)`` (jax.jit, tf.function(jit_compile=True) or
 torch.compile(fullgraph=True)).

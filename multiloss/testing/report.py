@@ -138,14 +138,33 @@ def run(cases, backends, dtype: str, m, out=print) -> Report:
 
 
 def check_loss(loss, *, params=None, dtype: str = "float32", backends=None, file=None) -> Report:
-    """Check your own loss as ``multiloss check`` checks the built-ins, on every installed backend.
+    """Check your own loss as ``multiloss check`` checks the built-ins, on every installed backend:
+    per-element values and autodiff gradients against the loss's independent reference.
 
-    ``loss``: a function registered with ``@multiloss.loss(domain=..., reference=...)``.
-    ``params``: the parameter settings to check (a list of dicts; default: its defaults and its
-    ``variants``); ``dtype``: "float64", "float32", "float16" or "bfloat16"; ``backends``: names
-    (default: every one installed). Prints the table (to ``file``, default stdout) and returns
-    the :class:`Report`: ``report.ok`` is False, and ``report.failures`` lists the rows, where a
-    backend's values or gradients are off the reference by more than the tolerance."""
+    Parameters
+    ----------
+    loss : callable
+        A function registered with ``@multiloss.loss(domain=..., reference=...)``.
+    params : list of dict, optional
+        The parameter settings to check; default: its defaults and its ``variants``.
+    dtype : {"float32", "float64", "float16", "bfloat16"}
+        The inputs' dtype (a backend without it is skipped).
+    backends : sequence of str, optional
+        Backend names; default: every one installed.
+    file : file-like, optional
+        Where the table goes; default: stdout.
+
+    Returns
+    -------
+    Report
+        ``report.ok`` is False where a backend's values or gradients are off the reference by
+        more than the tolerance, and ``report.failures`` lists those rows.
+
+    Raises
+    ------
+    ValueError
+        For a loss registered without ``domain=`` or ``reference=``.
+    """
     spec = getattr(loss, "spec", loss)
     if getattr(spec, "reference", None) is None or getattr(spec, "domain", None) is None:
         raise ValueError(f"`loss` must be registered with @multiloss.loss(domain=..., reference=...); "
