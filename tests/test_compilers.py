@@ -146,3 +146,22 @@ def test_autograph_calls_a_loss_as_it_is_inside_a_users_tf_function(tmp_path):
     value, grad, eager = map(float, out.stdout.split())
     assert value == eager == float(np.float32((0.5 + 1.5 + 3.5) / 3))  # errors 1, 2, 4: ½, δ(2 − ½), δ(4 − ½)
     assert grad == -(1 * 1 + 1 * 2 + 1 * 3) / 3  # ∂/∂w: sign(e)·min(|e|, 1)·x, e = w·x − y < 0
+
+
+def test_a_first_call_inside_torch_compile_after_load_imports_nothing(tmp_path):
+    """``load("torch")`` (the plugin's and the tools' loader) leaves the adapter ready for
+    dispatch: a process's first loss call, inside ``torch.compile(fullgraph=True)``, has no
+    import to trace (Dynamo cannot trace ``__import__``)."""
+    import subprocess
+    import sys
+
+    load_backend("torch")
+    script = ("import multiloss as ml\n"
+              "from multiloss.backends import load\n"
+              "load('torch')\n"
+              "import torch\n"
+              "f = torch.compile(lambda a, b: ml.mse(a, b), fullgraph=True, backend='aot_eager')\n"
+              "print(float(f(torch.zeros(3), torch.ones(3))))\n")
+    (tmp_path / "first.py").write_text(script)
+    out = subprocess.run([sys.executable, str(tmp_path / "first.py")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["1.0"], out.stderr[-2000:]

@@ -85,6 +85,7 @@ def load(name: str) -> ModuleType:
     # Read when TensorFlow is imported; set whichever framework comes first, as importing JAX sets it to 1.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     b = adapter(name)
+    _namespaces.setdefault(name, b.xp)  # ready for dispatch: a first call inside torch.compile imports nothing
     if name == "jax":
         import jax
 
