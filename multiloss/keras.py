@@ -87,13 +87,8 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
         return {**keras.losses.Loss.get_config(self), **self.params, "convention": self.convention}
 
     def __repr__(self):
-        changed = {k: v for k, v in self.params.items() if v != spec.params[k]}
-        if self.convention is not None:
-            changed["convention"] = self.convention
-        changed["reduction"] = self.reduction
-        if self.name != spec.name:
-            changed["name"] = self.name
-        return f"{class_name}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+        name = {"name": self.name} if self.name != spec.name else {}
+        return f"{class_name}({spec.settings(self.params, self.convention, reduction=self.reduction, **name)})"
 
     cls = type(class_name, (keras.losses.Loss,), {
         "__init__": __init__, "call": call, "get_config": get_config, "__repr__": __repr__,

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from multiloss import _options
+from multiloss._case import kv
 from multiloss.backends import adapter, load_all, version
 from multiloss.natives import NATIVES, Native
 from multiloss.natives import of as natives_of
@@ -97,11 +98,6 @@ class Curves:
 
 def _numbers(params: dict) -> list[float]:
     return [abs(float(v)) for v in params.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-
-
-def title(name: str, params: dict) -> str:
-    """The loss as called: every parameter, defaults included (``huber(delta=1.0)``)."""
-    return f"{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
 
 
 def grid(lo: float, hi: float, marks=()) -> np.ndarray:
@@ -442,7 +438,7 @@ def draw(c: Curves, report: Report, out: str, dpi: int = 80) -> None:
     ax_g.set_ylabel(f"d loss / d {c.sweep.symbol}")
     ax_g.set_xlabel(c.sweep.label)
     verdict = "backends coincide" if report.agree else "BACKENDS DISAGREE"
-    ax_v.set_title(f"{title(c.spec.name, c.params)}  ·  {c.dtype}  ·  {', '.join(sources)}: {verdict}", fontsize=10)
+    ax_v.set_title(f"{c.spec.name}({kv(c.params)})  ·  {c.dtype}  ·  {', '.join(sources)}: {verdict}", fontsize=10)
     ax_v.legend(handles=handles, fontsize=8, loc="best")
     fig.savefig(out, dpi=dpi)
 

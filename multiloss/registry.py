@@ -91,6 +91,14 @@ class LossSpec:
         """The frameworks whose numbers ``convention=`` can reproduce, in registration order."""
         return tuple(dict.fromkeys(c.framework for c in self.conventions))
 
+    def settings(self, params: dict, convention=None, **rest) -> str:
+        """A wrapper's settings as its repr shows them: the parameters that differ from the
+        defaults, the convention if any, then ``rest`` (``reduction="sum"``)."""
+        changed = {k: v for k, v in params.items() if v != self.params[k]}
+        if convention is not None:
+            changed["convention"] = convention
+        return ", ".join(f"{k}={v!r}" for k, v in {**changed, **rest}.items())
+
     @property
     def class_name(self) -> str:
         """The name of the loss's wrapper classes (``multiloss.torch``, ``multiloss.keras``):

@@ -65,10 +65,7 @@ def module(spec_or_name) -> type[torch.nn.Module]:
                         reduction=self.reduction, sample_weight=sample_weight, convention=self.convention)
 
     def extra_repr(self):
-        changed = {k: v for k, v in self.params.items() if v != spec.params[k]}
-        if self.convention is not None:
-            changed["convention"] = self.convention
-        return ", ".join(f"{k}={v!r}" for k, v in {**changed, "reduction": self.reduction}.items())
+        return spec.settings(self.params, self.convention, reduction=self.reduction)
 
     doc = (f"``multiloss.{spec.name}`` as an ``nn.Module``: ``forward({', '.join(order)}, sample_weight=None)``.\n\n"
            f"{spec.summary}")
