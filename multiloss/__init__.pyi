@@ -9,10 +9,14 @@ from multiloss.backends import array_namespace as array_namespace
 from multiloss.backends import backend_name as backend_name
 from multiloss.composite import composite as composite
 from multiloss.losses import classification as classification
+from multiloss.losses import detection as detection
 from multiloss.losses import embedding as embedding
+from multiloss.losses import margin as margin
 from multiloss.losses import probabilistic as probabilistic
+from multiloss.losses import ranking as ranking
 from multiloss.losses import regression as regression
 from multiloss.losses import segmentation as segmentation
+from multiloss.losses import sequence as sequence
 from multiloss.losses.classification import binary_cross_entropy as binary_cross_entropy
 from multiloss.losses.classification import binary_focal as binary_focal
 from multiloss.losses.classification import categorical_cross_entropy as categorical_cross_entropy

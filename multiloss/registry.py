@@ -56,7 +56,9 @@ class Convention:
 
     @property
     def framework(self) -> str:
-        return self.native.split(".", 1)[0]
+        """``native``'s first part; torchvision's losses are PyTorch's (``convention="torch"``)."""
+        first = self.native.split(".", 1)[0]
+        return "torch" if first == "torchvision" else first
 
     def applies(self, params: dict) -> bool:
         return all(params.get(k) == value for k, value in self.when.items())

@@ -28,7 +28,8 @@ __all__ = ["DTYPE", "FRAMEWORKS", "AsArray", "Fixed", "LossNatives", "Native", "
 
 #: The frameworks with natives, and the backend whose arrays each takes (Keras: TensorFlow's).
 FRAMEWORKS = {"torch": "torch", "keras": "tensorflow", "optax": "jax", "sklearn": "numpy"}
-_FAMILIES = ("regression", "classification", "embedding", "probabilistic", "segmentation")
+_FAMILIES = ("regression", "classification", "margin", "embedding", "probabilistic", "ranking", "segmentation",
+             "detection", "sequence")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,10 @@ class Native:
     ``convention`` becomes the :class:`~multiloss.registry.Convention` that reproduces this
     native at its defaults, if the loss has one.
 
+    ``unchecked``: why the native is recorded but never called (torchvision cannot be imported
+    beside the CPU torch wheel these tests run on); its values are checked against the
+    reference and worked cases instead.
+
     For the teaching table: ``signature`` (the call as its docs show it, defaults included; a
     test checks it against the installed framework), ``reduction`` (its default reduction and
     axes where the framework's usual rule does not say it), ``safeguards`` (clipping, epsilons,
@@ -93,10 +98,13 @@ class Native:
     safeguards: str = ""
     label_format: str = ""
     convention: Convention | None = None
+    unchecked: str = ""  # why this native is recorded for the teaching tools but never called
 
     @property
     def framework(self) -> str:
-        return self.api.split(".", 1)[0]
+        """The framework: ``api``'s first part; torchvision's losses are PyTorch's."""
+        first = self.api.split(".", 1)[0]
+        return "torch" if first == "torchvision" else first
 
     @property
     def backend(self) -> str:

@@ -1,0 +1,3 @@
+"""The frameworks' own ranking losses (:mod:`multiloss.losses.ranking`)."""
+
+from __future__ import annotations
