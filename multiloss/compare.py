@@ -246,6 +246,9 @@ def _compare(spec: LossSpec, params: dict, args, load, log) -> int:
     notes: dict[str, list[str]] = {}
     skipped = []
     for native in natives:
+        if native.unchecked:
+            skipped.append(f"{native.api}: {native.unchecked}")
+            continue
         if not native.applies(case.params):
             if not any(n.api == native.api and n.applies(case.params) for n in natives) and not any(
                     s.startswith(f"{native.api}:") for s in skipped):  # one line per function not compared
@@ -342,6 +345,8 @@ def _convention_rows(spec, case, params, dtype, loaded, frameworks, skipped) -> 
             skipped.append(str(exc))
             continue
         native = natives_of(spec).following(rule)
+        if native.unchecked:  # listed with the natives not compared
+            continue
         b = loaded[native.backend]
         label = f"ours convention={fw!r} ↔ {native.api}"
         arrays, held = case.to_backend(b, dtype)

@@ -239,6 +239,8 @@ def _skip_reason(native: Native, params: dict, loaded: set) -> str | None:
     if not native.applies(params):
         unmet = {k: v for k, v in native.when.items() if params.get(k) != v}
         return "applies only with " + ", ".join(f"{k}={v!r}" for k, v in unmet.items())
+    if native.unchecked:
+        return native.unchecked
     if native.per == "mean":
         return "returns a mean only, no per-point curve"
     if native.backend not in loaded:

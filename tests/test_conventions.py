@@ -35,7 +35,8 @@ def _convention_cases():
                     continue
                 native = natives_of(spec).following(rule)
                 case = Case(spec, params)
-                yield pytest.param(case, params, framework, native, merged, id=f"{case.id}-{framework}")
+                marks = [pytest.mark.skip(reason=native.unchecked)] if native.unchecked else []
+                yield pytest.param(case, params, framework, native, merged, id=f"{case.id}-{framework}", marks=marks)
 
 
 CASES = list(_convention_cases())
