@@ -66,7 +66,8 @@ def _torch() -> list[str]:
     return [f"torch.nn.functional.{n}" for n in sorted(found)]
 
 
-#: torchvision.ops's losses (torchvision 0.28): a fixed list, as torchvision is never imported here.
+#: torchvision.ops's losses (every ``*_loss`` of its ``__all__``): a fixed list, as torchvision is never
+#: imported here.
 TORCHVISION = ("torchvision.ops.complete_box_iou_loss", "torchvision.ops.distance_box_iou_loss",
                "torchvision.ops.generalized_box_iou_loss", "torchvision.ops.sigmoid_focal_loss")
 
@@ -102,13 +103,14 @@ SOURCES = {
 EXCLUDED = {
     "keras.losses.Loss": "the base class of Keras's losses, not a loss (multiloss.keras's classes subclass it)",
     "optax.losses.make_fenchel_young_loss": (
-        "builds a loss from a user's max function, not a loss itself; its softmax (logsumexp) case is "
-        "categorical_cross_entropy"),
-    "optax.losses.smooth_labels": ("transforms one-hot labels, not a loss; the label_smoothing= parameter does it "
-                                   "inside the losses"),
+        "builds a Fenchel-Young loss from a user's max function (Blondel et al. 2020), not a loss itself; "
+        "with logsumexp it is categorical_cross_entropy from logits (targets summing to 1)"),
+    "optax.losses.smooth_labels": ("transforms one-hot labels (label smoothing), not a loss; the losses' "
+                                   "label_smoothing= parameter does it"),
     "torch.nn.functional.linear_cross_entropy": (
-        "cross_entropy(input @ linear_weight.T + linear_bias, target) fused with the linear layer to save memory: "
-        "the loss is sparse_categorical_cross_entropy(convention='torch') of those logits"),
+        "fuses a linear layer into cross_entropy to save memory: on the logits input @ linear_weight.T + "
+        "linear_bias it is cross_entropy, whose counterparts are categorical_cross_entropy and "
+        "sparse_categorical_cross_entropy"),
 }
 
 #: Names whose loss is another name's, returned with more: name -> (that name, what it adds).

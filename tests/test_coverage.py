@@ -233,3 +233,19 @@ def test_the_cli_prints_markdown_and_one_loss(cov, capsys):
     assert all(line.split(" → ")[1] == "huber" for line in out.splitlines() if " → " in line)
     assert cli.main(["conventions", "hubr", "--coverage"]) == 2
     assert "did you mean huber" in capsys.readouterr().err
+
+
+def test_the_command_owns_its_output():
+    """As a command: the table on stdout, nothing on stderr, no TensorFlow start-up logs although
+    Keras is imported directly (not through a backend's adapter)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-m", "multiloss", "conventions", "--coverage"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert out.stdout.startswith("Every loss the installed frameworks ship, and its multiloss counterpart\n")
+    for marker in ("oneDNN", "absl::InitializeLog", "cpu_feature_guard", "I0000", "W0000"):
+        assert marker not in out.stdout
