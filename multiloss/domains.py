@@ -28,10 +28,12 @@ __all__ = [
     "gaussian",
     "labelled_embeddings",
     "masks",
+    "measures",
     "nonnegative_pairs",
     "pairs",
     "ranked_pairs",
     "real_pairs",
+    "relative_pairs",
     "signs",
     "sparse",
     "triplets",
@@ -193,6 +195,31 @@ def real_pairs(*kink_params: str, big: float = 100.0) -> Domain:
     return Domain(name, sample, strategy, scalable=("y_true", "y_pred"))
 
 
+def relative_pairs() -> Domain:
+    """Targets for a relative error: y_true on the real line and often within ``epsilon`` of 0
+    (0, ±ε/2, ±3ε, where the floor max(|y|, ε) decides), y_pred = y_true + an error, sometimes 0."""
+
+    def special(params):
+        eps = params.get("epsilon", 1e-7)
+        return [0.0, eps / 2, -eps / 2, 3 * eps, -3 * eps]
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        y_true = np.round(rng.normal(0.0, 2.0, n) * 8) / 8
+        first = special(params) + [0.25, -0.25]
+        y_true[: len(first)] = first[:n]
+        error = rng.normal(0.0, 1.5, n)
+        error[len(first): len(first) + 2] = 0.0
+        return {"y_true": y_true.reshape(shape), "y_pred": (y_true + error).reshape(shape)}
+
+    def strategy(shape, params):
+        targets = _array(shape, st.one_of(st.sampled_from(special(params)), _floats(-REAL, REAL)))
+        error = _array(shape, st.one_of(st.just(0.0), _floats(-REAL, REAL)))
+        return st.tuples(targets, error).map(lambda t: {"y_true": t[0], "y_pred": t[0] + t[1]})
+
+    return Domain("relative_pairs()", sample, strategy)
+
+
 def nonnegative_pairs() -> Domain:
     """y_true, y_pred ≥ 0 (log-scale targets), with exact zeros on either side."""
 
@@ -211,12 +238,17 @@ def nonnegative_pairs() -> Domain:
 def counts_and_rates() -> Domain:
     """Poisson counts y_true ≥ 0 and a rate (or log-rate when ``log_input``) prediction.
 
-    Includes y = 0 with rate 0, where y·log(rate) is 0 (not NaN)."""
+    Includes y = 0 with rate 0, where y·log(rate) is 0 (not NaN). With ``full`` no count is 1:
+    Stirling's term (PyTorch's, for y > 1 only) jumps there, so the loss has no derivative in
+    y_true at 1; counts of 1 become 2."""
+
+    def counted(y, params):
+        return np.where(y == 1.0, 2.0, y) if params.get("full") else y
 
     def sample(rng, shape, params):
         n = math.prod(shape)
         rate = rng.exponential(3.0, n)
-        y_true = rng.poisson(rate).astype(np.float64)
+        y_true = counted(rng.poisson(rate).astype(np.float64), params)
         y_pred = rng.exponential(3.0, n)
         y_true[:1], y_pred[:1] = 0.0, 0.0
         if params["log_input"]:
@@ -227,7 +259,7 @@ def counts_and_rates() -> Domain:
     def strategy(shape, params):
         """Counts and log-rates, or rates: normal in every dtype (≥ 2⁻¹⁴), or 0 where the count is 0
         (λ − y·log λ is rightly infinite for λ = 0 < y)."""
-        counts = _array(shape, st.integers(0, int(REAL)))
+        counts = _array(shape, st.integers(0, int(REAL))).map(lambda y: counted(y, params))
         if params["log_input"]:
             return _dict(y_true=counts, y_pred=_array(shape, _floats(-LOG_RATE, LOG_RATE)))
         rates = _array(shape, st.one_of(st.just(0.0), _floats(2.0**-14, REAL)))
@@ -315,19 +347,46 @@ def signs() -> Domain:
 
 def distributions() -> Domain:
     """Target distributions over the last axis, with exact zeros, and a predicted
-    distribution (strictly positive) or logits."""
+    distribution (strictly positive) or logits. With ``log_input`` the prediction is log q; with
+    ``log_target`` the target is log p, a zero probability's log being −1e4 (exp rounds it to
+    0 in every dtype; −inf has no finite difference)."""
+
+    def logs(y_true, y_pred, params):
+        if params.get("log_target"):
+            y_true = np.log(np.where(y_true > 0, y_true, 1.0)) + np.where(y_true > 0, 0.0, -1e4)
+        return {"y_true": y_true, "y_pred": np.log(y_pred) if params.get("log_input") else y_pred}
 
     def sample(rng, shape, params):
         y_true = rng.dirichlet(np.ones(shape[-1]), shape[:-1]) if shape[-1] else np.zeros(shape)
         y_true[..., 0] = 0.0
         y_true /= np.maximum(y_true.sum(axis=-1, keepdims=True), 1e-300)
-        return {"y_true": y_true, "y_pred": _rows(rng, shape, params)}
+        return logs(y_true, _rows(rng, shape, params), params)
 
     def strategy(shape, params):
         targets = _array(shape, st.one_of(st.just(0.0), _floats(0.0, 1.0))).map(_normalized)
-        return _dict(y_true=targets, y_pred=_scores(shape, params["from_logits"]))
+        return st.tuples(targets, _scores(shape, params["from_logits"])).map(lambda t: logs(*t, params))
 
     return Domain("distributions()", sample, strategy, scalable=_logits)
+
+
+def measures() -> Domain:
+    """Nonnegative, unnormalized measures over the last axis: a target p with exact zeros and
+    values up to ~10, and a prediction log q (``log_input``, the default where it is a
+    parameter) or q > 0."""
+
+    def sample(rng, shape, params):
+        y_true = rng.exponential(2.0, shape)
+        y_true[..., 0] = 0.0
+        y_pred = rng.exponential(2.0, shape) + 2.0**-10
+        return {"y_true": y_true, "y_pred": np.log(y_pred) if params.get("log_input", True) else y_pred}
+
+    def strategy(shape, params):
+        targets = _array(shape, st.one_of(st.just(0.0), _floats(0.0, 10.0)))
+        if params.get("log_input", True):
+            return _dict(y_true=targets, y_pred=_array(shape, _floats(-20.0, 5.0)))
+        return _dict(y_true=targets, y_pred=_array(shape, _floats(2.0**-10, 10.0)))
+
+    return Domain("measures()", sample, strategy)
 
 
 def pairs(labels: str) -> Domain:

@@ -640,16 +640,19 @@ def categorical_hinge(y_true, y_pred, *, zero_true_class=False, xp):
 
 
 # --- divergence -----------------------------------------------------------------------------
-def _check_kl(xp, y_true, y_pred, *, from_logits, log_input, **_):
+def _check_kl(xp, y_true, y_pred, *, from_logits, log_input, log_target, **_):
     if from_logits and log_input:
         raise ValueError(f"`from_logits` and `log_input` cannot both be True: y_pred is logits or log q "
                          f"({xp.backend}).")
-    return (v.Rule("y_true", y_true, "≥ 0 (class probabilities)", lower=0.0),
-            *_probabilities(y_pred, from_logits or log_input))
+    targets = () if log_target else (v.Rule("y_true", y_true, "≥ 0 (class probabilities; pass log_target=True "
+                                                              "for log-probabilities)", lower=0.0),)
+    return (*targets, *_probabilities(y_pred, from_logits or log_input))
 
 
-def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon, class_mean, axis, m):
+def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, log_target, epsilon, class_mean, axis, m):
     nlp = [(-x,) for x in y_pred] if log_input else _exact_neg_log_probs(y_pred, from_logits, m)
+    if log_target:  # y_true holds log p
+        y_true = [m.exp(t) for t in y_true]
     if epsilon is not None:  # both distributions clipped to [ε, 1]
         y_true = [min(max(t, epsilon), 1) for t in y_true]
         high = -m.log(epsilon)
@@ -667,29 +670,46 @@ def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon,
     shapes=_class_shapes,
     conditions={"epsilon": _SAFEGUARDS["epsilon"], "axis": "int"},
     checks=_check_kl,
-    variants=({"from_logits": True},),
+    variants=({"from_logits": True}, {"log_input": True}, {"log_input": True, "log_target": True},
+              {"log_input": True, "class_mean": True, "log_target": True}, {"log_target": True, "epsilon": 1e-3}),
     conventions=(
         Convention("keras.losses.KLDivergence", {"epsilon": _KERAS_EPSILON},
-                   when={"from_logits": False, "log_input": False, "class_mean": False}),
+                   when={"from_logits": False, "log_input": False, "class_mean": False, "log_target": False}),
         Convention("torch.nn.functional.kl_div", {"log_input": True, "class_mean": True},
-                   when={"from_logits": False, "log_input": True, "class_mean": True}),
+                   when={"from_logits": False, "log_input": True, "class_mean": True, "epsilon": None}),
         Convention("optax.losses.kl_divergence", {"log_input": True},
-                   when={"from_logits": False, "log_input": True, "class_mean": False}),
+                   when={"from_logits": False, "log_input": True, "class_mean": False, "log_target": False,
+                         "epsilon": None}),
+        Convention("optax.losses.kl_divergence_with_log_targets", {"log_input": True},
+                   when={"from_logits": False, "log_input": True, "class_mean": False, "log_target": True,
+                         "epsilon": None}),
     ),
 )
-def kl_divergence(y_true, y_pred, *, from_logits=False, log_input=False, epsilon=None, class_mean=False, axis=-1,
-                  xp):
+def kl_divergence(y_true, y_pred, *, from_logits=False, log_input=False, log_target=False, epsilon=None,
+                  class_mean=False, axis=-1, xp):
     """Kullback–Leibler divergence KL(y_true ‖ y_pred) = Σ_c y log(y / q) over ``axis``, per sample.
 
     ``y_pred`` is a distribution q, logits with ``from_logits`` (log_softmax leaves normalized
     log-probabilities unchanged), or log q itself with ``log_input``, used as given (PyTorch's
-    ``kl_div`` input, optax's log_predictions). 0·log 0 = 0. ``epsilon`` clips y_true and q to
-    [ε, 1] first (Keras). ``"mean"`` averages the per-sample KL: PyTorch's ``"batchmean"``,
-    not its element-wise ``"mean"``, which ``class_mean`` (divide by the number of classes) gives.
+    ``kl_div`` input, optax's log_predictions). 0·log 0 = 0. ``log_target``: y_true is log p
+    (PyTorch's ``kl_div(log_target=True)``, optax's ``kl_divergence_with_log_targets``), each
+    term p·(log p − log q) with p = exp(log p), and 0 for log p = −inf (both frameworks give
+    NaN there). ``epsilon`` clips y_true and q to [ε, 1] first (Keras). ``"mean"`` averages the
+    per-sample KL: PyTorch's ``"batchmean"``, not its element-wise ``"mean"``, which
+    ``class_mean`` (divide by the number of classes) gives.
     """
     log_q = xp.maximum(y_pred, xp.finfo(y_pred.dtype).min) if log_input else _log_probs(xp, y_pred, from_logits, axis)
     y = y_true
+    log_eps = None if epsilon is None else math.log(_rounded(xp, y_pred, epsilon)[0])
     if epsilon is not None:  # q in log space: log(clip(q, ε, 1)) = clip(log q, log ε, 0)
-        y, log_q = xp.clip(y_true, epsilon, 1.0), xp.clip(log_q, math.log(_rounded(xp, y_pred, epsilon)[0]), 0.0)
-    terms = xp.xlogy(y, y) - y * log_q
+        log_q = xp.clip(log_q, log_eps, 0.0)
+        if not log_target:
+            y = xp.clip(y_true, epsilon, 1.0)
+    if log_target:
+        log_p = y_true if epsilon is None else xp.clip(y_true, log_eps, 0.0)
+        zero = log_p == -math.inf  # p = 0: the term is 0; the guarded log p keeps its gradient finite
+        log_p = xp.where(zero, 0.0, log_p)
+        terms = xp.where(zero, 0.0, xp.exp(log_p) * (log_p - log_q))
+    else:
+        terms = xp.xlogy(y, y) - y * log_q
     return xp.mean(terms, axis=axis) if class_mean else xp.sum(terms, axis=axis)

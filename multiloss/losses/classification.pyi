@@ -129,6 +129,7 @@ def kl_divergence(
     *,
     from_logits: bool = False,
     log_input: bool = False,
+    log_target: bool = False,
     epsilon: float | None = None,
     class_mean: bool = False,
     axis: int = -1,

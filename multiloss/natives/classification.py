@@ -240,17 +240,25 @@ register(
                 reduction=_PER_SAMPLE, safeguards="clips y_true and y_pred to [1e-7, 1]",
                 label_format="probabilities, same shape as y_pred",
                 notes=("Keras clips both distributions to [1e-7, 1], so y_true = 0 entries add 1e-7·log(1e-7/q).",)),
-    Native("torch.nn.functional.kl_div", per="mean",
+    Native("torch.nn.functional.kl_div", {"log_target": "log_target"}, per="mean",
            signature="torch.nn.functional.kl_div(input, target, size_average=None, reduce=None, "
                      "reduction='mean', log_target=False)",
            reduction="'mean' averages all N·C elements (and warns); 'batchmean' (Σ/N) is the KL, our 'mean'",
            safeguards="none: xlogy(t, t) − t·input",
            label_format="input: log-probabilities; target: probabilities (log-probabilities with log_target=True)",
            notes=(("PyTorch's kl_div takes log q (log_input=True), and its default 'mean' divides by every "
-                   "element, N·C (class_mean=True); its 'batchmean' is our 'mean'."), _KL_NEG_INF)),
+                   "element, N·C (class_mean=True); its 'batchmean' is our 'mean'."), _KL_NEG_INF,
+                  ("log_target=True takes the target as log p (our log_target=True): exp(t)·(t − input), NaN for "
+                   "t = −inf (p = 0) where ours is 0."))),
     Native("optax.losses.kl_divergence",
            signature="optax.losses.kl_divergence(log_predictions, targets, axis=-1, where=None)",
            safeguards="none: 0 where targets = 0",
            label_format="targets: probabilities; log_predictions: log-probabilities",
            notes=("optax takes log q as given (log_input=True).", _KL_NEG_INF)),
+    Native("optax.losses.kl_divergence_with_log_targets",
+           signature="optax.losses.kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=None)",
+           safeguards="none: exp(log_targets)·(log_targets − log_predictions)",
+           label_format="log_targets and log_predictions: log-probabilities",
+           notes=(("optax takes both distributions in log space (our log_input=True, log_target=True); a −inf "
+                   "log target (p = 0) gives NaN there, 0 here."),)),
 )
