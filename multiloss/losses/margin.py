@@ -121,7 +121,7 @@ def soft_margin(y_true, y_pred, *, xp):
 
 
 def _hinge_embedding_reference(y_true, y_pred, *, margin, m):
-    return y_pred if y_true == 1 else _hinge_terms((margin, -y_pred))
+    return y_pred if y_true > 0 else _hinge_terms((margin, -y_pred))  # a label: no slope in y_true
 
 
 @loss(
@@ -140,7 +140,7 @@ def hinge_embedding(y_true, y_pred, *, margin=1.0, xp):
     PyTorch's ``hinge_embedding_loss`` (Hadsell, Chopra & LeCun 2006, with the distance itself
     rather than its square).
     """
-    return xp.where(y_true == 1, y_pred, xp.maximum(margin - y_pred, 0.0))
+    return xp.where(y_true == 1, y_pred, xp.where(y_true == -1, xp.maximum(margin - y_pred, 0.0), math.nan))
 
 
 def _perceptron_reference(y_true, y_pred, *, m):
@@ -180,7 +180,7 @@ def _sparsemax_terms(scores, label, m):
 
 
 def _sparsemax_reference(y_true, y_pred, *, m):
-    return _sparsemax_terms([0 * y_pred, y_pred], int(y_true), m)  # two classes, scores (0, ŷ)
+    return _sparsemax_terms([0 * y_pred, y_pred], int(y_true > 0.5), m)  # two classes, scores (0, ŷ)
 
 
 @loss(
@@ -197,7 +197,7 @@ def sparsemax(y_true, y_pred, *, xp):
     (optax's ``sparsemax_loss``, jax.nn.sparse_plus(s)). Zero exactly when the sparse sigmoid
     clip((ŷ + 1)/2, 0, 1) equals the label; labels 0 or 1.
     """
-    s = xp.where(y_true == 1, -y_pred, y_pred)
+    s = xp.where(y_true == 1, -y_pred, xp.where(y_true == 0, y_pred, math.nan))  # a NaN label: NaN
     t = s + 1.0
     return xp.where(s <= -1.0, 0.0, xp.where(s >= 1.0, s, 0.25 * t * t))
 
@@ -218,7 +218,7 @@ def _multiclass_sparsemax_reference(y_true, y_pred, *, m):
     conventions=(Convention("optax.losses.multiclass_sparsemax_loss"),),
 )
 def multiclass_sparsemax(y_true, y_pred, *, xp):
-    """Sparsemax loss (Martins & Astudillo 2016): ⟨p, z − z_y⟩ + ½(1 − ‖p‖²), p = sparsemax(z).
+    """Sparsemax loss (Martins & Astudillo 2016): ⟨p, z⟩ − z_y + ½(1 − ‖p‖²), p = sparsemax(z).
 
     p is the Euclidean projection of the scores z onto the probability simplex (``xp.sparsemax``),
     sparse where softmax is dense; equally −z_y + ½Σ_{j∈S}(z_j² − τ²) + ½ over p's support S.
@@ -226,11 +226,13 @@ def multiclass_sparsemax(y_true, y_pred, *, xp):
     gradient is p − onehot(y). ``y_true`` holds integer labels (optax's
     ``multiclass_sparsemax_loss``).
     """
-    labels, index, in_range, _ = _labelled(xp, y_true, y_pred)
+    _, index, in_range, _ = _labelled(xp, y_true, y_pred)
     p = xp.sparsemax(y_pred, axis=-1)
-    z_y = xp.take_along_axis(y_pred, index, axis=-1)
-    d = xp.where(p > 0.0, y_pred - z_y, 0.0)  # a −inf score has p = 0: no 0·inf
-    out = xp.sum(p * d, axis=-1) + 0.5 * (1.0 - xp.sum(p * p, axis=-1))
+    # ⟨p, z'⟩ − z'_y with z' = z − max z (Σp = 1: the same value): z' lies in [−1, 0] on p's
+    # support, so the rounding in p's derivative is not multiplied by the scores' size.
+    z = y_pred - xp.stop_gradient(xp.max(y_pred, axis=-1, keepdims=True))
+    on_support = xp.sum(p * xp.where(p > 0.0, z, 0.0), axis=-1)  # a −inf score has p = 0: no 0·inf
+    out = on_support - xp.squeeze(xp.take_along_axis(z, index, axis=-1), axis=-1) + 0.5 * (1.0 - xp.sum(p * p, axis=-1))
     return xp.where(in_range, out, math.nan)
 
 
@@ -257,7 +259,8 @@ def multiclass_perceptron(y_true, y_pred, *, xp):
     """
     _, index, in_range, _ = _labelled(xp, y_true, y_pred)
     out = xp.max(y_pred, axis=-1) - xp.squeeze(xp.take_along_axis(y_pred, index, axis=-1), axis=-1)
-    return xp.where(in_range, out, math.nan)
+    # a NaN score gives NaN, also where the max skips it (TensorFlow's does)
+    return xp.where(in_range & xp.logical_not(xp.any(xp.isnan(y_pred), axis=-1)), out, math.nan)
 
 
 def _multi_margin_reference(y_true, y_pred, *, p, margin, class_weight, m):
@@ -394,4 +397,5 @@ def multilabel_margin(y_true, y_pred, *, xp):
     gap = xp.maximum(1.0 - (xp.expand_dims(y_pred, axis=-1) - xp.expand_dims(y_pred, axis=-2)), 0.0)  # [j, i]
     pairs = xp.where(xp.expand_dims(count == 0.0, axis=-2), gap, 0.0)  # i unlisted
     out = xp.sum(count * xp.mean(pairs, axis=-1), axis=-1)
-    return xp.where(in_range, out, math.nan)
+    # a NaN score gives NaN, also in a row whose every class is listed (no pair reads it)
+    return xp.where(in_range & xp.logical_not(xp.any(xp.isnan(y_pred), axis=-1)), out, math.nan)

@@ -99,8 +99,8 @@ register(
            label_format="integer class indices, scores' shape without the last axis",
            notes=(("optax projects the scores as given; ours shifts them by their maximum first, which keeps "
                    "the threshold's digits for large scores (the loss is the same)."),
-                  ("optax does not check labels: one ≥ C or < 0 reads a clamped score (jax's gather); ours raises "
-                   "in eager mode, NaN under jit."))),
+                  ("optax does not check labels: a label ≥ C reads the last class (jax clamps the index) and −1 "
+                   "wraps to it; ours raises in eager mode, NaN under jit."))),
     absent={"torch": _NO_TORCH.format(what="sparsemax loss"),
             "keras": _NO_KERAS.format(what="sparsemax loss (keras.activations.sparsemax is the projection only)")},
 )
