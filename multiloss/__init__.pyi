@@ -34,6 +34,15 @@ from multiloss.losses.embedding import cosine_similarity as cosine_similarity
 from multiloss.losses.embedding import margin_ranking as margin_ranking
 from multiloss.losses.embedding import nt_xent as nt_xent
 from multiloss.losses.embedding import triplet_margin as triplet_margin
+from multiloss.losses.margin import hinge_embedding as hinge_embedding
+from multiloss.losses.margin import multi_margin as multi_margin
+from multiloss.losses.margin import multiclass_perceptron as multiclass_perceptron
+from multiloss.losses.margin import multiclass_sparsemax as multiclass_sparsemax
+from multiloss.losses.margin import multilabel_margin as multilabel_margin
+from multiloss.losses.margin import multilabel_soft_margin as multilabel_soft_margin
+from multiloss.losses.margin import perceptron as perceptron
+from multiloss.losses.margin import soft_margin as soft_margin
+from multiloss.losses.margin import sparsemax as sparsemax
 from multiloss.losses.probabilistic import convex_kl_divergence as convex_kl_divergence
 from multiloss.losses.probabilistic import gaussian_nll as gaussian_nll
 from multiloss.losses.probabilistic import generalized_kl_divergence as generalized_kl_divergence
@@ -82,6 +91,15 @@ __all__ = [
     "margin_ranking",
     "nt_xent",
     "triplet_margin",
+    "hinge_embedding",
+    "multi_margin",
+    "multiclass_perceptron",
+    "multiclass_sparsemax",
+    "multilabel_margin",
+    "multilabel_soft_margin",
+    "perceptron",
+    "soft_margin",
+    "sparsemax",
     "convex_kl_divergence",
     "gaussian_nll",
     "generalized_kl_divergence",

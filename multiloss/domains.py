@@ -22,10 +22,12 @@ import numpy as np
 __all__ = [
     "Domain",
     "binary",
+    "bits",
     "categorical",
     "counts_and_rates",
     "distributions",
     "gaussian",
+    "label_lists",
     "labelled_embeddings",
     "masks",
     "measures",
@@ -269,16 +271,20 @@ def counts_and_rates() -> Domain:
     return Domain("counts_and_rates()", sample, strategy, scalable=("y_pred",))
 
 
-def binary() -> Domain:
-    """Binary labels (mostly 0/1, some soft) and a probability or, with ``from_logits``, a
-    logit; logits include EXTREME_LOGITS for both labels. Probabilities stay inside
-    (0.005, 0.995): exact 0 and 1 are tested against their documented values separately."""
+def binary(logits: bool = False) -> Domain:
+    """Binary labels (mostly 0/1, some soft) and a probability or, with ``from_logits`` (or
+    ``logits``: a loss of logits only), a logit; logits include EXTREME_LOGITS for both labels.
+    Probabilities stay inside (0.005, 0.995): exact 0 and 1 are tested against their documented
+    values separately."""
+
+    def from_logits(params):
+        return logits or params["from_logits"]
 
     def sample(rng, shape, params):
         n = math.prod(shape)
         y_true = rng.integers(0, 2, n).astype(np.float64)
         y_true[n // 2 :: 7] = 0.3
-        if params["from_logits"]:
+        if from_logits(params):
             y_pred = rng.normal(0.0, 3.0, n)
             k = min(n, 2 * len(EXTREME_LOGITS))
             y_pred[:k] = (EXTREME_LOGITS * 2)[:k]
@@ -289,9 +295,28 @@ def binary() -> Domain:
 
     def strategy(shape, params):
         return _dict(y_true=_unit(shape),
-                     y_pred=_reals(shape) if params["from_logits"] else _array(shape, _floats(0.0, 1.0)))
+                     y_pred=_reals(shape) if from_logits(params) else _array(shape, _floats(0.0, 1.0)))
 
+    if logits:
+        return Domain("binary(logits=True)", sample, strategy, scalable=("y_pred",))
     return Domain("binary()", sample, strategy, scalable=_logits)
+
+
+def bits() -> Domain:
+    """Labels 0/1 and real scores, hitting 0 and ±1 exactly (the binary sparsemax's knots)."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        y_true = rng.integers(0, 2, n).astype(np.float64)
+        y_pred = rng.normal(0.0, 1.5, n)
+        knots = (1.0, -1.0, 0.0, 1.0, -1.0)
+        y_pred[: len(knots)] = knots[:n]
+        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_array(shape, st.sampled_from([0.0, 1.0])), y_pred=_reals(shape))
+
+    return Domain("bits()", sample, strategy, scalable=("y_pred",))
 
 
 def categorical(scores=False) -> Domain:
@@ -312,25 +337,53 @@ def categorical(scores=False) -> Domain:
                   scalable=("y_pred",) if scores else _logits)
 
 
-def sparse() -> Domain:
+def sparse(scores: bool = False) -> Domain:
     """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities;
-    with ``ignore_index`` some labels equal it."""
+    with ``ignore_index`` some labels equal it. ``scores``: always real scores (margin losses)."""
 
     def sample(rng, shape, params):
         labels = rng.integers(0, shape[-1], shape[:-1])
-        return {"y_true": labels.astype(np.int64), "y_pred": _rows(rng, shape, params)}
+        return {"y_true": labels.astype(np.int64), "y_pred": _rows(rng, shape, params, scores)}
 
     def strategy(shape, params):
         labels = st.integers(0, shape[-1] - 1)
         if params.get("ignore_index") is not None:
             labels = st.one_of(labels, st.just(params["ignore_index"]))
-        return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=_scores(shape, params["from_logits"]))
+        return _dict(y_true=_array(shape[:-1], labels, np.int64),
+                     y_pred=_scores(shape, scores or params["from_logits"]))
 
+    if scores:
+        return Domain("sparse(scores=True)", sample, strategy, scalable=("y_pred",))
     return Domain("sparse()", sample, strategy, scalable=_logits)
 
 
-def signs() -> Domain:
-    """Labels ±1 and scores, with margins y·ŷ = 1 hit exactly (the hinge's kink)."""
+def label_lists() -> Domain:
+    """Scores and, of the same shape, PyTorch's multi-label targets: each row lists class
+    indices, the first −1 ends the list, and what follows it is ignored (any value in
+    [−1, C)). Rows list no class, every class, a class twice, and some classes."""
+
+    def sample(rng, shape, params):
+        c = shape[-1]
+        y_pred = rng.normal(0.0, 2.0, shape).reshape(-1, c)
+        y_true = rng.integers(-1, c, y_pred.shape)
+        for i, row in enumerate(y_true):
+            k = (0, c, 2)[i] if i < 3 else rng.integers(1, c)
+            row[:k] = rng.permutation(c)[:k]
+            if i == 2 and c > 2:
+                row[1] = row[0]  # listed twice: counted twice
+            if k < c:
+                row[k] = -1
+        return {"y_true": y_true.reshape(shape).astype(np.int64), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_array(shape, st.integers(-1, shape[-1] - 1), np.int64), y_pred=_reals(shape))
+
+    return Domain("label_lists()", sample, strategy, scalable=("y_pred",))
+
+
+def signs(zero: bool = True) -> Domain:
+    """Labels ±1 and scores, with margins y·ŷ = 1 hit exactly (the hinge's kink); the strategy
+    draws 0 labels too (the hinge's negative class) unless ``zero=False``."""
 
     def sample(rng, shape, params):
         n = math.prod(shape)
@@ -340,9 +393,9 @@ def signs() -> Domain:
         return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
 
     def strategy(shape, params):
-        return _dict(y_true=_signs(shape, zero=True), y_pred=_reals(shape))  # 0 is the negative class
+        return _dict(y_true=_signs(shape, zero=zero), y_pred=_reals(shape))  # 0 is the hinge's negative class
 
-    return Domain("signs()", sample, strategy, scalable=("y_pred",))
+    return Domain("signs()" if zero else "signs(zero=False)", sample, strategy, scalable=("y_pred",))
 
 
 def distributions() -> Domain:

@@ -19,6 +19,7 @@ tensors are in test_input_types.py; unknown sizes in test_dynamic_shapes.py.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import traceback
@@ -269,7 +270,7 @@ def _bad_values(condition):
     if condition == "bool":
         return ["False", 1, None]
     if condition.startswith("in "):
-        return ["nope", 1]
+        return ["nope", 3 if 1 in ast.literal_eval(condition[3:]) else 1]
     if condition.removesuffix(" or None") == "int":
         return [1.5, "1", True]
     bad = [float("nan"), float("inf"), "1", True]
