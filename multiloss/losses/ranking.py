@@ -37,6 +37,19 @@ def _listwise_softmax_reference(y_true, y_pred, *, where, weights, m):
     return tuple(y * (m.log(m.fsum(m.exp(t - top) for t in y_pred)) + top - s) for y, s in zip(y_true, y_pred))
 
 
+def _neg_log_softmax(xp, x):
+    """−log softmax(x) over the last axis, accurate where it is near 0: log1p(r) + (m − x),
+    m the (gradient-stopped) maximum and r = Σ e^{x − m} − 1 summed without the 1 (each other
+    maximum's 1 counted exactly, the first's e^{x − m} − 1 as expm1, 0 with derivative 1), where
+    log Σ e^{x − m} would round 1 + r first (a list whose top item has p = 0.99: 50 ulps)."""
+    m = xp.max(x, axis=-1, keepdims=True)
+    shifted = x - xp.stop_gradient(m)
+    top = shifted == 0.0
+    ties = xp.sum(xp.astype(top, x.dtype), axis=-1, keepdims=True) - 1.0
+    rest = xp.sum(xp.where(top, xp.expm1(xp.where(top, shifted, 0.0)), xp.exp(shifted)), axis=-1, keepdims=True)
+    return xp.log1p(rest + ties) - shifted
+
+
 @loss(
     family="ranking",
     domain=domains.relevance(),
@@ -63,13 +76,13 @@ def listwise_softmax(y_true, y_pred, *, where=None, weights=None, xp):
     """
     labels = y_true if weights is None else y_true * weights
     if where is None:
-        return -xp.sum(labels * xp.log_softmax(y_pred, axis=-1), axis=-1)
+        return xp.sum(labels * _neg_log_softmax(xp, y_pred), axis=-1)
     valid = where != 0
     listed = xp.any(valid, axis=-1)
     # masked items leave the softmax (−inf); a list with none keeps finite scores (0), whose
     # log-softmax, unused, has no NaN to send back through the gradient
     scores = xp.where(valid, y_pred, xp.where(listed[..., None], -math.inf, 0.0))
-    log_p = xp.where(valid, xp.log_softmax(scores, axis=-1), 0.0)  # no 0·(−inf) in the value or gradient
-    per_list = -xp.sum(xp.where(valid, labels, 0.0) * log_p, axis=-1)
+    nll = xp.where(valid, _neg_log_softmax(xp, scores), 0.0)  # no 0·inf in the value or gradient
+    per_list = xp.sum(xp.where(valid, labels, 0.0) * nll, axis=-1)
     count = xp.astype(listed, per_list.dtype)
     return per_list * count, count

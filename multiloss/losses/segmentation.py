@@ -154,7 +154,7 @@ def _dice_reference(y_true, y_pred, *, smooth, axis, epsilon, from_logits, class
     conditions={"smooth": ">= 0", "epsilon": ">= 0", "class_weights": "array or None"},
     checks=_check_overlap,
     variants=({"smooth": 0.0}, {"smooth": 0.0, "epsilon": 1e-7}, {"from_logits": True},
-              {"from_logits": True, "ignore_background": True}),
+              {"ignore_background": True}),
     conventions=(
         Convention("keras.losses.Dice", {"smooth": 0.0, "epsilon": 1e-7, "axis": "all"},
                    when={"smooth": 0.0, "from_logits": False, "class_weights": None, "ignore_background": False}),
@@ -266,7 +266,7 @@ def _generalized_dice_reference(y_true, y_pred, *, smooth, from_logits, ignore_b
     shapes=_generalized_shapes,
     conditions={"smooth": ">= 0", "weight_epsilon": "> 0"},
     checks=_check_overlap,
-    variants=({"from_logits": True}, {"from_logits": True, "ignore_background": True, "smooth": 0.0}),
+    variants=({"from_logits": True}, {"ignore_background": True, "smooth": 0.5}),
     conventions=(
         Convention("optax.losses.multiclass_generalized_dice_loss", {"smooth": 2.0, "from_logits": True},
                    when={"from_logits": True, "weight_epsilon": 1e-7}),
