@@ -81,7 +81,7 @@ def listwise_softmax(y_true, y_pred, *, where=None, weights=None, xp):
     listed = xp.any(valid, axis=-1)
     # masked items leave the softmax (−inf); a list with none keeps finite scores (0), whose
     # log-softmax, unused, has no NaN to send back through the gradient
-    scores = xp.where(valid, y_pred, xp.where(listed[..., None], -math.inf, 0.0))
+    scores = xp.where(valid, y_pred, xp.where(listed[..., None], -math.inf, xp.zeros_like(y_pred)))
     nll = xp.where(valid, _neg_log_softmax(xp, scores), 0.0)  # no 0·inf in the value or gradient
     per_list = xp.sum(xp.where(valid, labels, 0.0) * nll, axis=-1)
     count = xp.astype(listed, per_list.dtype)

@@ -181,7 +181,8 @@ def dice(y_true, y_pred, *, smooth=1.0, axis=None, epsilon=0.0, from_logits=Fals
     axes = _axes(y_pred, axis)
     p, q = _probabilities(xp, y_pred, from_logits)
     if ignore_background and y_pred.shape[-1] != 1:
-        y_true, p, q = y_true[..., 1:], p[..., 1:], q[..., 1:]
+        carry = 0.0 * (y_true[..., :1] + p[..., :1])  # class 0's NaN (an out-of-domain value) still reaches its item
+        y_true, p, q = y_true[..., 1:] + carry, p[..., 1:], q[..., 1:]
         class_weights = None if class_weights is None else class_weights[1:]
     mismatch = xp.sum(y_true * q + (1.0 - y_true) * p, axis=axes)
     out = _ratio(xp, mismatch + epsilon, xp.sum(y_true + p, axis=axes) + (smooth + epsilon))
@@ -286,17 +287,20 @@ def generalized_dice(y_true, y_pred, *, smooth=1.0, from_logits=False, ignore_ba
     ``ignore_background`` leaves class 0's loss out of the mean (its weight still counts in the
     scaling, as optax's). ``smooth`` (optax's 1 is our 2) and ``from_logits`` (softmax over the
     last axis, sigmoid for one channel) as for :func:`dice`. One value per sample, each
-    depending on the batch through the weights.
+    depending on the batch through the weights: a NaN anywhere in the batch makes every
+    sample's loss NaN.
     """
     spatial = tuple(range(1, y_pred.ndim - 1))
     p, q = _probabilities(xp, y_pred, from_logits)
-    frequency = xp.sum(y_true, axis=tuple(range(y_true.ndim - 1)))
+    batch = tuple(range(y_true.ndim - 1))
+    # (+ 0·Σp: the batch's weights, and so every sample's loss, are NaN where any input is)
+    frequency = xp.sum(y_true, axis=batch) + 0.0 * xp.sum(p, axis=batch)
     inverse = 1.0 / (frequency * frequency + weight_epsilon)
     weights = inverse / xp.mean(inverse)  # summing to the number of classes
     mismatch = xp.sum(y_true * q + (1.0 - y_true) * p, axis=spatial)
     losses = _ratio(xp, mismatch, xp.sum(y_true + p, axis=spatial) + smooth) * weights
     if ignore_background and y_pred.shape[-1] != 1:
-        losses = losses[..., 1:]
+        losses = losses[..., 1:] + 0.0 * losses[..., :1]  # (class 0's NaN still reaches its sample)
     return xp.mean(losses, axis=-1)
 
 
