@@ -35,6 +35,7 @@ from multiloss.losses.embedding import margin_ranking as margin_ranking
 from multiloss.losses.embedding import nt_xent as nt_xent
 from multiloss.losses.embedding import triplet_margin as triplet_margin
 from multiloss.losses.probabilistic import gaussian_nll as gaussian_nll
+from multiloss.losses.ranking import listwise_softmax as listwise_softmax
 from multiloss.losses.regression import huber as huber
 from multiloss.losses.regression import log_cosh as log_cosh
 from multiloss.losses.regression import mae as mae
@@ -46,7 +47,9 @@ from multiloss.losses.regression import msle as msle
 from multiloss.losses.regression import poisson as poisson
 from multiloss.losses.regression import quantile as quantile
 from multiloss.losses.regression import smooth_l1 as smooth_l1
+from multiloss.losses.segmentation import binary_dice as binary_dice
 from multiloss.losses.segmentation import dice as dice
+from multiloss.losses.segmentation import generalized_dice as generalized_dice
 from multiloss.losses.segmentation import tversky as tversky
 from multiloss.registry import REGISTRY as REGISTRY
 from multiloss.registry import loss as loss
@@ -79,6 +82,7 @@ __all__ = [
     "nt_xent",
     "triplet_margin",
     "gaussian_nll",
+    "listwise_softmax",
     "huber",
     "log_cosh",
     "mae",
@@ -90,6 +94,8 @@ __all__ = [
     "poisson",
     "quantile",
     "smooth_l1",
+    "binary_dice",
     "dice",
+    "generalized_dice",
     "tversky",
 ]
