@@ -35,7 +35,11 @@ __all__ = [
     "pairs",
     "ranked_pairs",
     "real_pairs",
+<<<<<<< HEAD
     "relative_pairs",
+=======
+    "relevance",
+>>>>>>> i15-segrank
     "signs",
     "sparse",
     "triplets",
@@ -559,6 +563,24 @@ def ranked_pairs() -> Domain:
         return _dict(y_true=_signs(shape), x1=_reals(shape), x2=_reals(shape))
 
     return Domain("ranked_pairs()", sample, strategy, scalable=("x1", "x2"))
+
+
+def relevance() -> Domain:
+    """Lists on the last axis: graded relevance labels (0 to 3, one soft 0.5, one list with no
+    relevant item) and real scores (one list with ±1e4)."""
+
+    def sample(rng, shape, params):
+        y = rng.integers(0, 4, shape).astype(np.float64) * (rng.uniform(size=shape) < 0.5)
+        y.reshape(-1)[3] = 0.5
+        if len(shape) > 1 and shape[0] > 1:
+            y[-1] = 0.0
+        return {"y_true": y, "y_pred": _rows(rng, shape, params, scores=True)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_array(shape, st.one_of(st.sampled_from([0.0, 1.0, 2.0]), _floats(0.0, 4.0))),
+                     y_pred=_reals(shape))
+
+    return Domain("relevance()", sample, strategy, scalable=("y_pred",))
 
 
 def gaussian() -> Domain:
