@@ -35,11 +35,8 @@ __all__ = [
     "pairs",
     "ranked_pairs",
     "real_pairs",
-<<<<<<< HEAD
     "relative_pairs",
-=======
     "relevance",
->>>>>>> i15-segrank
     "signs",
     "sparse",
     "triplets",
