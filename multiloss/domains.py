@@ -280,21 +280,31 @@ def categorical(scores=False) -> Domain:
                   scalable=("y_pred",) if scores else _logits)
 
 
-def sparse() -> Domain:
-    """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities;
-    with ``ignore_index`` some labels equal it."""
+def sparse(log_probabilities=False) -> Domain:
+    """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities, or
+    with ``log_probabilities`` log-softmax rows (one with the extreme logits ±1e4); with
+    ``ignore_index`` some labels equal it."""
 
     def sample(rng, shape, params):
         labels = rng.integers(0, shape[-1], shape[:-1])
-        return {"y_true": labels.astype(np.int64), "y_pred": _rows(rng, shape, params)}
+        if log_probabilities:
+            logits = _rows(rng, shape, {"from_logits": True})
+            top = logits.max(axis=-1, keepdims=True)
+            y_pred = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+        else:
+            y_pred = _rows(rng, shape, params)
+        return {"y_true": labels.astype(np.int64), "y_pred": y_pred}
 
     def strategy(shape, params):
         labels = st.integers(0, shape[-1] - 1)
         if params.get("ignore_index") is not None:
             labels = st.one_of(labels, st.just(params["ignore_index"]))
-        return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=_scores(shape, params["from_logits"]))
+        scores = (_reals(shape).map(lambda x: np.log(_softmax(x))) if log_probabilities
+                  else _scores(shape, params["from_logits"]))
+        return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=scores)
 
-    return Domain("sparse()", sample, strategy, scalable=_logits)
+    return Domain(f"sparse(log_probabilities={log_probabilities!r})" if log_probabilities else "sparse()", sample,
+                  strategy, scalable=("y_pred",) if log_probabilities else _logits)
 
 
 def signs() -> Domain:
