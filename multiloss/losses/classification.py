@@ -42,6 +42,7 @@ __all__ = [
     "hinge",
     "kl_divergence",
     "negative_log_likelihood",
+    "nll",
     "poly_cross_entropy",
     "sparse_categorical_cross_entropy",
     "squared_hinge",
@@ -593,7 +594,8 @@ def _check_nll(xp, y_true, y_pred, *, ignore_index, axis, **_):
     shapes=_sparse_shapes,
     conditions={"class_weight": "array or None", "ignore_index": "int or None", "axis": "int"},
     checks=_check_nll,
-    variants=({"class_weight": _CLASS_WEIGHTS, "ignore_index": 2}, {"class_weight": _CLASS_WEIGHTS, "ignore_index": 5, "axis": 1}),
+    variants=({"class_weight": _CLASS_WEIGHTS, "ignore_index": 2},
+              {"class_weight": _CLASS_WEIGHTS, "ignore_index": 5, "axis": 1}),
     conventions=(Convention("torch.nn.functional.nll_loss", {"ignore_index": -100, "axis": 1}, when={"axis": 1},
                             why=_TORCH_AXIS),),
     aliases=("nll",),
@@ -618,6 +620,9 @@ def negative_log_likelihood(y_true, y_pred, *, class_weight=None, ignore_index=N
         weight = _take(xp, class_weight, labels)
         nll = weight * nll
     return _per_label(xp, nll, weight, in_range, keep)
+
+
+nll = negative_log_likelihood
 
 
 def _generalized_cross_entropy_reference(y_true, y_pred, *, q, from_logits, axis, m):
