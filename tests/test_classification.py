@@ -856,6 +856,14 @@ def test_torchvision_sigmoid_focal_is_recorded_and_reproduced(backend):
     np.testing.assert_allclose(value(backend, ml.binary_focal(by, bx, from_logits=True, alpha=None,
                                                                reduction="none")),
                                _torchvision_sigmoid_focal(x, y, alpha=-1), rtol=1e-13)
+    # torchvision forms 1 − p_t as 1 − (p·y + (1 − p)(1 − y)): 0 in float32 at x = 20, y = 1, where ours keeps
+    # (1 − σ(20))^2·softplus(−20) ≈ 1.9e-26
+    x32, y32 = np.float32([20.0]), np.float32([1.0])
+    assert _torchvision_sigmoid_focal(x32, y32)[0] == 0.0
+    (b20,) = arrays(backend, [20.0], dtype="float32")
+    got = value(backend, ml.binary_focal(arrays(backend, [1.0], dtype="float32")[0], b20, from_logits=True,
+                                         reduction="none"))[0]
+    assert got == pytest.approx(0.25 * math.exp(-20) ** 2 * math.log1p(math.exp(-20)), rel=1e-4)
     with pytest.raises(ValueError, match=r"convention='torch': torchvision\.ops\.sigmoid_focal_loss is binary_focal "
                                          r"with from_logits=True only"):
         ml.binary_focal(by, by, convention="torch")

@@ -1,4 +1,4 @@
-"""Classification and margin losses: binary / categorical / sparse cross-entropy, focal, hinge, KL.
+"""Classification losses: binary / categorical / sparse cross-entropy, NLL, focal, poly, generalized CE, hinge, KL.
 
 Numerics, on every backend:
 - From logits, log-probabilities are log-sigmoid / log-softmax (softplus and log-sum-exp
@@ -8,7 +8,8 @@ Numerics, on every backend:
   −log(tiny) = 87.34 (float32), finite, and a zero gradient there (the clamp is flat), as in
   Keras. Keras instead clips p to [1e-7, 1 − 1e-7] (16.12); PyTorch clamps the log at −100
   (100.0). For saturated probabilities use ``from_logits=True``.
-- Per-sample losses (categorical, sparse, KL) reduce the class ``axis`` first; ``"mean"`` then
+- Per-sample losses (categorical, sparse, NLL, KL) reduce the class ``axis`` first (default the
+  last; ``convention="torch"`` sets PyTorch's axis 1, (N, C, d1, …, dK)); ``"mean"`` then
   averages over samples (for KL, PyTorch's ``"batchmean"``, the true KL per sample).
 - A NaN input gives NaN for its item (a class row's NaN: for that row); ±inf gives the loss's
   limit or NaN, never raises, the same on every backend (where ``y_pred`` must be a
@@ -358,6 +359,8 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smooth
     even for a −inf logit. Keras's safeguards: ``normalize`` divides probabilities by their sum
     over ``axis`` (a softmax already sums to 1), and ``epsilon`` then clips p to [ε, 1 − ε]
     (Keras: 1e-7), in log space so that the logs stay exact inside the bounds.
+    ``convention="torch"`` is PyTorch's ``cross_entropy`` with class probabilities: its layout,
+    the class axis at 1 of (N, C) or (N, C, d1, …, dK) (another ``axis`` is an error there).
     """
     log_p = _log_probs(xp, y_pred, from_logits, axis, epsilon, normalize)
     out = -xp.sum(y_true * log_p, axis=axis)
@@ -533,6 +536,8 @@ def sparse_categorical_cross_entropy(
     the check policy reads them (``multiloss.checks``: eager arrays on the host by default); where
     it does not (jit, a GPU) they give NaN (never a clamped, wrapped or zero column, which is
     what JAX, NumPy-style −1 indexing and TensorFlow on GPU would read).
+    ``convention="torch"`` is PyTorch's ``cross_entropy``: class axis 1 of (N, C) or
+    (N, C, d1, …, dK) with labels (N, d1, …, dK), label −100 ignored.
     """
     if v.readable(xp, y_true) and _fused(from_logits, label_smoothing, class_weight, ignore_index, epsilon, normalize):
         # labels checked: by the eager check, or by the framework's kernel itself (xp.checks_labels)
