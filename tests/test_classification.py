@@ -867,3 +867,22 @@ def test_torchvision_sigmoid_focal_is_recorded_and_reproduced(backend):
     with pytest.raises(ValueError, match=r"convention='torch': torchvision\.ops\.sigmoid_focal_loss is binary_focal "
                                          r"with from_logits=True only"):
         ml.binary_focal(by, by, convention="torch")
+
+
+def test_torch_modules_under_convention_torch_are_nn_losses_on_extra_dimensions():
+    """mt.NegativeLogLikelihood(convention="torch") is nn.NLLLoss, and
+    mt.SparseCategoricalCrossEntropy(from_logits=True, convention="torch") nn.CrossEntropyLoss,
+    on (N, C, d1, d2) inputs, class weights and label −100 included."""
+    torch = pytest.importorskip("torch")
+    import multiloss.torch as mt
+
+    x, y, _, log_p = _k_inputs()
+    tx, ty, tlog = (torch.from_numpy(a) for a in (x, y, log_p))
+    tw = torch.tensor(K_WEIGHT, dtype=torch.float64)
+    for reduction in ("mean", "sum", "none"):
+        ours = mt.NegativeLogLikelihood(class_weight=K_WEIGHT, convention="torch", reduction=reduction)
+        torch.testing.assert_close(ours(tlog, ty), torch.nn.NLLLoss(weight=tw, reduction=reduction)(tlog, ty),
+                                   rtol=1e-13, atol=1e-15)
+        ours = mt.SparseCategoricalCrossEntropy(from_logits=True, convention="torch", reduction=reduction)
+        torch.testing.assert_close(ours(tx, ty), torch.nn.CrossEntropyLoss(reduction=reduction)(tx, ty),
+                                   rtol=1e-13, atol=1e-15)
