@@ -1,4 +1,4 @@
-"""Classification losses: binary / categorical / sparse cross-entropy, NLL, focal, poly, generalized CE, hinge, KL.
+"""Classification and margin losses: binary / categorical / sparse CE, NLL, focal, poly, generalized CE, hinge, KL.
 
 Numerics, on every backend:
 - From logits, log-probabilities are log-sigmoid / log-softmax (softplus and log-sum-exp
