@@ -267,20 +267,24 @@ def binary_focal(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, la
     """
     if gamma == 0 and alpha is None and from_logits and epsilon is None and not label_smoothing:
         return xp.sigmoid_cross_entropy(y_pred, y_true)  # BCE's own op: the same bits
-    y, y_neg = y_true, 1.0 - y_true
+    y, smoothed = y_true, None
     if label_smoothing:  # each side smoothed on its own: 1 − 0.95 would keep one digit less per 20×
-        y, y_neg = y * (1.0 - label_smoothing) + 0.5 * label_smoothing, y_neg * (1.0 - label_smoothing) + \
-            0.5 * label_smoothing
+        y = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+        smoothed = (1.0 - y_true) * (1.0 - label_smoothing) + 0.5 * label_smoothing
+
+    def negative():  # 1 − y
+        return 1.0 - y if smoothed is None else smoothed
+
     log_p, log_q = _binary_logs(xp, y_pred, from_logits)
     p, q = (xp.exp(log_p), xp.exp(log_q)) if from_logits else (y_pred, 1.0 - y_pred)
     if epsilon is not None:  # the logs only
         log_p, log_q = _clip_binary_logs(xp, log_p, log_q, epsilon)
-    out = -(y * log_p + y_neg * log_q)
-    weight = _modulating(xp, y * q + y_neg * p, gamma, _tiny(xp, y_pred))
+    out = -(y * log_p + negative() * log_q)
+    weight = _modulating(xp, y * q + negative() * p, gamma, _tiny(xp, y_pred))
     if weight is not None:
         out = weight * out
     if alpha is not None:
-        out = (alpha * y + (1.0 - alpha) * y_neg) * out
+        out = (alpha * y + (1.0 - alpha) * negative()) * out
     return out
 
 
