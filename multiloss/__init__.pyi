@@ -22,8 +22,12 @@ from multiloss.losses.classification import binary_focal as binary_focal
 from multiloss.losses.classification import categorical_cross_entropy as categorical_cross_entropy
 from multiloss.losses.classification import categorical_focal as categorical_focal
 from multiloss.losses.classification import categorical_hinge as categorical_hinge
+from multiloss.losses.classification import generalized_cross_entropy as generalized_cross_entropy
 from multiloss.losses.classification import hinge as hinge
 from multiloss.losses.classification import kl_divergence as kl_divergence
+from multiloss.losses.classification import negative_log_likelihood as negative_log_likelihood
+from multiloss.losses.classification import nll as nll
+from multiloss.losses.classification import poly_cross_entropy as poly_cross_entropy
 from multiloss.losses.classification import sparse_categorical_cross_entropy as sparse_categorical_cross_entropy
 from multiloss.losses.classification import squared_hinge as squared_hinge
 from multiloss.losses.embedding import batch_hard_triplet as batch_hard_triplet
@@ -69,8 +73,12 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_focal",
     "categorical_hinge",
+    "generalized_cross_entropy",
     "hinge",
     "kl_divergence",
+    "negative_log_likelihood",
+    "nll",
+    "poly_cross_entropy",
     "sparse_categorical_cross_entropy",
     "squared_hinge",
     "batch_hard_triplet",

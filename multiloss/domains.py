@@ -338,23 +338,33 @@ def categorical(scores=False) -> Domain:
                   scalable=("y_pred",) if scores else _logits)
 
 
-def sparse(scores: bool = False) -> Domain:
+def sparse(scores: bool = False, log_probabilities: bool = False) -> Domain:
     """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities;
-    with ``ignore_index`` some labels equal it. ``scores``: always real scores (margin losses)."""
+    with ``ignore_index`` some labels equal it. ``scores``: always real scores (margin losses);
+    ``log_probabilities``: log-softmax rows (one with the extreme logits ±1e4)."""
 
     def sample(rng, shape, params):
         labels = rng.integers(0, shape[-1], shape[:-1])
-        return {"y_true": labels.astype(np.int64), "y_pred": _rows(rng, shape, params, scores)}
+        if log_probabilities:
+            logits = _rows(rng, shape, {"from_logits": True})
+            top = logits.max(axis=-1, keepdims=True)
+            y_pred = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+        else:
+            y_pred = _rows(rng, shape, params, scores)
+        return {"y_true": labels.astype(np.int64), "y_pred": y_pred}
 
     def strategy(shape, params):
         labels = st.integers(0, shape[-1] - 1)
         if params.get("ignore_index") is not None:
             labels = st.one_of(labels, st.just(params["ignore_index"]))
-        return _dict(y_true=_array(shape[:-1], labels, np.int64),
-                     y_pred=_scores(shape, scores or params["from_logits"]))
+        y_pred = (_reals(shape).map(lambda x: np.log(_softmax(x))) if log_probabilities
+                  else _scores(shape, scores or params["from_logits"]))
+        return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=y_pred)
 
     if scores:
         return Domain("sparse(scores=True)", sample, strategy, scalable=("y_pred",))
+    if log_probabilities:
+        return Domain("sparse(log_probabilities=True)", sample, strategy, scalable=("y_pred",))
     return Domain("sparse()", sample, strategy, scalable=_logits)
 
 

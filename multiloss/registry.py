@@ -48,7 +48,8 @@ class Convention:
     ``per_sample``: the native averages the last axis per sample (Keras's element losses), and
     ours does too before reducing. ``divisor``: what a weighted ``"mean"`` divides Σwℓ by,
     "weight" (Σw) or "count" (the number of items: Keras's ``"sum_over_batch_size"``, the
-    default for Keras).
+    default for Keras). ``why``: for a parameter of ``when``, the sentence the error for another
+    value adds (PyTorch's class axis is always 1).
     """
 
     native: str
@@ -56,6 +57,7 @@ class Convention:
     when: dict = field(default_factory=dict)
     per_sample: bool = False
     divisor: str = ""
+    why: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.divisor:
@@ -146,6 +148,7 @@ class LossSpec:
             f"convention={framework!r}: {rule.native} is {self.name} with "
             + ", ".join(f"{k}={rule.when[k]!r}" for k in unmet)
             + " only; got " + ", ".join(f"{k}={full.get(k)!r}" for k in unmet)
+            + "".join(f": {rule.why[k]}" for k in unmet if k in rule.why)
         )
 
 

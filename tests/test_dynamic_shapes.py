@@ -231,6 +231,8 @@ def output_layer(keras, name):
     if name in ("categorical_cross_entropy", "sparse_categorical_cross_entropy", "categorical_focal",
                 "kl_divergence"):
         return lambda t: ops.softmax(t, axis=-1)
+    if name in ("poly_cross_entropy", "generalized_cross_entropy"):  # class probabilities
+        return lambda t: ops.softmax(t, axis=-1)
     if name in ("poisson", "mean_squared_log_error"):
         return lambda t: ops.softplus(t) + 0.1  # rates > 0
     if name == "gaussian_nll":
