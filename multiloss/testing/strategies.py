@@ -166,23 +166,28 @@ def _finish(arrays, names, indices, dtype):
 
 
 def params(loss):
-    """A strategy of keyword parameters for ``loss``: each its default, a value from one of its
-    registered variants, or, for a parameter with a condition, a float within it (drawn from
-    CONDITIONS' ranges: "> 0" is [0.01, 10], "[0, 1]" is [0, 1], ...). ``axis`` and values
-    whose length follows the inputs' (``class_weight``) stay at their defaults."""
+    """A strategy of keyword parameters for ``loss``: its defaults or one of its registered
+    variants (settings are drawn whole: a variant's parameters may only hold together), each
+    parameter with a condition then possibly a float within it (drawn from CONDITIONS' ranges:
+    "> 0" is [0.01, 10], "[0, 1]" is [0, 1], ...). ``axis`` and values whose length follows the
+    inputs' (``class_weight``) stay at their defaults."""
     spec = _spec(loss)
-    drawn = {}
-    for name, default in spec.params.items():
-        values = [default]
-        for variant in spec.variants:
-            value = variant.get(name, default)
-            if name != "axis" and not isinstance(value, (tuple, list, np.ndarray)) and value not in values:
-                values.append(value)
-        strategy = st.sampled_from(values)
-        if spec.conditions.get(name) in CONDITIONS:
-            strategy = st.one_of(strategy, _floats(*CONDITIONS[spec.conditions[name]]))
-        drawn[name] = strategy
-    return st.fixed_dictionaries(drawn)
+
+    def kept(name, value):
+        default = spec.params[name]
+        return default if name == "axis" or isinstance(value, (tuple, list, np.ndarray)) else value
+
+    settings = [{n: kept(n, v) for n, v in {**spec.params, **variant}.items()} for variant in ({}, *spec.variants)]
+
+    def around(setting):
+        drawn = {}
+        for name, value in setting.items():
+            drawn[name] = st.just(value)
+            if spec.conditions.get(name) in CONDITIONS:
+                drawn[name] = st.one_of(drawn[name], _floats(*CONDITIONS[spec.conditions[name]]))
+        return st.fixed_dictionaries(drawn)
+
+    return st.sampled_from(settings).flatmap(around)
 
 
 def arguments(loss, dtype: str = "float64", shape=None):
