@@ -471,9 +471,10 @@ def gaussian() -> Domain:
 
 def boxes() -> Domain:
     """Box pairs (x1, y1, x2, y2) on a last axis of size 4 (the items' shape's last axis is
-    replaced by 4), coordinates in multiples of 1/8: identical boxes, disjoint ones, one inside
-    the other, boxes touching along an edge (zero overlap, exactly), and a predicted box of zero
-    height, then random overlapping pairs."""
+    replaced by 4), coordinates in multiples of 1/8: identical boxes (the first pair, with x2 < 0.5:
+    a value 0.5 put in its x1 inverts it), disjoint ones, one inside the other, boxes touching
+    along an edge (zero overlap, exactly), and a predicted box of zero height, then random
+    overlapping pairs."""
 
     def sample(rng, shape, params):
         n = math.prod(shape[:-1])
@@ -484,13 +485,13 @@ def boxes() -> Domain:
         size = np.maximum(np.stack([w, h], axis=-1) + _eighths(rng, (n, 2), 0.5), 0.125)
         pred = np.concatenate([corner, corner + size], axis=-1)
         special = [
-            (1.0, 2.0, 3.5, 4.0),  # identical
+            (-2.0, -1.0, 0.25, 1.0),  # identical (x1 = 0.5 would invert it: the generic bad-input tests)
             (6.0, 0.5, 7.0, 2.5),  # disjoint, 1 to the right of [1, 5] × [0, 3]
             (2.0, 1.0, 3.0, 2.0),  # inside [1, 5] × [0, 3]
             (5.0, -1.0, 6.5, 1.0),  # touching [1, 5] × [0, 3] at x = 5
             (0.5, 1.5, 4.0, 1.5),  # zero height, across [1, 5] × [0, 3]
         ]
-        targets = [(1.0, 2.0, 3.5, 4.0)] + [(1.0, 0.0, 5.0, 3.0)] * 4
+        targets = [special[0]] + [(1.0, 0.0, 5.0, 3.0)] * 4
         for i, (t, q) in enumerate(zip(targets, special)):
             if i < n:
                 true[i], pred[i] = t, q
