@@ -50,9 +50,13 @@ def _box_rule(xp, name, x):
 
 
 def _ratio(xp, n, d, at_zero):
-    """n / d, and ``at_zero`` where d = 0 (with eps = 0, a pair without area); NaN stays NaN."""
+    """n / d (d ≥ 0), and ``at_zero`` where d = 0 (with eps = 0, a pair without area); NaN stays
+    NaN. Both are first scaled by a power of two near d (exact: the same quotient), as JAX and
+    TensorFlow differentiate n/d through d², which underflows (and XLA flushes to 0) for a tiny d
+    where the derivative itself does not (two point boxes: d = the scaled ε)."""
     zero = d == 0
-    return xp.where(zero, at_zero, n / xp.where(zero, 1.0, d))
+    _, inverse = power_of_two(xp, d)
+    return xp.where(zero, at_zero, (n * inverse) / xp.where(zero, 1.0, d * inverse))
 
 
 class _Pair:
