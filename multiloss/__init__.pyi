@@ -30,6 +30,9 @@ from multiloss.losses.classification import nll as nll
 from multiloss.losses.classification import poly_cross_entropy as poly_cross_entropy
 from multiloss.losses.classification import sparse_categorical_cross_entropy as sparse_categorical_cross_entropy
 from multiloss.losses.classification import squared_hinge as squared_hinge
+from multiloss.losses.detection import complete_box_iou as complete_box_iou
+from multiloss.losses.detection import distance_box_iou as distance_box_iou
+from multiloss.losses.detection import generalized_box_iou as generalized_box_iou
 from multiloss.losses.embedding import batch_hard_triplet as batch_hard_triplet
 from multiloss.losses.embedding import contrastive as contrastive
 from multiloss.losses.embedding import cosine_distance as cosine_distance
@@ -94,6 +97,9 @@ __all__ = [
     "poly_cross_entropy",
     "sparse_categorical_cross_entropy",
     "squared_hinge",
+    "complete_box_iou",
+    "distance_box_iou",
+    "generalized_box_iou",
     "batch_hard_triplet",
     "contrastive",
     "cosine_distance",

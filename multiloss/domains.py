@@ -23,6 +23,7 @@ __all__ = [
     "Domain",
     "binary",
     "bits",
+    "boxes",
     "categorical",
     "counts_and_rates",
     "distributions",
@@ -607,6 +608,50 @@ def gaussian() -> Domain:
         return _dict(y_true=_reals(shape), mean=_reals(shape), var=_array(shape, _floats(0.0, REAL)))
 
     return Domain("gaussian()", sample, strategy, scalable=("y_true", "mean", "var"))
+
+
+def boxes() -> Domain:
+    """Box pairs (x1, y1, x2, y2) on a last axis of size 4 (the items' shape's last axis is
+    replaced by 4), coordinates in multiples of 1/8: identical boxes (the first pair, with x2 < 0.5:
+    a value 0.5 put in its x1 inverts it), disjoint ones, one inside the other, boxes touching
+    along an edge (zero overlap, exactly), and a predicted box of zero height, then random
+    overlapping pairs."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape[:-1])
+        x1, y1 = _eighths(rng, n, 2.0), _eighths(rng, n, 2.0)
+        w, h = 0.25 + np.abs(_eighths(rng, n, 1.5)), 0.25 + np.abs(_eighths(rng, n, 1.5))
+        true = np.stack([x1, y1, x1 + w, y1 + h], axis=-1)
+        corner = true[:, :2] + _eighths(rng, (n, 2), 0.5)
+        size = np.maximum(np.stack([w, h], axis=-1) + _eighths(rng, (n, 2), 0.5), 0.125)
+        pred = np.concatenate([corner, corner + size], axis=-1)
+        special = [
+            (-2.0, -1.0, 0.25, 1.0),  # identical (x1 = 0.5 would invert it: the generic bad-input tests)
+            (6.0, 0.5, 7.0, 2.5),  # disjoint, 1 to the right of [1, 5] × [0, 3]
+            (2.0, 1.0, 3.0, 2.0),  # inside [1, 5] × [0, 3]
+            (5.0, -1.0, 6.5, 1.0),  # touching [1, 5] × [0, 3] at x = 5
+            (0.5, 1.5, 4.0, 1.5),  # zero height, across [1, 5] × [0, 3]
+        ]
+        targets = [special[0]] + [(1.0, 0.0, 5.0, 3.0)] * 4
+        for i, (t, q) in enumerate(zip(targets, special)):
+            if i < n:
+                true[i], pred[i] = t, q
+        out = shape[:-1] + (4,)
+        return {"y_true": true.reshape(out), "y_pred": pred.reshape(out)}
+
+    def strategy(shape, params):
+        """Corners (x1, y1) within ±REAL and widths and heights in [0, REAL], each box's."""
+        out = shape[:-1] + (4,)
+
+        def box(corner_size):
+            corner, size = corner_size
+            return np.concatenate([corner, corner + size], axis=-1)
+
+        one = st.tuples(_array(shape[:-1] + (2,), _floats(-REAL, REAL)),
+                        _array(shape[:-1] + (2,), st.one_of(st.just(0.0), _floats(0.0, REAL)))).map(box)
+        return _dict(y_true=one, y_pred=one).map(lambda d: {k: a.reshape(out) for k, a in d.items()})
+
+    return Domain("boxes()", sample, strategy, scalable=("y_true", "y_pred"))
 
 
 def masks() -> Domain:

@@ -237,6 +237,8 @@ def output_layer(keras, name):
         return lambda t: ops.softplus(t) + 0.1  # rates > 0
     if name == "gaussian_nll":
         return lambda t: ops.stack([t[:, 0], ops.softplus(t[:, 1]) + 1e-3], axis=1)  # [mean, var > 0]
+    if name in ("generalized_box_iou", "distance_box_iou", "complete_box_iou"):
+        return lambda t: ops.concatenate([t[:, :2], t[:, :2] + ops.softplus(t[:, 2:])], axis=1)  # x2 ≥ x1, y2 ≥ y1
     return lambda t: t
 
 

@@ -190,6 +190,35 @@ def test_06_training_outliers(run, tmp_path):
     assert_png(tmp_path / "training_outliers.png")
 
 
+def _box_losses(t, p, eps=1e-7):
+    """(1 − IoU, GIoU, DIoU, CIoU) of boxes t (target) and p (prediction), from their definitions."""
+    inter = max(min(t[2], p[2]) - max(t[0], p[0]), 0) * max(min(t[3], p[3]) - max(t[1], p[1]), 0)
+    union = (t[2] - t[0]) * (t[3] - t[1]) + (p[2] - p[0]) * (p[3] - p[1]) - inter
+    iou = inter / (union + eps)
+    cw, ch = max(t[2], p[2]) - min(t[0], p[0]), max(t[3], p[3]) - min(t[1], p[1])
+    giou = 1 - iou + (cw * ch - union) / (cw * ch + eps)
+    rho2 = ((p[0] + p[2] - t[0] - t[2]) / 2) ** 2 + ((p[1] + p[3] - t[1] - t[3]) / 2) ** 2
+    diou = 1 - iou + rho2 / (cw**2 + ch**2 + eps)
+    v = 4 / np.pi**2 * (np.arctan((t[2] - t[0]) / (t[3] - t[1])) - np.arctan((p[2] - p[0]) / (p[3] - p[1]))) ** 2
+    return 1 - inter / union, giou, diou, diou + v / (1 - iou + v + eps) * v
+
+
+def test_08_box_iou(run, tmp_path):
+    out = run("08_box_iou", "--out", str(tmp_path))
+    t, p = f32([1, 1, 4, 3]), f32([2, 1.5, 4.5, 4.5])
+    # I = 2 × 1.5 = 3, U = 6 + 7.5 − 3 = 10.5, C = 3.5 × 3.5: GIoU = 1 − 3/10.5 + 1.75/12.25 = 6/7
+    assert _box_losses(t, p)[1] == pytest.approx(6 / 7, rel=1e-6)
+    table = next(x for x in tables(out) if "framework" in x)
+    for name, values in framework_rows(table).items():
+        np.testing.assert_allclose(values, _box_losses(t, p)[1:], rtol=RTOL, err_msg=name)
+    sliding = next(x for x in tables(out) if "x" in x)
+    assert sliding["x"] == ["1 − IoU", "GIoU", "DIoU", "CIoU"]
+    for x in (0, 1, 2.5, 4, 8):
+        want = _box_losses(t, p + f32([x, 0, x, 0]))
+        np.testing.assert_allclose([float(c) for c in sliding[f"{x:g}"]], want, rtol=RTOL, err_msg=f"x = {x}")
+        assert (want[0] == 1) == (x > 2)  # disjoint from x = 2 on: 1 − IoU stays 1, the others grow
+    assert_png(tmp_path / "box_iou.png")
+
 def test_missing_framework_and_matplotlib_are_skipped_with_a_message(tmp_path):
     """As a script, in a fresh process where `import tensorflow` and `import matplotlib` fail."""
     for hidden in ("tensorflow", "matplotlib"):

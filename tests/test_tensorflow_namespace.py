@@ -223,7 +223,7 @@ call("arange", "negative-step-wrong-way", 1, 3, -1, dtype=DT.uint8)
 # --- elementwise ----------------------------------------------------------------------------
 # Float math on every IEEE special value and some ordinary ones, in each float dtype. NumPy
 # and TensorFlow both compute float16 (and TensorFlow bfloat16) through float32: one ulp.
-MATH_ULPS = {"sqrt": 1, "exp": 2, "expm1": 2, "log": 2, "log1p": 2, "sinh": 2, "cosh": 2, "tanh": 2}
+MATH_ULPS = {"sqrt": 1, "exp": 2, "expm1": 2, "log": 2, "log1p": 2, "sinh": 2, "cosh": 2, "tanh": 2, "atan": 2}
 INTEGER_UNARY = ("abs", "negative", "sign", "square", "floor", "ceil", "round", "isfinite", "isnan", "isinf")
 for fn in (*INTEGER_UNARY, *MATH_ULPS):
     ulps = MATH_ULPS.get(fn, 0)

@@ -263,6 +263,7 @@ def log1p(x, /):
 sinh = _unary(tf.sinh, "sinh")
 cosh = _unary(tf.cosh, "cosh")
 tanh = _unary(tf.tanh, "tanh")
+atan = _unary(tf.atan, "atan")
 floor = _unary(tf.floor, "floor", _INTEGRAL, tf.identity)
 ceil = _unary(tf.math.ceil, "ceil", _INTEGRAL, tf.identity)
 round = _unary(tf.round, "round")  # noqa: A001 (half to even, as the standard)
@@ -575,7 +576,7 @@ __all__ = [
     "asarray", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye",
     # elementwise
     "abs", "negative", "sign", "sqrt", "square", "exp", "expm1", "log", "log1p", "sinh",
-    "cosh", "tanh", "floor", "ceil", "round", "isfinite", "isnan", "isinf", "logical_not",
+    "cosh", "tanh", "atan", "floor", "ceil", "round", "isfinite", "isnan", "isinf", "logical_not",
     "add", "subtract", "multiply", "divide", "pow", "maximum", "minimum", "logaddexp",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
     "logical_or", "where", "clip",
