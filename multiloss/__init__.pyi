@@ -27,12 +27,16 @@ from multiloss.losses.classification import kl_divergence as kl_divergence
 from multiloss.losses.classification import sparse_categorical_cross_entropy as sparse_categorical_cross_entropy
 from multiloss.losses.classification import squared_hinge as squared_hinge
 from multiloss.losses.embedding import batch_hard_triplet as batch_hard_triplet
+from multiloss.losses.embedding import circle as circle
 from multiloss.losses.embedding import contrastive as contrastive
 from multiloss.losses.embedding import cosine_distance as cosine_distance
 from multiloss.losses.embedding import cosine_embedding as cosine_embedding
 from multiloss.losses.embedding import cosine_similarity as cosine_similarity
+from multiloss.losses.embedding import lifted_structured as lifted_structured
 from multiloss.losses.embedding import margin_ranking as margin_ranking
+from multiloss.losses.embedding import npairs as npairs
 from multiloss.losses.embedding import nt_xent as nt_xent
+from multiloss.losses.embedding import semi_hard_triplet as semi_hard_triplet
 from multiloss.losses.embedding import triplet_margin as triplet_margin
 from multiloss.losses.probabilistic import gaussian_nll as gaussian_nll
 from multiloss.losses.regression import huber as huber
@@ -71,12 +75,16 @@ __all__ = [
     "sparse_categorical_cross_entropy",
     "squared_hinge",
     "batch_hard_triplet",
+    "circle",
     "contrastive",
     "cosine_distance",
     "cosine_embedding",
     "cosine_similarity",
+    "lifted_structured",
     "margin_ranking",
+    "npairs",
     "nt_xent",
+    "semi_hard_triplet",
     "triplet_margin",
     "gaussian_nll",
     "huber",

@@ -209,13 +209,13 @@ def _as_arrays(plan: Plan, xp, arrays):
 
 
 def _array_params(params: dict) -> tuple[list[str], list[str]]:
-    """(the parameters given as arrays or sequences (class weights), ``axis`` excepted; those
+    """(the parameters given as arrays or sequences (class weights), ``axis`` and functions excepted; those
     given as NumPy scalars, which are the Python scalars they hold)."""
     arrays, scalars = [], []
     for k, x in params.items():
         if isinstance(x, np.generic):
             scalars.append(k)
-        elif x is not None and k != "axis" and not isinstance(x, (bool, int, float, str)):
+        elif x is not None and k != "axis" and not isinstance(x, (bool, int, float, str)) and not callable(x):
             arrays.append(k)
     return arrays, scalars
 
