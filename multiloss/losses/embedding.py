@@ -513,10 +513,10 @@ def _masked_logsumexp(xp, x, mask):
     return xp.where(some, lse, -math.inf), some
 
 
-def _empty_batch(xp, embeddings, weighted=True):
-    """The result for a batch of no rows: empty, still on the tape."""
+def _empty_batch(xp, embeddings):
+    """The result and weights for a batch of no rows: empty, still on the tape."""
     empty = xp.sum(embeddings, axis=-1)
-    return (empty, empty) if weighted else empty
+    return empty, empty
 
 
 def _finite_or_nan(xp, out, *arrays):
@@ -544,7 +544,7 @@ def _lse_terms(logits, parts, m):
 def _circle_reference(labels, embeddings, *, gamma, margin, remove_diagonal, m):
     """Sun et al. 2020, eq. 4, on the similarities s = e_i·e_j (at most 1): softplus of
     log Σ_n exp(γ·[s_n + m]₊·(s_n − m)) + log Σ_p exp(−γ·[1 + m − s_p]₊·(s_p − 1 + m)) per anchor;
-    0 for an anchor without a positive or a negative."""
+    an anchor without a positive or a negative has no loss (0, weight 0)."""
     g, mg = number(gamma, m), number(margin, m)
     out = []
     for i, (li, ei) in enumerate(zip(labels, embeddings)):
@@ -563,7 +563,7 @@ def _circle_reference(labels, embeddings, *, gamma, margin, remove_diagonal, m):
                 z, slope = -g * weight * (s - 1 + mg), (-2 * g * (1 - s) if weight > 0 else 0 * s)
                 pos.append((z, [z - slope * s, *(slope * t for t in products)]))
         if not pos or not neg:
-            out.append((0 * g,))
+            out.append(Weighted((0 * g,), 0))
             continue
         lse_p, terms_p = _lse_terms([z for z, _ in pos], [t for _, t in pos], m)
         lse_n, terms_n = _lse_terms([z for z, _ in neg], [t for _, t in neg], m)
@@ -571,7 +571,7 @@ def _circle_reference(labels, embeddings, *, gamma, margin, remove_diagonal, m):
         sigma = 1 / (1 + m.exp(-total))
         softplus = total + m.log(1 + m.exp(-total)) if total > 0 else m.log(1 + m.exp(total))
         # softplus(L) = σ(L)·L + (softplus(L) − σ(L)·L), L as its terms
-        out.append((softplus - sigma * total, *(sigma * t for t in terms_p + terms_n)))
+        out.append(Weighted((softplus - sigma * total, *(sigma * t for t in terms_p + terms_n)), 1))
     return out
 
 
@@ -597,11 +597,12 @@ def circle(labels, embeddings, *, gamma=80.0, margin=0.4, remove_diagonal=True, 
     Keras's ``Circle`` exactly: the embeddings are taken as they are (the paper's cosine
     similarity when they have unit length, which Keras expects of a ``UnitNormalization``
     layer; normalize them first otherwise), and each distance 1 − s is clipped at 0. An anchor
-    without a positive or a negative in the batch gives 0 (and counts in the ``"mean"``, as in
-    Keras). A NaN or ±inf embedding gives NaN for every anchor.
+    without a positive or a negative in the batch gives 0 and is left out of the ``"mean"``
+    (weight 0), as Keras's mask of zero losses leaves it out of its mean; a batch without any
+    such anchor gives 0. A NaN or ±inf embedding gives NaN for every anchor.
     """
     if embeddings.shape[0] == 0:
-        return _empty_batch(xp, embeddings, weighted=False)
+        return _empty_batch(xp, embeddings)
     n = xp.dim(embeddings, 0)
     distance = xp.maximum(1.0 - xp.matmul(embeddings, xp.matrix_transpose(embeddings)), 0.0)
     same = labels[:, None] == labels[None, :]
@@ -615,7 +616,7 @@ def circle(labels, embeddings, *, gamma=80.0, margin=0.4, remove_diagonal=True, 
         xp, gamma * xp.maximum(1.0 + margin - distance, 0.0) * (1.0 - margin - distance), negatives)
     valid = any_p & any_n
     out = xp.where(valid, xp.softplus(xp.where(valid, lse_p + lse_n, 0.0)), 0.0)
-    return _finite_or_nan(xp, out, embeddings)
+    return _finite_or_nan(xp, out, embeddings), xp.astype(valid, embeddings.dtype)
 
 
 def _semi_hard_triplet_reference(labels, embeddings, *, margin, squared, m):

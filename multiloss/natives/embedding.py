@@ -128,11 +128,13 @@ register(
     keras_class("keras.losses.Circle", {"gamma": "gamma", "margin": "margin", "remove_diagonal": "remove_diagonal"},
                 signature="keras.losses.Circle(gamma=80.0, margin=0.4, remove_diagonal=True, "
                           "reduction='sum_over_batch_size', name='circle', dtype=None)",
-                reduction="one value per anchor; 'sum_over_batch_size' divides by the batch size",
+                reduction="one value per anchor; its mean leaves out the zero losses (a Keras mask)",
                 safeguards="each distance 1 − e_i·e_j clipped at 0 (similarities at most 1)",
                 label_format="integer class labels (batch,); embeddings (batch, features) of unit length",
                 notes=(("Keras takes the similarity as e_i·e_j without normalizing: give it (and us) unit-length "
                         "embeddings (a UnitNormalization layer) for the paper's cosine similarity."),
+                       ("Keras masks the zero losses out of its mean; ours leaves out the anchors without a "
+                        "positive or a negative (weight 0), the same ones: softplus is 0 nowhere else."),
                        ("Keras's keras.losses.circle function also takes reference labels and embeddings "
                         "(ref_labels, ref_embeddings) to compare against another set; we take one batch."))),
     absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_CIRCLE),
