@@ -791,14 +791,15 @@ def npairs(labels, anchors, positives, *, xp):
     label of i, so that with distinct labels (the paper's N pairs of N classes) this is
     log(1 + Σ_{j ≠ i} exp(a_i·p_j − a_i·p_i)), the paper's eq. 6. No L2 penalty on the embeddings
     (the paper's and tf.contrib's ``reg_lambda``): add it to the loss if wanted. One (N, N)
-    similarity matrix is formed from one matrix product.
+    similarity matrix is formed from one matrix product. A NaN or ±inf in either input gives NaN
+    for every anchor (each positive is in every anchor's softmax).
     """
     if anchors.shape[0] == 0:
         return xp.sum(anchors * positives, axis=-1)
     logits = xp.matmul(anchors, xp.matrix_transpose(positives))
     targets = xp.astype(labels[:, None] == labels[None, :], logits.dtype)
     targets = targets / xp.sum(targets, axis=1, keepdims=True)
-    return xp.logsumexp(logits, axis=1) - xp.sum(targets * logits, axis=1)
+    return _finite_or_nan(xp, xp.logsumexp(logits, axis=1) - xp.sum(targets * logits, axis=1), anchors, positives)
 
 
 # --- cosine ---------------------------------------------------------------------------------
