@@ -120,8 +120,8 @@ register(
 _TFA = ("TF-Addons is end-of-life (May 2024) and cannot be installed beside Keras 3 and this TensorFlow: recorded "
         "for the teaching tools, never called; its definition is checked by worked values in tests/test_embedding.py")
 _NO_CIRCLE = "PyTorch, optax and scikit-learn have no circle loss."
-_NO_MINING = ("PyTorch, optax and scikit-learn have no {} loss; Keras 3 has none either (TF-Addons had it, "
-              "for Keras 2).")
+_NO_MINING = "PyTorch, optax and scikit-learn have no {} loss (Keras's was TF-Addons', for Keras 2)."
+_TFA_GONE = "TF-Addons reached its end of life in May 2024 and does not install beside Keras 3: this loss replaces it."
 
 register(
     losses.circle,
@@ -154,7 +154,7 @@ register(
                   ("TF-Addons forms distances as ‖a‖² + ‖b‖² − 2a·b, clipped at 0, which cancels for near "
                    "embeddings; we subtract the embeddings first."),
                   ("For an anchor without a negative in the batch TF-Addons uses a negative distance of 0, "
-                   "margin + d(a, p); we leave such pairs out."))),
+                   "margin + d(a, p); we leave such pairs out."), _TFA_GONE)),
     absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_MINING.format("semi-hard triplet")),
 )
 
@@ -168,7 +168,7 @@ register(
            label_format="integer class labels (batch,); embeddings (batch, features), not normalized",
            notes=(("TF-Addons forms distances as √(‖a‖² + ‖b‖² − 2a·b), clipped at 0, which cancels for near "
                    "embeddings; we subtract the embeddings first."),
-                  ("For a batch of one class (no negatives) TF-Addons gives NaN (−inf·0); we give 0."))),
+                  ("For a batch of one class (no negatives) TF-Addons gives NaN (−inf·0); we give 0."), _TFA_GONE)),
     absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_MINING.format("lifted structured")),
 )
 
@@ -188,7 +188,7 @@ register(
            notes=(("TF-Addons takes the similarity matrix anchors·positivesᵀ as y_pred, not the embeddings; "
                    "its targets are uniform over the positives of the anchor's label, as ours."),
                   ("tf.contrib's npairs_loss(labels, embeddings_anchor, embeddings_positive, reg_lambda=0.002) "
-                   "added 0.25·reg_lambda·(mean ‖a‖² + mean ‖p‖²), an L2 penalty we leave to the user."))),
+                   "added 0.25·reg_lambda·(mean ‖a‖² + mean ‖p‖²), an L2 penalty we leave to the user."), _TFA_GONE)),
     absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_MINING.format("N-pair")),
 )
 
