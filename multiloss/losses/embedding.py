@@ -666,8 +666,9 @@ def semi_hard_triplet(labels, embeddings, *, margin=1.0, squared=True, xp):
     positives, weighted by their number, so that ``"mean"`` is the mean over (anchor, positive)
     pairs, TF-Addons' value. A pair whose anchor has no negative in the batch is left out
     (TF-Addons gives it margin + d(a, p)); a batch without any pair gives 0. Mining uses
-    masked minima and maxima over an (N, N, N) comparison, no boolean indexing. A NaN or ±inf
-    embedding gives NaN for every anchor.
+    masked minima and maxima over an (N, N, N) comparison, no boolean indexing: O(N³) memory and
+    time, as TF-Addons' tiling. Distances are formed from the differences, (N, N, features). A
+    NaN or ±inf embedding gives NaN for every anchor.
     """
     if embeddings.shape[0] == 0:
         return _empty_batch(xp, embeddings)
