@@ -22,8 +22,12 @@ from multiloss.losses.classification import binary_focal as binary_focal
 from multiloss.losses.classification import categorical_cross_entropy as categorical_cross_entropy
 from multiloss.losses.classification import categorical_focal as categorical_focal
 from multiloss.losses.classification import categorical_hinge as categorical_hinge
+from multiloss.losses.classification import generalized_cross_entropy as generalized_cross_entropy
 from multiloss.losses.classification import hinge as hinge
 from multiloss.losses.classification import kl_divergence as kl_divergence
+from multiloss.losses.classification import negative_log_likelihood as negative_log_likelihood
+from multiloss.losses.classification import nll as nll
+from multiloss.losses.classification import poly_cross_entropy as poly_cross_entropy
 from multiloss.losses.classification import sparse_categorical_cross_entropy as sparse_categorical_cross_entropy
 from multiloss.losses.classification import squared_hinge as squared_hinge
 from multiloss.losses.embedding import batch_hard_triplet as batch_hard_triplet
@@ -38,11 +42,25 @@ from multiloss.losses.embedding import npairs as npairs
 from multiloss.losses.embedding import nt_xent as nt_xent
 from multiloss.losses.embedding import semi_hard_triplet as semi_hard_triplet
 from multiloss.losses.embedding import triplet_margin as triplet_margin
+from multiloss.losses.margin import hinge_embedding as hinge_embedding
+from multiloss.losses.margin import multi_margin as multi_margin
+from multiloss.losses.margin import multiclass_perceptron as multiclass_perceptron
+from multiloss.losses.margin import multiclass_sparsemax as multiclass_sparsemax
+from multiloss.losses.margin import multilabel_margin as multilabel_margin
+from multiloss.losses.margin import multilabel_soft_margin as multilabel_soft_margin
+from multiloss.losses.margin import perceptron as perceptron
+from multiloss.losses.margin import soft_margin as soft_margin
+from multiloss.losses.margin import sparsemax as sparsemax
+from multiloss.losses.probabilistic import convex_kl_divergence as convex_kl_divergence
 from multiloss.losses.probabilistic import gaussian_nll as gaussian_nll
+from multiloss.losses.probabilistic import generalized_kl_divergence as generalized_kl_divergence
+from multiloss.losses.ranking import listwise_softmax as listwise_softmax
 from multiloss.losses.regression import huber as huber
 from multiloss.losses.regression import log_cosh as log_cosh
 from multiloss.losses.regression import mae as mae
+from multiloss.losses.regression import mape as mape
 from multiloss.losses.regression import mean_absolute_error as mean_absolute_error
+from multiloss.losses.regression import mean_absolute_percentage_error as mean_absolute_percentage_error
 from multiloss.losses.regression import mean_squared_error as mean_squared_error
 from multiloss.losses.regression import mean_squared_log_error as mean_squared_log_error
 from multiloss.losses.regression import mse as mse
@@ -50,7 +68,9 @@ from multiloss.losses.regression import msle as msle
 from multiloss.losses.regression import poisson as poisson
 from multiloss.losses.regression import quantile as quantile
 from multiloss.losses.regression import smooth_l1 as smooth_l1
+from multiloss.losses.segmentation import binary_dice as binary_dice
 from multiloss.losses.segmentation import dice as dice
+from multiloss.losses.segmentation import generalized_dice as generalized_dice
 from multiloss.losses.segmentation import tversky as tversky
 from multiloss.registry import REGISTRY as REGISTRY
 from multiloss.registry import loss as loss
@@ -70,8 +90,12 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_focal",
     "categorical_hinge",
+    "generalized_cross_entropy",
     "hinge",
     "kl_divergence",
+    "negative_log_likelihood",
+    "nll",
+    "poly_cross_entropy",
     "sparse_categorical_cross_entropy",
     "squared_hinge",
     "batch_hard_triplet",
@@ -86,11 +110,25 @@ __all__ = [
     "nt_xent",
     "semi_hard_triplet",
     "triplet_margin",
+    "hinge_embedding",
+    "multi_margin",
+    "multiclass_perceptron",
+    "multiclass_sparsemax",
+    "multilabel_margin",
+    "multilabel_soft_margin",
+    "perceptron",
+    "soft_margin",
+    "sparsemax",
+    "convex_kl_divergence",
     "gaussian_nll",
+    "generalized_kl_divergence",
+    "listwise_softmax",
     "huber",
     "log_cosh",
     "mae",
+    "mape",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
     "mean_squared_log_error",
     "mse",
@@ -98,6 +136,8 @@ __all__ = [
     "poisson",
     "quantile",
     "smooth_l1",
+    "binary_dice",
     "dice",
+    "generalized_dice",
     "tversky",
 ]

@@ -149,6 +149,7 @@ _NUMBERS = {
     ">= 1": lambda v: v >= 1,
     "<= 0": lambda v: v <= 0,
     "[0, 1]": lambda v: 0 <= v <= 1,
+    "(0, 1]": lambda v: 0 < v <= 1,
     "(0, 0.5)": lambda v: 0 < v < 0.5,
 }
 

@@ -4,6 +4,9 @@
 each registered variant, on every installed backend, on inputs drawn from the loss's domain,
 and compares per-element values and gradients with the independent reference. It prints one
 table and exits 1 if any backend disagrees. With only NumPy installed it checks NumPy.
+
+``multiloss conventions --coverage`` prints every loss the installed frameworks ship and its
+multiloss counterpart (:mod:`multiloss.coverage`) rather than the teaching table.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import argparse
 import re
 import sys
 
-from multiloss import _options, compare, plot, teaching
+from multiloss import _options, compare, coverage, plot, teaching
 from multiloss.backends import load_all, version
 
 #: The other subcommands: modules with ``add_arguments(parser)`` and ``run(args) -> int``.
@@ -40,6 +43,11 @@ def check(args) -> int:
     return 0 if result.ok else 1
 
 
+def conventions(args) -> int:
+    """``multiloss conventions``: the teaching table, or with ``--coverage`` the coverage table."""
+    return coverage.run(args) if args.coverage else teaching.run(args)
+
+
 def plain(text: str | None) -> str | None:
     """A docstring as help text: reST's ``code`` and :role:`name` become plain words."""
     return text and re.sub(r"(?::\w+:)?`{1,2}([^`]+)`{1,2}", r"\1", text)
@@ -59,5 +67,8 @@ def main(argv=None) -> int:
         tool.add_arguments(p)
         p.description = plain(p.description)
         p.set_defaults(run=tool.run)
+        if tool is teaching:
+            coverage.add_arguments(p)
+            p.set_defaults(run=conventions)
     args = parser.parse_args(argv)
     return args.run(args) if hasattr(args, "run") else check(args)

@@ -22,16 +22,21 @@ import numpy as np
 __all__ = [
     "Domain",
     "binary",
+    "bits",
     "categorical",
     "counts_and_rates",
     "distributions",
     "gaussian",
+    "label_lists",
     "labelled_embeddings",
     "masks",
+    "measures",
     "nonnegative_pairs",
     "pairs",
     "ranked_pairs",
     "real_pairs",
+    "relative_pairs",
+    "relevance",
     "signs",
     "sparse",
     "triplets",
@@ -193,6 +198,31 @@ def real_pairs(*kink_params: str, big: float = 100.0) -> Domain:
     return Domain(name, sample, strategy, scalable=("y_true", "y_pred"))
 
 
+def relative_pairs() -> Domain:
+    """Targets for a relative error: y_true on the real line and often within ``epsilon`` of 0
+    (0, ±ε/2, ±3ε, where the floor max(|y|, ε) decides), y_pred = y_true + an error, sometimes 0."""
+
+    def special(params):
+        eps = params.get("epsilon", 1e-7)
+        return [0.0, eps / 2, -eps / 2, 3 * eps, -3 * eps]
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        y_true = np.round(rng.normal(0.0, 2.0, n) * 8) / 8
+        first = special(params) + [0.25, -0.25]
+        y_true[: len(first)] = first[:n]
+        error = rng.normal(0.0, 1.5, n)
+        error[len(first): len(first) + 2] = 0.0
+        return {"y_true": y_true.reshape(shape), "y_pred": (y_true + error).reshape(shape)}
+
+    def strategy(shape, params):
+        targets = _array(shape, st.one_of(st.sampled_from(special(params)), _floats(-REAL, REAL)))
+        error = _array(shape, st.one_of(st.just(0.0), _floats(-REAL, REAL)))
+        return st.tuples(targets, error).map(lambda t: {"y_true": t[0], "y_pred": t[0] + t[1]})
+
+    return Domain("relative_pairs()", sample, strategy)
+
+
 def nonnegative_pairs() -> Domain:
     """y_true, y_pred ≥ 0 (log-scale targets), with exact zeros on either side."""
 
@@ -211,12 +241,17 @@ def nonnegative_pairs() -> Domain:
 def counts_and_rates() -> Domain:
     """Poisson counts y_true ≥ 0 and a rate (or log-rate when ``log_input``) prediction.
 
-    Includes y = 0 with rate 0, where y·log(rate) is 0 (not NaN)."""
+    Includes y = 0 with rate 0, where y·log(rate) is 0 (not NaN). With ``full`` no count is 1:
+    Stirling's term (PyTorch's, for y > 1 only) jumps there, so the loss has no derivative in
+    y_true at 1; counts of 1 become 2."""
+
+    def counted(y, params):
+        return np.where(y == 1.0, 2.0, y) if params.get("full") else y
 
     def sample(rng, shape, params):
         n = math.prod(shape)
         rate = rng.exponential(3.0, n)
-        y_true = rng.poisson(rate).astype(np.float64)
+        y_true = counted(rng.poisson(rate).astype(np.float64), params)
         y_pred = rng.exponential(3.0, n)
         y_true[:1], y_pred[:1] = 0.0, 0.0
         if params["log_input"]:
@@ -227,7 +262,7 @@ def counts_and_rates() -> Domain:
     def strategy(shape, params):
         """Counts and log-rates, or rates: normal in every dtype (≥ 2⁻¹⁴), or 0 where the count is 0
         (λ − y·log λ is rightly infinite for λ = 0 < y)."""
-        counts = _array(shape, st.integers(0, int(REAL)))
+        counts = _array(shape, st.integers(0, int(REAL))).map(lambda y: counted(y, params))
         if params["log_input"]:
             return _dict(y_true=counts, y_pred=_array(shape, _floats(-LOG_RATE, LOG_RATE)))
         rates = _array(shape, st.one_of(st.just(0.0), _floats(2.0**-14, REAL)))
@@ -237,16 +272,20 @@ def counts_and_rates() -> Domain:
     return Domain("counts_and_rates()", sample, strategy, scalable=("y_pred",))
 
 
-def binary() -> Domain:
-    """Binary labels (mostly 0/1, some soft) and a probability or, with ``from_logits``, a
-    logit; logits include EXTREME_LOGITS for both labels. Probabilities stay inside
-    (0.005, 0.995): exact 0 and 1 are tested against their documented values separately."""
+def binary(logits: bool = False) -> Domain:
+    """Binary labels (mostly 0/1, some soft) and a probability or, with ``from_logits`` (or
+    ``logits``: a loss of logits only), a logit; logits include EXTREME_LOGITS for both labels.
+    Probabilities stay inside (0.005, 0.995): exact 0 and 1 are tested against their documented
+    values separately."""
+
+    def from_logits(params):
+        return logits or params["from_logits"]
 
     def sample(rng, shape, params):
         n = math.prod(shape)
         y_true = rng.integers(0, 2, n).astype(np.float64)
         y_true[n // 2 :: 7] = 0.3
-        if params["from_logits"]:
+        if from_logits(params):
             y_pred = rng.normal(0.0, 3.0, n)
             k = min(n, 2 * len(EXTREME_LOGITS))
             y_pred[:k] = (EXTREME_LOGITS * 2)[:k]
@@ -257,9 +296,28 @@ def binary() -> Domain:
 
     def strategy(shape, params):
         return _dict(y_true=_unit(shape),
-                     y_pred=_reals(shape) if params["from_logits"] else _array(shape, _floats(0.0, 1.0)))
+                     y_pred=_reals(shape) if from_logits(params) else _array(shape, _floats(0.0, 1.0)))
 
+    if logits:
+        return Domain("binary(logits=True)", sample, strategy, scalable=("y_pred",))
     return Domain("binary()", sample, strategy, scalable=_logits)
+
+
+def bits() -> Domain:
+    """Labels 0/1 and real scores, hitting 0 and ±1 exactly (the binary sparsemax's knots)."""
+
+    def sample(rng, shape, params):
+        n = math.prod(shape)
+        y_true = rng.integers(0, 2, n).astype(np.float64)
+        y_pred = rng.normal(0.0, 1.5, n)
+        knots = (1.0, -1.0, 0.0, 1.0, -1.0)
+        y_pred[: len(knots)] = knots[:n]
+        return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_array(shape, st.sampled_from([0.0, 1.0])), y_pred=_reals(shape))
+
+    return Domain("bits()", sample, strategy, scalable=("y_pred",))
 
 
 def categorical(scores=False) -> Domain:
@@ -280,25 +338,63 @@ def categorical(scores=False) -> Domain:
                   scalable=("y_pred",) if scores else _logits)
 
 
-def sparse() -> Domain:
+def sparse(scores: bool = False, log_probabilities: bool = False) -> Domain:
     """Integer labels (``y_pred``'s shape without its last axis) and logits or probabilities;
-    with ``ignore_index`` some labels equal it."""
+    with ``ignore_index`` some labels equal it. ``scores``: always real scores (margin losses);
+    ``log_probabilities``: log-softmax rows (one with the extreme logits ±1e4)."""
 
     def sample(rng, shape, params):
         labels = rng.integers(0, shape[-1], shape[:-1])
-        return {"y_true": labels.astype(np.int64), "y_pred": _rows(rng, shape, params)}
+        if log_probabilities:
+            logits = _rows(rng, shape, {"from_logits": True})
+            top = logits.max(axis=-1, keepdims=True)
+            y_pred = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+        else:
+            y_pred = _rows(rng, shape, params, scores)
+        return {"y_true": labels.astype(np.int64), "y_pred": y_pred}
 
     def strategy(shape, params):
         labels = st.integers(0, shape[-1] - 1)
         if params.get("ignore_index") is not None:
             labels = st.one_of(labels, st.just(params["ignore_index"]))
-        return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=_scores(shape, params["from_logits"]))
+        y_pred = (_reals(shape).map(lambda x: np.log(_softmax(x))) if log_probabilities
+                  else _scores(shape, scores or params["from_logits"]))
+        return _dict(y_true=_array(shape[:-1], labels, np.int64), y_pred=y_pred)
 
+    if scores:
+        return Domain("sparse(scores=True)", sample, strategy, scalable=("y_pred",))
+    if log_probabilities:
+        return Domain("sparse(log_probabilities=True)", sample, strategy, scalable=("y_pred",))
     return Domain("sparse()", sample, strategy, scalable=_logits)
 
 
-def signs() -> Domain:
-    """Labels ±1 and scores, with margins y·ŷ = 1 hit exactly (the hinge's kink)."""
+def label_lists() -> Domain:
+    """Scores and, of the same shape, PyTorch's multi-label targets: each row lists class
+    indices, the first −1 ends the list, and what follows it is ignored (any value in
+    [−1, C)). Rows list no class, every class, a class twice, and some classes."""
+
+    def sample(rng, shape, params):
+        c = shape[-1]
+        y_pred = rng.normal(0.0, 2.0, shape).reshape(-1, c)
+        y_true = rng.integers(-1, c, y_pred.shape)
+        for i, row in enumerate(y_true):
+            k = (0, c, 2)[i] if i < 3 else rng.integers(1, c)
+            row[:k] = rng.permutation(c)[:k]
+            if i == 2 and c > 2:
+                row[1] = row[0]  # listed twice: counted twice
+            if k < c:
+                row[k] = -1
+        return {"y_true": y_true.reshape(shape).astype(np.int64), "y_pred": y_pred.reshape(shape)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_array(shape, st.integers(-1, shape[-1] - 1), np.int64), y_pred=_reals(shape))
+
+    return Domain("label_lists()", sample, strategy, scalable=("y_pred",))
+
+
+def signs(zero: bool = True) -> Domain:
+    """Labels ±1 and scores, with margins y·ŷ = 1 hit exactly (the hinge's kink); the strategy
+    draws 0 labels too (the hinge's negative class) unless ``zero=False``."""
 
     def sample(rng, shape, params):
         n = math.prod(shape)
@@ -308,26 +404,53 @@ def signs() -> Domain:
         return {"y_true": y_true.reshape(shape), "y_pred": y_pred.reshape(shape)}
 
     def strategy(shape, params):
-        return _dict(y_true=_signs(shape, zero=True), y_pred=_reals(shape))  # 0 is the negative class
+        return _dict(y_true=_signs(shape, zero=zero), y_pred=_reals(shape))  # 0 is the hinge's negative class
 
-    return Domain("signs()", sample, strategy, scalable=("y_pred",))
+    return Domain("signs()" if zero else "signs(zero=False)", sample, strategy, scalable=("y_pred",))
 
 
 def distributions() -> Domain:
     """Target distributions over the last axis, with exact zeros, and a predicted
-    distribution (strictly positive) or logits."""
+    distribution (strictly positive) or logits. With ``log_input`` the prediction is log q; with
+    ``log_target`` the target is log p, a zero probability's log being −1e4 (exp rounds it to
+    0 in every dtype; −inf has no finite difference)."""
+
+    def logs(y_true, y_pred, params):
+        if params.get("log_target"):
+            y_true = np.log(np.where(y_true > 0, y_true, 1.0)) + np.where(y_true > 0, 0.0, -1e4)
+        return {"y_true": y_true, "y_pred": np.log(y_pred) if params.get("log_input") else y_pred}
 
     def sample(rng, shape, params):
         y_true = rng.dirichlet(np.ones(shape[-1]), shape[:-1]) if shape[-1] else np.zeros(shape)
         y_true[..., 0] = 0.0
         y_true /= np.maximum(y_true.sum(axis=-1, keepdims=True), 1e-300)
-        return {"y_true": y_true, "y_pred": _rows(rng, shape, params)}
+        return logs(y_true, _rows(rng, shape, params), params)
 
     def strategy(shape, params):
         targets = _array(shape, st.one_of(st.just(0.0), _floats(0.0, 1.0))).map(_normalized)
-        return _dict(y_true=targets, y_pred=_scores(shape, params["from_logits"]))
+        return st.tuples(targets, _scores(shape, params["from_logits"])).map(lambda t: logs(*t, params))
 
     return Domain("distributions()", sample, strategy, scalable=_logits)
+
+
+def measures() -> Domain:
+    """Nonnegative, unnormalized measures over the last axis: a target p with exact zeros and
+    values up to ~10, and a prediction log q (``log_input``, the default where it is a
+    parameter) or q > 0."""
+
+    def sample(rng, shape, params):
+        y_true = rng.exponential(2.0, shape)
+        y_true[..., 0] = 0.0
+        y_pred = rng.exponential(2.0, shape) + 2.0**-10
+        return {"y_true": y_true, "y_pred": np.log(y_pred) if params.get("log_input", True) else y_pred}
+
+    def strategy(shape, params):
+        targets = _array(shape, st.one_of(st.just(0.0), _floats(0.0, 10.0)))
+        if params.get("log_input", True):
+            return _dict(y_true=targets, y_pred=_array(shape, _floats(-20.0, 5.0)))
+        return _dict(y_true=targets, y_pred=_array(shape, _floats(2.0**-10, 10.0)))
+
+    return Domain("measures()", sample, strategy)
 
 
 def pairs(labels: str) -> Domain:
@@ -493,6 +616,24 @@ def ranked_pairs() -> Domain:
         return _dict(y_true=_signs(shape), x1=_reals(shape), x2=_reals(shape))
 
     return Domain("ranked_pairs()", sample, strategy, scalable=("x1", "x2"))
+
+
+def relevance() -> Domain:
+    """Lists on the last axis: graded relevance labels (0 to 3, one soft 0.5, one list with no
+    relevant item) and real scores (one list with ±1e4)."""
+
+    def sample(rng, shape, params):
+        y = rng.integers(0, 4, shape).astype(np.float64) * (rng.uniform(size=shape) < 0.5)
+        y.reshape(-1)[3] = 0.5
+        if len(shape) > 1 and shape[0] > 1:
+            y[-1] = 0.0
+        return {"y_true": y, "y_pred": _rows(rng, shape, params, scores=True)}
+
+    def strategy(shape, params):
+        return _dict(y_true=_array(shape, st.one_of(st.sampled_from([0.0, 1.0, 2.0]), _floats(0.0, 4.0))),
+                     y_pred=_reals(shape))
+
+    return Domain("relevance()", sample, strategy, scalable=("y_pred",))
 
 
 def gaussian() -> Domain:

@@ -24,11 +24,18 @@ from dataclasses import dataclass, field
 from multiloss import _dispatch
 from multiloss import _validation as v
 
-__all__ = ["KINDS", "REGISTRY", "Convention", "LossSpec", "loss", "lookup"]
+__all__ = ["KINDS", "REGISTRY", "Convention", "LossSpec", "loss", "lookup", "same"]
 
 #: What one item of a loss's result covers: an element of its inputs, a row (the last axis:
 #: classes, features, pixels), or a row whose value depends on the whole batch (in-batch mining).
 KINDS = ("element", "row", "batch")
+
+
+def same(value, setting) -> bool:
+    """Whether a parameter's ``value`` is ``setting`` (a scalar, string or None): an array
+    value (class weights) is never a scalar setting, and is not compared element-wise."""
+    return value is setting or (not hasattr(value, "shape") and not isinstance(value, (list, tuple))
+                                and value == setting)
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ class Convention:
     ``per_sample``: the native averages the last axis per sample (Keras's element losses), and
     ours does too before reducing. ``divisor``: what a weighted ``"mean"`` divides Σwℓ by,
     "weight" (Σw) or "count" (the number of items: Keras's ``"sum_over_batch_size"``, the
-    default for Keras).
+    default for Keras). ``why``: for a parameter of ``when``, the sentence the error for another
+    value adds (PyTorch's class axis is always 1).
     """
 
     native: str
@@ -49,6 +57,7 @@ class Convention:
     when: dict = field(default_factory=dict)
     per_sample: bool = False
     divisor: str = ""
+    why: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.divisor:
@@ -61,7 +70,7 @@ class Convention:
         return "torch" if first == "torchvision" else first
 
     def applies(self, params: dict) -> bool:
-        return all(params.get(k) == value for k, value in self.when.items())
+        return all(same(params.get(k), value) for k, value in self.when.items())
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ class LossSpec:
     def settings(self, params: dict, convention=None, **rest) -> str:
         """A wrapper's settings as its repr shows them: the parameters that differ from the
         defaults, the convention if any, then ``rest`` (``reduction="sum"``)."""
-        changed = {k: v for k, v in params.items() if v != self.params[k]}
+        changed = {k: v for k, v in params.items() if not same(v, self.params[k])}
         if convention is not None:
             changed["convention"] = convention
         return ", ".join(f"{k}={v!r}" for k, v in {**changed, **rest}.items())
@@ -134,11 +143,12 @@ class LossSpec:
                 return rule, merged
         rule = candidates[0]
         full = {**self.params, **rule.values, **kwargs}
-        unmet = [k for k, value in rule.when.items() if full.get(k) != value]
+        unmet = [k for k, value in rule.when.items() if not same(full.get(k), value)]
         raise ValueError(
             f"convention={framework!r}: {rule.native} is {self.name} with "
             + ", ".join(f"{k}={rule.when[k]!r}" for k in unmet)
             + " only; got " + ", ".join(f"{k}={full.get(k)!r}" for k in unmet)
+            + "".join(f": {rule.why[k]}" for k in unmet if k in rule.why)
         )
 
 

@@ -590,3 +590,299 @@ def test_safeguard_parameters_are_checked(backend):
     with pytest.raises(ValueError, match=r"convention='keras': keras\.losses\.KLDivergence is kl_divergence with "
                                          r"from_logits=False only; got from_logits=True"):
         ml.kl_divergence(q, q, from_logits=True, convention="keras")
+
+
+# --- PyTorch's layout: class axis 1, K extra dimensions ------------------------------------
+# (N, C, d1, d2) = (3, 4, 2, 5), classes at axis 1, as PyTorch takes them; labels (N, d1, d2).
+K_SHAPE = (3, 4, 2, 5)
+
+
+def _k_inputs():
+    rng = np.random.default_rng(15)
+    x = rng.normal(0.0, 2.0, K_SHAPE)
+    y = rng.integers(0, K_SHAPE[1], (K_SHAPE[0], *K_SHAPE[2:]))
+    y[0, 0, :2] = -100  # ignored under convention='torch'
+    soft = rng.dirichlet(np.ones(K_SHAPE[1]), (K_SHAPE[0], *K_SHAPE[2:]))  # (N, d1, d2, C)
+    log_p = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    return x, y, np.moveaxis(soft, -1, 1), log_p
+
+
+K_WEIGHT = [0.5, 2.0, 1.0, 0.25]
+
+
+def test_torch_convention_takes_class_axis_one_with_extra_dimensions(backend):
+    """PyTorch's own numbers on (N, C, d1, d2) inputs, every reduction: cross_entropy with class
+    probabilities and with integer labels (-100 ignored, class weights), nll_loss likewise."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x, y, soft, log_p = _k_inputs()
+    tx, ty, tsoft, tlog = (torch.from_numpy(a) for a in (x, y, soft, log_p))
+    bx, bsoft, blog = arrays(backend, x, soft, log_p)
+    by = labels(backend, y)
+    tw = torch.tensor(K_WEIGHT, dtype=torch.float64)
+    for reduction in ("none", "mean", "sum"):
+        cases = (
+            (ml.categorical_cross_entropy(bsoft, bx, from_logits=True, convention="torch", reduction=reduction),
+             F.cross_entropy(tx, tsoft, reduction=reduction)),
+            (ml.categorical_cross_entropy(bsoft, bx, from_logits=True, label_smoothing=0.1, axis=1,
+                                          convention="torch", reduction=reduction),
+             F.cross_entropy(tx, tsoft, label_smoothing=0.1, reduction=reduction)),
+            (ml.sparse_categorical_cross_entropy(by, bx, from_logits=True, class_weight=K_WEIGHT, convention="torch",
+                                                 reduction=reduction),
+             F.cross_entropy(tx, ty, weight=tw, reduction=reduction)),
+            (ml.negative_log_likelihood(by, blog, convention="torch", reduction=reduction),
+             F.nll_loss(tlog, ty, reduction=reduction)),
+            (ml.negative_log_likelihood(by, blog, class_weight=K_WEIGHT, axis=1, convention="torch",
+                                        reduction=reduction),
+             F.nll_loss(tlog, ty, weight=tw, reduction=reduction)),
+        )
+        for ours, theirs in cases:
+            np.testing.assert_allclose(value(backend, ours), theirs.numpy(), rtol=1e-13, atol=1e-15)
+    # the same number without convention=, by the parameters it sets
+    np.testing.assert_allclose(
+        value(backend, ml.negative_log_likelihood(by, blog, ignore_index=-100, axis=1)),
+        F.nll_loss(tlog, ty).numpy(), rtol=1e-13)
+
+
+def test_torch_convention_names_pytorchs_class_axis(backend):
+    x, _, _, log_p = _k_inputs()
+    bx, blog = arrays(backend, x, log_p)
+    y = labels(backend, np.zeros((3, 4, 2), np.int64))
+    for call in (lambda: ml.sparse_categorical_cross_entropy(y, bx, from_logits=True, axis=-1, convention="torch"),
+                 lambda: ml.negative_log_likelihood(y, blog, axis=-1, convention="torch")):
+        with pytest.raises(ValueError, match=r"convention='torch': torch\.nn\.functional\.(cross_entropy|nll_loss) "
+                                             r"is \w+ with axis=1 only; got axis=-1: PyTorch's class axis is always 1"):
+            call()
+    with pytest.raises(ValueError, match=r"axis=1 only; got axis=-1: PyTorch's class axis is always 1"):
+        ml.categorical_cross_entropy(bx, bx, from_logits=True, axis=-1, convention="torch")
+
+
+# --- negative log-likelihood -----------------------------------------------------------------
+def test_nll_hand_values(backend):
+    (log_p,) = arrays(backend, LOGITS)  # log of the rows (.7 .2 .1), (.1 .3 .6), (.25 .5 .25)
+    y = labels(backend, [0, 2, 1])
+    rows = [-math.log(0.7), -math.log(0.6), -math.log(0.5)]
+    np.testing.assert_allclose(value(backend, ml.negative_log_likelihood(y, log_p, reduction="none")), rows,
+                               rtol=1e-15)
+    # weights (2, 1, .5) and label 1 ignored: (2·(−log .7) + 0.5·(−log .6)) / (2 + 0.5)
+    out = ml.negative_log_likelihood(y, log_p, class_weight=[2.0, 1.0, 0.5], ignore_index=1)
+    np.testing.assert_allclose(value(backend, out), (2 * rows[0] + 0.5 * rows[1]) / 2.5, rtol=1e-15)
+    # on log-probabilities it is sparse cross-entropy from logits (log_softmax leaves them unchanged)
+    np.testing.assert_allclose(value(backend, out), value(backend, ml.sparse_categorical_cross_entropy(
+        y, log_p, from_logits=True, class_weight=[2.0, 1.0, 0.5], ignore_index=1)), rtol=1e-14)
+    assert value(backend, ml.negative_log_likelihood(labels(backend, [1, 1, 1]), log_p, ignore_index=1)) == 0.0
+
+
+def test_nll_bad_inputs(backend):
+    (log_p,) = arrays(backend, LOGITS)
+    name = backend.xp.backend
+    with pytest.raises(ValueError, match=rf"`y_true` must be class labels in \[0, 3\).*\({name}\)"):
+        ml.negative_log_likelihood(labels(backend, [0, 3, 1]), log_p)
+    with pytest.raises(ValueError, match=rf"expected \(3,\), got \(3, 1\).*\({name}\)"):
+        ml.negative_log_likelihood(backend.from_numpy(np.zeros((3, 1), np.int64)), log_p)
+    with pytest.raises(ValueError, match=rf"`class_weight` must have shape \(3,\); got \(2,\) \({name}\)"):
+        ml.negative_log_likelihood(labels(backend, [0, 1, 2]), log_p, class_weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match=rf"`axis` 2 is out of range for `y_pred` of shape \(3, 3\).*\({name}\)"):
+        ml.negative_log_likelihood(labels(backend, [0, 1, 2]), log_p, axis=2)
+    with pytest.raises(TypeError, match="integer class labels"):
+        ml.negative_log_likelihood(*arrays(backend, [0.0, 1.0, 2.0]), log_p)
+
+
+def test_nll_nan_elsewhere_in_the_row_differs_from_torch():
+    """PyTorch reads only the label's column; a NaN in the row gives NaN here (NaN in, NaN out)."""
+    torch = pytest.importorskip("torch")
+    log_p = LOGITS.copy()
+    log_p[0, 2] = np.nan
+    y = np.array([0, 2, 1])
+    theirs = torch.nn.functional.nll_loss(torch.from_numpy(log_p), torch.from_numpy(y), reduction="none").numpy()
+    ours = ml.negative_log_likelihood(y, log_p, reduction="none")
+    assert theirs[0] == pytest.approx(-math.log(0.7)) and np.isnan(ours[0])
+    np.testing.assert_allclose(ours[1:], theirs[1:], rtol=1e-15)
+
+
+# --- generalized cross-entropy ---------------------------------------------------------------
+GCE_P = [[0.7, 0.3], [0.2, 0.8], [0.6, 0.4], [0.4, 0.6]]  # Keras's docstring example
+GCE_Y = [0, 1, 0, 1]
+
+
+def test_generalized_cross_entropy_hand_values(backend):
+    (p,) = arrays(backend, GCE_P)
+    y = labels(backend, GCE_Y)
+    picked = np.array([0.7, 0.8, 0.6, 0.6])
+    np.testing.assert_allclose(value(backend, ml.generalized_cross_entropy(y, p, reduction="none")),
+                               (1 - np.sqrt(picked)) / 0.5, rtol=1e-14)
+    # q = 1: the one-hot target's mean absolute error, 1 − p_y; q → 0: cross-entropy
+    np.testing.assert_allclose(value(backend, ml.generalized_cross_entropy(y, p, q=1.0, reduction="none")),
+                               1 - picked, rtol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.generalized_cross_entropy(y, p, q=1e-6, reduction="none")),
+                               -np.log(picked), rtol=1e-5)
+    (logits,) = arrays(backend, np.log(GCE_P))
+    np.testing.assert_allclose(value(backend, ml.generalized_cross_entropy(y, logits, from_logits=True)),
+                               np.mean((1 - np.sqrt(picked)) / 0.5), rtol=1e-14)
+
+
+def test_generalized_cross_entropy_bad_inputs(backend):
+    (p,) = arrays(backend, GCE_P)
+    name = backend.xp.backend
+    for q in (0.0, 1.5, -0.5):
+        with pytest.raises(ValueError, match=rf"`q` must be a finite number in \(0, 1\]; got {q}"):
+            ml.generalized_cross_entropy(labels(backend, GCE_Y), p, q=q)
+    with pytest.raises(ValueError, match=rf"`y_true` must be class labels in \[0, 2\).*\({name}\)"):
+        ml.generalized_cross_entropy(labels(backend, [0, 2, 0, 1]), p)
+    with pytest.raises(ValueError, match=rf"`y_pred` must be a probability in \[0, 1\].*\({name}\)"):
+        ml.generalized_cross_entropy(labels(backend, GCE_Y), *arrays(backend, np.log(GCE_P)))
+    with pytest.raises(ValueError, match=rf"expected \(4,\), got \(4, 1\).*\({name}\)"):
+        ml.generalized_cross_entropy(backend.from_numpy(np.zeros((4, 1), np.int64)), p)
+
+
+def test_keras_generalized_cross_entropy_differences():
+    """The hand values are Keras's; an out-of-range label costs 1/q there silently, raises here."""
+    keras = pytest.importorskip("keras")
+    kb = load_backend("tensorflow")
+    (p,) = arrays(kb, GCE_P)
+    gce = keras.losses.CategoricalGeneralizedCrossEntropy(reduction=None, dtype="float64")
+    np.testing.assert_allclose(value(kb, gce(labels(kb, GCE_Y), p)), (1 - np.sqrt([0.7, 0.8, 0.6, 0.6])) / 0.5,
+                               rtol=1e-14)
+    assert value(kb, gce(labels(kb, [0, 5, 0, 1]), p))[1] == 2.0  # 1/q
+    with pytest.raises(ValueError, match=r"class labels in \[0, 2\)"):
+        ml.generalized_cross_entropy(labels(kb, [0, 5, 0, 1]), p)
+    with pytest.raises(ValueError, match=r"q must be in the interval \(0, 1\)"):
+        keras.losses.CategoricalGeneralizedCrossEntropy(q=1.0)  # ours takes q = 1, the MAE
+
+
+# --- PolyLoss ------------------------------------------------------------------------------
+def test_poly_cross_entropy_hand_values(backend):
+    t, x = arrays(backend, ONE_HOT, LOGITS)  # p_t = .7, .6, .5
+    p_t = np.array([0.7, 0.6, 0.5])
+    got = ml.poly_cross_entropy(t, x, from_logits=True, reduction="none")
+    np.testing.assert_allclose(value(backend, got), -np.log(p_t) + 2.0 * (1 - p_t), rtol=1e-14)
+    # ε = −1 (the paper's choice for detection) removes the first term of −log p_t = Σ (1 − p_t)^j / j
+    got = ml.poly_cross_entropy(t, x, from_logits=True, epsilon=-1.0, reduction="none")
+    np.testing.assert_allclose(value(backend, got), -np.log(p_t) - (1 - p_t), rtol=1e-14)
+    # from probabilities; ε = 0 is cross-entropy
+    (p,) = arrays(backend, np.exp(LOGITS))
+    np.testing.assert_allclose(value(backend, ml.poly_cross_entropy(t, p, epsilon=0.0)),
+                               value(backend, ml.categorical_cross_entropy(t, p)), rtol=1e-15)
+    # a soft row: optax's Σ_c y_c(1 − p_c)
+    soft = np.array([[0.5, 0.5, 0.0]])
+    (s, row) = arrays(backend, soft, LOGITS[:1])
+    expected = -(0.5 * math.log(0.7) + 0.5 * math.log(0.2)) + 2.0 * (0.5 * 0.3 + 0.5 * 0.8)
+    np.testing.assert_allclose(value(backend, ml.poly_cross_entropy(s, row, from_logits=True)), expected, rtol=1e-14)
+
+
+def test_poly_cross_entropy_bad_inputs(backend):
+    t, x = arrays(backend, ONE_HOT, LOGITS)
+    name = backend.xp.backend
+    with pytest.raises(ValueError, match=rf"`y_pred` must be a probability in \[0, 1\].*\({name}\)"):
+        ml.poly_cross_entropy(t, x)
+    with pytest.raises(ValueError, match=r"`epsilon` must be a finite number; got inf"):
+        ml.poly_cross_entropy(t, x, from_logits=True, epsilon=math.inf)
+    with pytest.raises(ValueError, match=rf"\(3, 3\) and \(3, 2\).*\({name}\)|\(3, 2\) and \(3, 3\)"):
+        ml.poly_cross_entropy(t, arrays(backend, LOGITS[:, :2])[0], from_logits=True)
+
+
+def test_optax_poly_and_safe_cross_entropy_at_minus_inf_logits():
+    """optax's plain softmax cross-entropy (and PolyLoss, built on it) gives NaN for a −inf logit
+    with label 0; its safe version and ours give the limit."""
+    optax = pytest.importorskip("optax")
+    jb = load_backend("jax")
+    t, x = arrays(jb, [[1.0, 0.0, 0.0]], [[0.0, 1.0, -np.inf]])
+    expected = -math.log(1 / (1 + math.e))
+    assert float(optax.losses.safe_softmax_cross_entropy(x, t)[0]) == pytest.approx(expected, rel=1e-15)
+    assert np.isnan(float(optax.losses.softmax_cross_entropy(x, t)[0]))
+    assert np.isnan(float(optax.losses.poly_loss_cross_entropy(x, t)[0]))
+    assert float(value(jb, ml.categorical_cross_entropy(t, x, from_logits=True))) == pytest.approx(expected, rel=1e-15)
+    poly = expected + 2.0 * (1 - 1 / (1 + math.e))
+    assert float(value(jb, ml.poly_cross_entropy(t, x, from_logits=True, convention="optax"))) == pytest.approx(
+        poly, rel=1e-15)
+
+
+# --- focal: label smoothing, class balancing, torchvision ------------------------------------
+def test_focal_label_smoothing_hand_values(backend):
+    # binary: y = 1 smoothed by 0.2 to 0.9; p = 0.8: 1 − p_t = 0.9·0.2 + 0.1·0.8 = 0.26;
+    # α_t = 0.25·0.9 + 0.75·0.1 = 0.3; BCE = −(0.9 log 0.8 + 0.1 log 0.2)
+    t, p = arrays(backend, [1.0], [0.8])
+    bce = -(0.9 * math.log(0.8) + 0.1 * math.log(0.2))
+    got = ml.binary_focal(t, p, label_smoothing=0.2, reduction="none")
+    np.testing.assert_allclose(value(backend, got), [0.3 * 0.26**2 * bce], rtol=1e-14)
+    # categorical: one-hot (1, 0) smoothed by 0.2 over 2 classes to (0.9, 0.1); p = (0.8, 0.2)
+    t, p = arrays(backend, [[1.0, 0.0]], [[0.8, 0.2]])
+    expected = -(0.9 * 0.2**2 * math.log(0.8) + 0.1 * 0.8**2 * math.log(0.2))
+    got = ml.categorical_focal(t, p, label_smoothing=0.2, reduction="none")
+    np.testing.assert_allclose(value(backend, got), [expected], rtol=1e-14)
+
+
+def test_keras_focal_label_smoothing_and_class_balancing():
+    """Keras's apply_class_balancing=False is our alpha=None (convention='keras' sets it), its
+    True with alpha=a our alpha=a; label_smoothing smooths y in every term, in both."""
+    keras = pytest.importorskip("keras")
+    kb = load_backend("tensorflow")
+    t, p = arrays(kb, [[1.0, 0.0, 1.0, 0.3]], [[0.8, 0.4, 0.1, 0.6]])
+    for balancing, alpha in ((False, None), (True, 0.25), (True, 0.6)):
+        native = keras.losses.BinaryFocalCrossentropy(apply_class_balancing=balancing, alpha=alpha or 0.25,
+                                                      label_smoothing=0.1, dtype="float64")(t, p)
+        kwargs = {} if alpha is None else {"alpha": alpha}
+        ours = ml.binary_focal(t, p, label_smoothing=0.1, convention="keras", **kwargs)
+        assert float(value(kb, ours)) == pytest.approx(float(native), rel=1e-14)
+    t, p = arrays(kb, ONE_HOT, np.exp(LOGITS))
+    native = keras.losses.CategoricalFocalCrossentropy(label_smoothing=0.1, dtype="float64")(t, p)
+    ours = ml.categorical_focal(t, p, label_smoothing=0.1, convention="keras")
+    assert float(value(kb, ours)) == pytest.approx(float(native), rel=1e-14)
+    # Keras's default alpha=0.25 scales every class: ours at its default (no α) is 4× that at γ = 0
+    ours = ml.categorical_focal(t, p, gamma=0.0, label_smoothing=0.1)
+    assert float(value(kb, ours)) == pytest.approx(4 * float(keras.losses.CategoricalFocalCrossentropy(
+        gamma=0.0, label_smoothing=0.1, dtype="float64")(t, p)), rel=1e-14)
+
+
+def _torchvision_sigmoid_focal(x, y, alpha=0.25, gamma=2.0):
+    """torchvision.ops.sigmoid_focal_loss as its source writes it, in NumPy float64."""
+    p = 1 / (1 + np.exp(-x))
+    ce = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+    loss = ce * (1 - (p * y + (1 - p) * (1 - y))) ** gamma
+    return loss if alpha < 0 else (alpha * y + (1 - alpha) * (1 - y)) * loss
+
+
+def test_torchvision_sigmoid_focal_is_recorded_and_reproduced(backend):
+    from multiloss.natives import of
+
+    (native,) = [n for n in of("binary_focal").natives if n.api == "torchvision.ops.sigmoid_focal_loss"]
+    assert native.unchecked.startswith("torchvision cannot be imported beside the CPU torch wheel")
+    assert native.framework == "torch" and native.convention is not None
+    x, y = np.array([-3.0, -0.5, 0.0, 0.5, 2.0, 6.0]), np.array([1.0, 0.0, 1.0, 0.3, 0.0, 1.0])
+    bx, by = arrays(backend, x, y)
+    np.testing.assert_allclose(value(backend, ml.binary_focal(by, bx, from_logits=True, convention="torch",
+                                                               reduction="none")),
+                               _torchvision_sigmoid_focal(x, y), rtol=1e-13)
+    np.testing.assert_allclose(value(backend, ml.binary_focal(by, bx, from_logits=True, alpha=None,
+                                                               reduction="none")),
+                               _torchvision_sigmoid_focal(x, y, alpha=-1), rtol=1e-13)
+    # torchvision forms 1 − p_t as 1 − (p·y + (1 − p)(1 − y)): 0 in float32 at x = 20, y = 1, where ours keeps
+    # (1 − σ(20))^2·softplus(−20) ≈ 1.9e-26
+    x32, y32 = np.float32([20.0]), np.float32([1.0])
+    assert _torchvision_sigmoid_focal(x32, y32)[0] == 0.0
+    (b20,) = arrays(backend, [20.0], dtype="float32")
+    got = value(backend, ml.binary_focal(arrays(backend, [1.0], dtype="float32")[0], b20, from_logits=True,
+                                         reduction="none"))[0]
+    assert got == pytest.approx(0.25 * math.exp(-20) ** 2 * math.log1p(math.exp(-20)), rel=1e-4)
+    with pytest.raises(ValueError, match=r"convention='torch': torchvision\.ops\.sigmoid_focal_loss is binary_focal "
+                                         r"with from_logits=True only"):
+        ml.binary_focal(by, by, convention="torch")
+
+
+def test_torch_modules_under_convention_torch_are_nn_losses_on_extra_dimensions():
+    """mt.NegativeLogLikelihood(convention="torch") is nn.NLLLoss, and
+    mt.SparseCategoricalCrossEntropy(from_logits=True, convention="torch") nn.CrossEntropyLoss,
+    on (N, C, d1, d2) inputs, class weights and label −100 included."""
+    torch = pytest.importorskip("torch")
+    import multiloss.torch as mt
+
+    x, y, _, log_p = _k_inputs()
+    tx, ty, tlog = (torch.from_numpy(a) for a in (x, y, log_p))
+    tw = torch.tensor(K_WEIGHT, dtype=torch.float64)
+    for reduction in ("mean", "sum", "none"):
+        ours = mt.NegativeLogLikelihood(class_weight=K_WEIGHT, convention="torch", reduction=reduction)
+        torch.testing.assert_close(ours(tlog, ty), torch.nn.NLLLoss(weight=tw, reduction=reduction)(tlog, ty),
+                                   rtol=1e-13, atol=1e-15)
+        ours = mt.SparseCategoricalCrossEntropy(from_logits=True, convention="torch", reduction=reduction)
+        torch.testing.assert_close(ours(tx, ty), torch.nn.CrossEntropyLoss(reduction=reduction)(tx, ty),
+                                   rtol=1e-13, atol=1e-15)

@@ -153,3 +153,27 @@ def test_tensorflow_start_up_logs_stay_out_of_the_command_output():
     for marker in ("oneDNN", "absl::InitializeLog", "XLA", "cpu_feature_guard", "I0000", "W0000"):
         assert marker not in out.stdout + out.stderr
 
+
+
+def test_conventions_coverage_prints_the_coverage_table(monkeypatch, capsys):
+    """`multiloss conventions --coverage` prints multiloss.coverage's table (its own tests check
+    the table: tests/test_coverage.py); without --coverage, the teaching table."""
+    from multiloss import cli, coverage
+
+    cov = coverage.Coverage([coverage.Row("made_up.losses.huber_loss", "made_up", "exact", "huber", ("exact",))],
+                            {"made_up": "1.0"})
+    monkeypatch.setitem(coverage.SOURCES, "made_up", coverage.Source(
+        "Made-up", "made-up", "made_up", "made_up.losses.", "one made-up name", lambda: []))
+    monkeypatch.setattr(coverage, "coverage", lambda: cov)
+    assert cli.main(["conventions", "--coverage"]) == 0
+    assert capsys.readouterr().out == coverage.text(cov) == (
+        "Every loss the installed frameworks ship, and its multiloss counterpart\n"
+        "1 name: 1 with an exact counterpart, 0 with one that differs, 0 excluded, 0 missing\n\n"
+        "Made-up 1.0: one made-up name\n" + "═" * 100 + "\nmade_up.losses.huber_loss → huber\n    exact\n")
+    assert cli.main(["conventions", "--coverage", "--markdown", "mse"]) == 0
+    assert capsys.readouterr().out == coverage.markdown(coverage.Coverage([], cov.versions))
+    assert cli.main(["conventions", "huber"]) == 0
+    assert capsys.readouterr().out.startswith("huber\n")
+    with pytest.raises(SystemExit):
+        cli.main(["conventions", "--help"])
+    assert "--coverage" in capsys.readouterr().out

@@ -161,3 +161,17 @@ def test_a_convention_without_its_native_is_refused(monkeypatch):
     monkeypatch.setitem(natives.NATIVES, spec.name, natives.of(spec))  # restored afterwards
     with pytest.raises(ValueError, match=r"huber: the convention for keras.losses.Huber when \{\} needs one native"):
         natives.register(spec, natives.unreduced("torch.nn.functional.huber_loss", {"delta": "delta"}))
+
+
+def test_an_array_parameter_against_a_convention_that_needs_none_is_a_clear_error():
+    """Array class weights are never a convention's scalar setting (not compared element-wise)."""
+    import numpy as np
+
+    import multiloss as ml
+
+    y, x = np.array([0, 1, 2]), np.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"with class_weight=None only; got class_weight=array"):
+        ml.sparse_categorical_cross_entropy(y, x, class_weight=np.ones(4), convention="keras")
+    torch_value = ml.sparse_categorical_cross_entropy(y, x, from_logits=True, class_weight=np.ones(4),
+                                                      convention="torch")
+    assert np.isclose(torch_value, np.log(4.0))

@@ -69,3 +69,21 @@ def test_write_updates_only_what_changed(tmp_path):
     assert path.stat().st_mtime_ns == stamp and path.read_text() == "one"
     lossdocs._update(path, "two")
     assert path.read_text() == "two"
+
+
+def test_the_coverage_page_is_the_commands_table_with_each_loss_linked(monkeypatch):
+    """docs/losses/coverage.md: what `multiloss conventions --coverage --markdown` prints, each
+    loss linked to its page, in the losses' index and toctree."""
+    from multiloss import coverage
+
+    cov = coverage.Coverage([coverage.Row("made_up.losses.huber_loss", "made_up", "exact", "huber", ("exact",)),
+                             coverage.Row("made_up.losses.nothing", "made_up", "missing", how=("none",))],
+                            {"made_up": ""})
+    monkeypatch.setitem(coverage.SOURCES, "made_up", coverage.Source(
+        "Made-up", "made-up", None, "made_up.losses.", "two made-up names", lambda: []))
+    page = lossdocs.coverage_page(cov)
+    assert page == coverage.markdown(cov, link=lambda name: f"{name}.md")
+    assert "| `made_up.losses.huber_loss` | [huber](huber.md) | exact |" in page
+    assert "| `made_up.losses.nothing` | **missing** | none |" in page
+    index = lossdocs.index([REGISTRY["huber"]])
+    assert "[Coverage](coverage.md)" in index and "\n:hidden:\n\ncoverage\nhuber\n```" in index

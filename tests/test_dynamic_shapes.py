@@ -226,10 +226,12 @@ FEATURES, SAMPLES, BATCH = 5, 10, 4  # batches of 4, 4 and 2
 def output_layer(keras, name):
     """What maps the model's raw outputs into the loss's domain (at its default parameters)."""
     ops = keras.ops
-    if name in ("binary_cross_entropy", "binary_focal", "dice", "tversky"):
+    if name in ("binary_cross_entropy", "binary_focal", "dice", "tversky", "binary_dice", "generalized_dice"):
         return ops.sigmoid  # probabilities
     if name in ("categorical_cross_entropy", "sparse_categorical_cross_entropy", "categorical_focal",
                 "kl_divergence"):
+        return lambda t: ops.softmax(t, axis=-1)
+    if name in ("poly_cross_entropy", "generalized_cross_entropy"):  # class probabilities
         return lambda t: ops.softmax(t, axis=-1)
     if name in ("poisson", "mean_squared_log_error"):
         return lambda t: ops.softplus(t) + 0.1  # rates > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ CASES = {
     "log_sigmoid": ((X,), {}),
     "logsumexp": ((X,), {"axis": -1}),
     "log_softmax": ((X,), {"axis": -1}),
+    "sparsemax": ((X,), {"axis": -1}),  # (and against the projection by sorting: test_sparsemax_is_...)
     "softmax_nll": ((X, np.array([0, 3])), {"axis": -1}),  # (and ``picked`` given: test_softmax_nll_takes_picked)
     # labels hard and soft; pos_weight: test_sigmoid_cross_entropy_takes_pos_weight
     "sigmoid_cross_entropy": ((X, np.array([[0.0, 1.0, 0.3, 1.0], [0.0, 0.25, 1.0, 0.0]])), {}),
@@ -168,6 +170,37 @@ def test_log_softmax_with_infinities_is_the_frameworks_on_every_backend(backend)
         got = backend.to_numpy(backend.xp.log_softmax(backend.from_numpy(rows, "float64"), axis=-1))
     assert np.all(np.isnan(got[:2]))
     np.testing.assert_allclose(got[2], [-np.inf, -np.log1p(np.e), 1.0 - np.log1p(np.e)], rtol=1e-15)
+
+
+def _projection(row):
+    """The Euclidean projection of ``row`` onto the simplex, by sorting (Held, Wolfe & Crowder 1974)."""
+    u = sorted(row, reverse=True)
+    k = max(j for j in range(1, len(u) + 1) if 1 + j * u[j - 1] > math.fsum(u[:j]))
+    tau = (math.fsum(u[:k]) - 1) / k
+    return [max(x - tau, 0.0) for x in row]
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_sparsemax_is_the_simplex_projection(backend, axis):
+    """xp.sparsemax along ``axis``: sums to 1, sparse, the projection found by sorting; its
+    Jacobian is diag(s) − s·sᵀ/|s| (s the support): the gradient of p·c is s·(c − mean_S c)."""
+    xp = backend.xp
+    rows = np.array([[0.5, 1.2, -0.3, 1.0], [3.0, 3.0, 3.0, 3.0], [1e4, 2.0, 3.0, -1e4], [0.1, -0.2, 0.05, -5.0]])
+    x = rows if axis == -1 else rows.T
+    got = backend.to_numpy(xp.sparsemax(backend.from_numpy(x, "float64"), axis=axis))
+    got = got if axis == -1 else got.T
+    np.testing.assert_allclose(got, [_projection(list(r)) for r in rows], rtol=4 * EPS["float64"], atol=1e-15)
+    np.testing.assert_allclose(got.sum(axis=-1), 1.0, rtol=4 * EPS["float64"])
+    if backend.value_and_grad is None:
+        return
+    c = np.array([1.0, 2.0, 4.0, 8.0])
+    weights = backend.from_numpy(c if axis == -1 else c[:, None], "float64")
+    _, (g,) = backend.value_and_grad(lambda a: xp.sum(weights * xp.sparsemax(a, axis=axis)),
+                                     backend.from_numpy(x, "float64"))
+    g = backend.to_numpy(g) if axis == -1 else backend.to_numpy(g).T
+    support = got > 0
+    want = support * (c - (support @ c / support.sum(axis=-1))[:, None])
+    np.testing.assert_allclose(g, want, rtol=4 * EPS["float64"], atol=1e-12)
 
 
 def test_log1p_gradient_at_minus_one_is_inf_not_nan(backend):

@@ -11,6 +11,7 @@ import pytest
 import multiloss as ml
 from conftest import load_backend
 from multiloss.registry import REGISTRY as ALL
+from tests.test_embedding import grads
 from tests.test_matrix import K
 
 REGISTRY = {name: spec for name, spec in ALL.items() if spec.family == "regression"}
@@ -51,6 +52,15 @@ HAND = [  # (loss, params, y_true, y_pred, per-element values worked out by hand
     ("mean_squared_log_error", {}, [0.0, math.e - 1.0], [math.e - 1.0, math.e - 1.0], [1.0, 0.0]),
     ("poisson", {}, [2.0, 0.0, 1.0], [1.0, 0.0, math.e], [1.0, 0.0, math.e - 1.0]),
     ("poisson", {"log_input": True}, [2.0, 0.0], [0.0, 1.0], [1.0, math.e]),
+    # PyTorch's full=True: + y·log y − y + ½·log(2πy) for y > 1 only; y = 3, λ = 1: 1 + 3·log 3 − 3 + ½·log 6π
+    ("poisson", {"full": True}, [3.0, 1.0, 0.0], [1.0, 1.0, 2.0],
+     [1.0 + 3.0 * math.log(3.0) - 3.0 + 0.5 * math.log(6.0 * math.pi), 1.0, 2.0]),
+    ("poisson", {"log_input": True, "full": True}, [2.0], [0.0],
+     [1.0 + 2.0 * math.log(2.0) - 2.0 + 0.5 * math.log(4.0 * math.pi)]),
+    # MAPE: |2 − 1|/2 = 50 %, |−4 − (−3)|/4 = 25 %, y = 0: 0.5/1e-7 = 5e6 (5e8 %), |y| = 1e-8 < ε: 1e-8/1e-7 = 10 %
+    ("mean_absolute_percentage_error", {}, [2.0, -4.0, 0.0, 1e-8], [1.0, -3.0, 0.5, 0.0], [50.0, 25.0, 5e8, 10.0]),
+    ("mean_absolute_percentage_error", {"percent": False, "epsilon": 0.5}, [2.0, 0.25, 0.0], [3.0, 0.0, -1.0],
+     [0.5, 0.5, 2.0]),
 ]
 
 
@@ -63,6 +73,7 @@ def test_hand_computed_values(backend, name, params, y_true, y_pred, expected):
 
 def test_aliases_are_the_same_functions():
     assert ml.mse is ml.mean_squared_error and ml.mae is ml.mean_absolute_error and ml.msle is ml.mean_squared_log_error
+    assert ml.mape is ml.mean_absolute_percentage_error
 
 
 # --- reduction and sample weights -----------------------------------------------------------
@@ -177,6 +188,9 @@ def test_non_floating_predictions_are_a_type_error(backend):
         (lambda t, p: ml.smooth_l1(t, p, beta=-1.0), r"`beta` must be a finite number >= 0"),
         (lambda t, p: ml.quantile(t, p, q=1.5), r"`q` must be a finite number in \[0, 1\]; got 1\.5 \(float\)"),
         (lambda t, p: ml.mse(t, p, reduction="avg"), r"`reduction` must be one of"),
+        (lambda t, p: ml.mape(t, p, epsilon=0.0), r"`epsilon` must be a finite number > 0; got 0.0"),
+        (lambda t, p: ml.mape(t, p, percent="no"), r"`percent` must be True or False"),
+        (lambda t, p: ml.poisson(t, p, full=1), r"`full` must be True or False"),
         (lambda t, p: ml.mse(t, p, sample_weight=[1.0, 2.0]), r"`sample_weight` must have the loss's shape \(3,\)"),
     ],
 )
@@ -204,6 +218,7 @@ def test_unknown_keyword_is_a_type_error():
         (ml.msle, [0.0, 1.0], [-2.0, 1.0], r"`y_pred` must be > -1"),
         (ml.poisson, [-1.0, 1.0], [1.0, 1.0], r"`y_true` must be ≥ 0"),
         (ml.poisson, [1.0, 1.0], [-0.5, 1.0], r"`y_pred` must be a rate ≥ 0"),
+        (lambda t, p: ml.poisson(t, p, full=True), [-1.0, 3.0], [1.0, 1.0], r"`y_true` must be ≥ 0"),
     ],
 )
 def test_out_of_domain_values_are_value_errors_in_eager_mode(backend, fn, y_true, y_pred, message):
@@ -452,3 +467,76 @@ def test_tf_function_autograph_converts_a_loss_passed_as_a_default_argument():
 
     t, p = arrays(tb, [0.0, 1.0], [1.0, 3.0], dtype="float32")
     assert float(f(t, p)) == 2.5
+
+
+# --- MAPE and Poisson's full term (issue 15) ---------------------------------------------------
+def test_mape_near_zero_targets_divide_by_epsilon_and_the_gradient_follows(backend):
+    """Below ε the floor decides: |e|/ε, gradient ±100/ε in y_pred and ∓100/ε in y_true (the floor is
+    flat there); beyond it d/dy = −sign(e)·ŷ·sign(y)/y², accurate even where ŷ ≪ y."""
+    t, p = arrays(backend, [0.0, -5e-8, 100.0, -2.0], [1.0, 0.0, 1e-3, -3.0])
+    np.testing.assert_allclose(value(backend, ml.mape(t, p, reduction="none")),
+                               [1e9, 50.0, 100.0 * (100.0 - 1e-3) / 100.0, 50.0], rtol=1e-15)
+    g_true, g_pred = grads(backend, lambda a, b: ml.mape(a, b, reduction="sum"), t, p)
+    np.testing.assert_allclose(g_pred, [1e9, 1e9, -1.0, -50.0], rtol=1e-15)
+    # y = 100, ŷ = 1e-3: 1 − ŷ/y, slope ŷ/y² (× 100), where the autodiff terms ∓1/y ± |e|/y² cancel;
+    # y = −2, ŷ = −3: (3 + y)/(−y) = −3/y − 1, slope 3/y²
+    np.testing.assert_allclose(g_true, [-1e9, -1e9, 1e-3 / 1e4 * 100.0, 100.0 * 3.0 / 4.0], rtol=1e-13)
+
+
+def test_mape_percent_false_is_the_fraction():
+    t, p = [4.0, -1.0, 0.0], [3.0, 1.0, 1e-9]
+    np.testing.assert_allclose(np.asarray(ml.mape(t, p, reduction="none")),
+                               100.0 * np.asarray(ml.mape(t, p, percent=False, reduction="none")), rtol=1e-15)
+
+
+def test_mape_sklearn_is_a_fraction_with_a_float64_eps_floor():
+    """scikit-learn's documented differences: no ×100, and |y| floored at 2.2e-16, not 1e-7: a zero target
+    makes its value 1e7 times Keras's/100 (our percent=False, epsilon=2**-52 gives it)."""
+    sklearn = pytest.importorskip("sklearn.metrics")
+    t, p = np.array([2.0, 0.0, -1.0]), np.array([1.0, 1e-3, -1.5])
+    theirs = sklearn.mean_absolute_percentage_error(t, p)
+    np.testing.assert_allclose(float(ml.mape(t, p, percent=False, epsilon=2.0**-52)), theirs, rtol=1e-15)
+    np.testing.assert_allclose(float(ml.mape(t, p, convention="sklearn")), theirs, rtol=1e-15)
+    np.testing.assert_allclose(theirs, (0.5 + 1e-3 / 2.0**-52 + 0.5) / 3, rtol=1e-15)
+    assert float(ml.mape(t, p)) / 100 < theirs / 1e8  # Keras's floor (ours) is 1e-7
+
+
+def test_mape_keras_convention_is_keras_and_needs_its_epsilon():
+    tb = load_backend("tensorflow")
+    import keras
+
+    t, p = arrays(tb, [[2.0, 0.0, 1e-9], [1.0, -4.0, 3.0]], [[1.0, 0.5, 0.0], [1.0, -3.0, 3.5]])
+    theirs = value(tb, keras.losses.MeanAbsolutePercentageError(dtype="float64")(t, p))
+    np.testing.assert_allclose(value(tb, ml.mape(t, p, convention="keras")), theirs, rtol=1e-15)
+    with pytest.raises(ValueError, match=r"MeanAbsolutePercentageError is mean_absolute_percentage_error with "
+                                         r"epsilon=1e-07 only; got epsilon=0.001"):
+        ml.mape(t, p, epsilon=1e-3, convention="keras")
+
+
+def test_poisson_full_changes_the_value_not_the_gradient_in_y_pred(backend):
+    t, p = arrays(backend, [0.0, 1.0, 2.0, 7.0], [0.5, 1.0, 3.0, 6.5])
+    plain = value(backend, ml.poisson(t, p, reduction="none"))
+    full = value(backend, ml.poisson(t, p, full=True, reduction="none"))
+    stirling = [0.0, 0.0] + [y * math.log(y) - y + 0.5 * math.log(2 * math.pi * y) for y in (2.0, 7.0)]
+    np.testing.assert_allclose(full - plain, stirling, rtol=1e-14, atol=1e-15)
+    (g_plain,) = grads(backend, lambda b: ml.poisson(t, b, reduction="sum"), p)
+    (g_full,) = grads(backend, lambda b: ml.poisson(t, b, full=True, reduction="sum"), p)
+    np.testing.assert_array_equal(g_full, g_plain)
+    # in y_true (y > 1): −log λ + log y + 1/(2y)
+    (g_true,) = grads(backend, lambda a: ml.poisson(a, p, full=True, reduction="sum"), t)
+    np.testing.assert_allclose(g_true[2:], [-math.log(3.0) + math.log(2.0) + 0.25,
+                                            -math.log(6.5) + math.log(7.0) + 1 / 14], rtol=1e-14)
+
+
+def test_poisson_full_is_pytorchs_full():
+    tb = load_backend("torch")
+    import torch.nn.functional as F
+
+    t, p = arrays(tb, [0.0, 1.0, 1.5, 4.0, 30.0], [-1.0, 0.0, 0.5, 2.0, 3.0])
+    for log_input in (True, False):
+        rates = p if log_input else p.exp()
+        theirs = value(tb, F.poisson_nll_loss(rates, t, log_input=log_input, full=True))
+        ours = value(tb, ml.poisson(t, rates, log_input=log_input, full=True, convention="torch"))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+    with pytest.raises(ValueError, match=r"keras\.losses\.Poisson is poisson with full=False only; got full=True"):
+        ml.poisson([1.0], [0.5], full=True, convention="keras")

@@ -223,3 +223,150 @@ def test_a_convention_under_jax_jit():
 
     for got, expected in zip(jax.jit(f)(y, x, p), f(y, x, p)):
         np.testing.assert_allclose(value(jb, got), value(jb, expected), rtol=1e-14)
+
+
+# --- dice's class weights and background; binary and generalized Dice --------------------------
+def test_dice_class_weights_and_background_by_hand(backend):
+    y, p = arrays(backend, [[1.0, 0.0, 1.0]], [[0.9, 0.2, 0.6]])
+    # without class 0: 1 − 2·0.6/(1 + 0.8) = 1/3
+    np.testing.assert_allclose(value(backend, ml.dice(y, p, smooth=0.0, ignore_background=True)), 1 / 3, rtol=1e-15)
+    # per class (axis "spatial" of (N, C) inputs: each pixel its own): 1 − 2yp/(y + p), times its weight
+    per_class = np.array([1 - 1.8 / 1.9, 1.0, 1 - 1.2 / 1.6])
+    w = arrays(backend, [2.0, 0.5, 4.0])[0]
+    out = value(backend, ml.dice(y, p, smooth=0.0, axis="spatial", class_weights=w, reduction="none"))
+    np.testing.assert_allclose(out, [per_class * [2.0, 0.5, 4.0]], rtol=1e-15)
+    out = value(backend, ml.dice(y, p, smooth=0.0, axis="spatial", class_weights=w, ignore_background=True,
+                                 reduction="none"))
+    np.testing.assert_allclose(out, [per_class[1:] * [0.5, 4.0]], rtol=1e-15)
+    # one channel has no background to leave out
+    y1, p1 = arrays(backend, [[[1.0], [0.0]]], [[[0.5], [0.25]]])
+    np.testing.assert_allclose(value(backend, ml.dice(y1, p1, smooth=0.0, ignore_background=True)),
+                               1 - 1.0 / 1.75, rtol=1e-15)
+
+
+def test_dice_class_weights_bad_input(backend):
+    b = backend.xp.backend
+    y, p = arrays(backend, [[1.0, 0.0, 1.0]], [[0.9, 0.2, 0.6]])
+    with pytest.raises(ValueError, match=rf"`class_weights` must have shape \(3,\), one weight per class of `y_pred` "
+                                         rf"of shape \(1, 3\); got \(2,\) \({b}\)"):
+        ml.dice(y, p, axis="spatial", class_weights=arrays(backend, [1.0, 2.0])[0])
+    with pytest.raises(ValueError, match=rf"`axis` must keep the class axis \(the last\), e.g. axis='spatial'; got "
+                                         rf"axis=None for `y_pred` of shape \(1, 3\) \({b}\)"):
+        ml.dice(y, p, class_weights=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=rf"`class_weights` must be finite and ≥ 0 \(a weight\); 1 value\(s\) are not "
+                                         rf"\({b}\)"):
+        ml.dice(y, p, axis="spatial", class_weights=arrays(backend, [1.0, -2.0, 3.0])[0])
+    with pytest.raises(ValueError, match=r"`ignore_background` must be True or False; got 1"):
+        ml.dice(y, p, ignore_background=1)
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+@pytest.mark.parametrize("ignore_background", [False, True])
+def test_dice_optax_convention_with_class_weights_and_background(channels, ignore_background):
+    jb = load_backend("jax")
+    optax = pytest.importorskip("optax")
+    rng = np.random.default_rng(7)
+    logits, labels = rng.normal(size=(2, 4, 5, channels)) * 3, rng.integers(0, max(channels, 2), (2, 4, 5))
+    masks = np.eye(channels)[labels] if channels > 1 else labels[..., None].astype(float)
+    weights = rng.uniform(0.0, 2.0, channels)
+    y, x, w = arrays(jb, masks, logits, weights)
+    ours = value(jb, ml.dice(y, x, class_weights=w, ignore_background=ignore_background, convention="optax",
+                             reduction="none"))
+    theirs = value(jb, optax.losses.dice_loss(x, y, class_weights=w, ignore_background=ignore_background))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+    (native,) = [n for n in natives_of(ml.dice).natives if n.framework == "optax"]
+    params = {**ml.dice.spec.params, "smooth": 2.0, "from_logits": True, "axis": "spatial", "class_weights": weights,
+              "ignore_background": ignore_background}
+    np.testing.assert_allclose(native.values({"y_true": y, "y_pred": x}, params, "float64", per_item=False), theirs,
+                               rtol=1e-15)
+
+
+def test_binary_dice_by_hand(backend):
+    # logits 0 → p = ½: 1 − (2·½ + 1)/(1 + 1 + 1) = ⅓; probabilities as dice's
+    y, x = arrays(backend, [[1.0, 0.0]], [[0.0, 0.0]])
+    np.testing.assert_allclose(value(backend, ml.binary_dice(y, x, from_logits=True)), 1 / 3, rtol=1e-15)
+    rng = np.random.default_rng(8)
+    y, p = arrays(backend, rng.integers(0, 2, (3, 4, 2)), rng.uniform(size=(3, 4, 2)))
+    np.testing.assert_allclose(value(backend, ml.binary_dice(y, p, reduction="none")),
+                               value(backend, ml.dice(y, p, reduction="none")), rtol=1e-15)
+    # from logits: a sigmoid per element (multi-label), never dice's softmax over the last axis
+    t, z = rng.integers(0, 2, (3, 4, 2)).astype(float), rng.normal(size=(3, 4, 2))
+    s = 1 / (1 + np.exp(-z))
+    expected = 1 - (2 * (t * s).sum((1, 2)) + 1) / (t.sum((1, 2)) + s.sum((1, 2)) + 1)
+    y, x = arrays(backend, t, z)
+    np.testing.assert_allclose(value(backend, ml.binary_dice(y, x, from_logits=True, reduction="none")), expected,
+                               rtol=1e-14)
+    assert not np.allclose(value(backend, ml.dice(y, x, from_logits=True, reduction="none")), expected)
+
+
+def test_binary_dice_is_optax_at_its_defaults():
+    jb = load_backend("jax")
+    optax = pytest.importorskip("optax")
+    rng = np.random.default_rng(9)
+    for shape in ((3, 5), (2, 4, 4), (2, 4, 4, 1)):
+        y, x = arrays(jb, rng.integers(0, 2, shape), rng.normal(size=shape) * 3)
+        np.testing.assert_allclose(value(jb, ml.binary_dice(y, x, convention="optax", reduction="none")),
+                                   value(jb, optax.losses.binary_dice_loss(x, y)), rtol=1e-14)
+    with pytest.raises(ValueError, match=r"optax\.losses\.binary_dice_loss is binary_dice with from_logits=True only"):
+        ml.binary_dice(y, x, from_logits=False, convention="optax")
+
+
+def test_binary_dice_bad_input(backend):
+    b = backend.xp.backend
+    with pytest.raises(ValueError, match=rf"`y_pred` must be a probability in \[0, 1\]; 1 value\(s\) are not \({b}\)"):
+        ml.binary_dice(*arrays(backend, [[1.0, 0.0]], [[0.5, -0.5]]))
+    with pytest.raises(ValueError, match=r"need a batch axis and at least one more for axis=None; got shape \(2,\)"):
+        ml.binary_dice(*arrays(backend, [1.0, 0.0], [0.5, 0.5]))
+    with pytest.raises(ValueError, match=r"`smooth` must be a finite number >= 0"):
+        ml.binary_dice(*arrays(backend, [[1.0, 0.0]], [[0.5, 0.5]]), smooth=-1.0)
+
+
+def test_generalized_dice_by_hand(backend):
+    # balanced classes (one pixel each): weights 1, 1; (N, C) inputs: each pixel its own ratio
+    y, p = arrays(backend, [[1.0, 0.0], [0.0, 1.0]], [[0.75, 0.25], [0.5, 0.5]])
+    # sample 0: class 0 1 − 1.5/1.75 = 1/7, class 1 (y = 0) 1; sample 1: 1 and 1 − 1/1.5
+    expected = [(1 / 7 + 1) / 2, (1 + 1 / 3) / 2]
+    np.testing.assert_allclose(value(backend, ml.generalized_dice(y, p, smooth=0.0, reduction="none")), expected,
+                               rtol=1e-15)
+    # three pixels of class 0, one of class 1: weights ∝ 1/9 and 1, scaled to sum to 2: 0.2 and 1.8
+    t = np.array([[[1.0, 0.0], [1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    q = np.array([[[0.5, 0.5], [1.0, 0.0]], [[0.5, 0.5], [0.5, 0.5]]])
+    d = 1 - 2 * (t * q).sum(1) / (t.sum(1) + q.sum(1))  # per sample and class, over the two pixels
+    y, p = arrays(backend, t, q)
+    out = value(backend, ml.generalized_dice(y, p, smooth=0.0, weight_epsilon=1e-300, reduction="none"))
+    np.testing.assert_allclose(out, (d * [0.2, 1.8]).mean(1), rtol=1e-14)
+    out = value(backend, ml.generalized_dice(y, p, smooth=0.0, weight_epsilon=1e-300, ignore_background=True,
+                                             reduction="none"))
+    np.testing.assert_allclose(out, d[:, 1] * 1.8, rtol=1e-14)  # class 0 left out, its weight still scaling
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 5, 3), (6, 8), (3, 4, 1)])
+@pytest.mark.parametrize("ignore_background", [False, True])
+def test_generalized_dice_is_optax_at_its_defaults(shape, ignore_background):
+    jb = load_backend("jax")
+    optax = pytest.importorskip("optax")
+    rng = np.random.default_rng(10)
+    labels = rng.integers(0, max(shape[-1], 2), shape[:-1])
+    masks = np.eye(shape[-1])[labels] if shape[-1] > 1 else labels[..., None].astype(float)
+    y, x = arrays(jb, masks, rng.normal(size=shape) * 3)
+    theirs = float(optax.losses.multiclass_generalized_dice_loss(x, y, ignore_background=ignore_background))
+    ours = value(jb, ml.generalized_dice(y, x, ignore_background=ignore_background, convention="optax"))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+    # Sudre et al.'s single ratio, 1 − 2Σ w·I / Σ w·(T + P), is another number
+    p = np.exp(value(jb, x)) / np.exp(value(jb, x)).sum(-1, keepdims=True) if shape[-1] > 1 else None
+    if p is not None and not ignore_background:
+        axes = tuple(range(masks.ndim - 1))
+        w = 1 / (masks.sum(axes) ** 2 + 1e-7)
+        sudre = 1 - 2 * (w * (masks * p).sum(axes)).sum() / (w * (masks.sum(axes) + p.sum(axes))).sum()
+        assert abs(sudre - theirs) > 1e-3
+
+
+def test_generalized_dice_bad_input(backend):
+    b = backend.xp.backend
+    with pytest.raises(ValueError, match=rf"need a batch axis and a class axis \(the last\); got shape \(2,\) "
+                                         rf"\({b}\)"):
+        ml.generalized_dice(*arrays(backend, [1.0, 0.0], [0.5, 0.5]))
+    with pytest.raises(ValueError, match=r"`y_true` must be in \[0, 1\] \(a mask\)"):
+        ml.generalized_dice(*arrays(backend, [[2.0, 0.0]], [[0.5, 0.5]]))
+    with pytest.raises(ValueError, match=r"`weight_epsilon` must be a finite number > 0"):
+        ml.generalized_dice(*arrays(backend, [[1.0, 0.0]], [[0.5, 0.5]]), weight_epsilon=0.0)

@@ -294,6 +294,7 @@ call("clip", "int32-python-ints", I3, -3, 4)
 call("clip", "array-bounds", X3, -np.abs(X2[0]), np.abs(X2[0]))
 call("clip", "neither", I3)
 
+PERMUTE_SORT = np.array([1, -1, 1, -1], np.float32)  # X3's rows are sorted already
 # --- reductions: every form of axis, with and without keepdims -----------------------------
 AXES = {"None": None, "0": 0, "1": 1, "-1": -1, "(0,2)": (0, 2), "(-1,0)": (-1, 0), "(0,1,2)": (0, 1, 2), "()": ()}
 for fn, x, ulps in [("sum", X3, 2), ("prod", X3, 4), ("mean", X3, 2), ("max", X3, 0), ("min", X3, 0),
@@ -319,6 +320,18 @@ for fn in ("argmax", "argmin"):
     call(fn, "int32", I3, axis=1)
 for fn in ("all", "any"):
     call(fn, "numbers", np.array([[0, 2], [0, 0]], np.int32), axis=-1)
+for axis in (0, 1, -1):
+    call("cumulative_sum", f"axis={axis}", X3, axis=axis, ulps=4)
+    call("cumulative_sum", f"int32-axis={axis}", I3, axis=axis)
+    call("cumulative_sum", f"include_initial-axis={axis}", X3, axis=axis, include_initial=True, ulps=4)
+    for descending in (False, True):
+        call("sort", f"axis={axis}-descending={descending}", X3 * PERMUTE_SORT, axis=axis, descending=descending)
+        call("sort", f"int32-axis={axis}-descending={descending}", I3, axis=axis, descending=descending)
+call("cumulative_sum", "1d-axis=None", X2[0], ulps=4)
+call("cumulative_sum", "uint8-accumulates-in-uint64", SIGNED[1:4].astype(np.uint8), axis=0)
+call("cumulative_sum", "dtype-argument", I3[0], axis=1, dtype=DT.float64)
+call("cumulative_sum", "2d-axis=None", X2, raises=ValueError)  # as NumPy: axis is required
+call("sort", "ties-default-axis", np.array([[2.0, 1.0, 2.0, -1.0], [0.0, 0.0, -0.5, 3.0]]))
 
 # --- manipulation and indexing --------------------------------------------------------------
 call("reshape", "(4,-1)", X3, (4, -1))

@@ -4,7 +4,9 @@
 :mod:`multiloss.teaching`) and one page per built-in loss: its docstring (autodoc), inputs and
 parameters with their defaults and conditions, the input domain, what bad input gets, each
 framework's counterpart (:func:`multiloss.teaching.table`) and ``multiloss plot``'s figure of
-value and gradient with the natives' curves. Figures are drawn by :mod:`multiloss.plot` and
+value and gradient with the natives' curves; and ``coverage.md``, every loss the installed
+frameworks ship and its counterpart (:mod:`multiloss.coverage`, as ``multiloss conventions
+--coverage --markdown`` prints it). Figures are drawn by :mod:`multiloss.plot` and
 kept while the ``multiloss`` sources and the frameworks' versions are unchanged
 (``figures/NAME.key``). Without Sphinx, :func:`page` and :func:`write` serve the tests.
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import multiloss
-from multiloss import plot, teaching
+from multiloss import coverage, plot, teaching
 from multiloss._validation import REDUCTIONS, describe
 from multiloss.backends import NAMES, adapter, installed, load_all, version
 from multiloss.registry import REGISTRY, LossSpec
@@ -146,7 +148,9 @@ def index(specs: list[LossSpec]) -> str:
         "domain, what bad input gets, each framework's counterpart and how it differs, and the loss and its "
         "gradient drawn on every backend with the frameworks' own versions. `multiloss conventions [LOSS]` "
         "prints the same tables in a terminal.", "",
-        "```{toctree}", ":hidden:", "", *(s.name for s in specs), "```", "",
+        "[Coverage](coverage.md): every loss Keras, optax, PyTorch and torchvision ship, and its multiloss "
+        "counterpart, exact or how it differs (`multiloss conventions --coverage`).", "",
+        "```{toctree}", ":hidden:", "", "coverage", *(s.name for s in specs), "```", "",
         *_table(["loss", "family", "definition"], rows),
         "## Framework-wide rules", "", "Each loss's page says where it differs.", "", teaching.rules(), ""])
 
@@ -178,6 +182,11 @@ def figure(spec: LossSpec, backends, key: str, folder: Path) -> tuple[str, list[
     return f"figures/{png.name}", stamp.read_text(encoding="utf-8").splitlines()[1:]
 
 
+def coverage_page(cov: coverage.Coverage | None = None) -> str:
+    """The coverage page: :func:`multiloss.coverage.markdown`, each loss linked to its page."""
+    return coverage.markdown(cov or coverage.coverage(), link=lambda name: f"{name}.md")
+
+
 def _update(path: Path, text: str) -> None:
     """Write ``text`` unless the file holds it already (Sphinx rereads what changed)."""
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -190,8 +199,9 @@ def write(out: Path = OUT, log=print) -> list[Path]:
     backends, _ = load_all([n for n in NAMES if installed(n)])
     key = _key(backends)
     specs = builtins()
-    pages = [out / "index.md"]
+    pages = [out / "index.md", out / "coverage.md"]
     _update(pages[0], index(specs))
+    _update(pages[1], coverage_page())
     with np.errstate(all="ignore"):
         for spec in specs:
             log(f"lossdocs: {spec.name}")

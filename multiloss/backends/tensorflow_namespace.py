@@ -447,6 +447,26 @@ def any(x, /, *, axis=None, keepdims=False):  # noqa: A001
     return _any(x if x.dtype == bool else tf.cast(x, bool), axis, keepdims)
 
 
+def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+    if axis is None:
+        if x.ndim > 1:
+            raise ValueError(f"cumulative_sum: `axis` is required for {x.ndim}-d `x` (tensorflow)")
+        axis = 0
+    dtype = _accumulator(x, dtype)
+    x = x if dtype is None or x.dtype == dtype else tf.cast(x, dtype)
+    out = tf.cumsum(x, axis=axis)
+    if include_initial:
+        shape = tf.tensor_scatter_nd_update(tf.shape(out), [[axis % x.ndim]], [1])
+        out = tf.concat([tf.zeros(shape, out.dtype), out], axis)
+    return out
+
+
+def sort(x, /, *, axis=-1, descending=False, stable=True):
+    """Sorted along ``axis``; tf.sort's descending order is the reverse of its stable ascending one
+    (the same values: only argsort could tell ties apart)."""
+    return tf.sort(x, axis=axis, direction="DESCENDING" if descending else "ASCENDING")
+
+
 # --- manipulation and indexing ------------------------------------------------------------
 def reshape(x, /, shape, *, copy=None):
     return tf.reshape(x, shape)
@@ -560,7 +580,7 @@ __all__ = [
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
     "logical_or", "where", "clip",
     # reductions
-    "sum", "prod", "mean", "max", "min", "all", "any", "argmax", "argmin",
+    "sum", "prod", "mean", "max", "min", "all", "any", "argmax", "argmin", "cumulative_sum", "sort",
     # manipulation and indexing
     "reshape", "broadcast_to", "expand_dims", "squeeze", "permute_dims", "moveaxis",
     "concat", "stack", "take", "take_along_axis",

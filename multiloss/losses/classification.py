@@ -1,4 +1,4 @@
-"""Classification and margin losses: binary / categorical / sparse cross-entropy, focal, hinge, KL.
+"""Classification and margin losses: binary / categorical / sparse CE, NLL, focal, poly, generalized CE, hinge, KL.
 
 Numerics, on every backend:
 - From logits, log-probabilities are log-sigmoid / log-softmax (softplus and log-sum-exp
@@ -8,7 +8,8 @@ Numerics, on every backend:
   −log(tiny) = 87.34 (float32), finite, and a zero gradient there (the clamp is flat), as in
   Keras. Keras instead clips p to [1e-7, 1 − 1e-7] (16.12); PyTorch clamps the log at −100
   (100.0). For saturated probabilities use ``from_logits=True``.
-- Per-sample losses (categorical, sparse, KL) reduce the class ``axis`` first; ``"mean"`` then
+- Per-sample losses (categorical, sparse, NLL, KL) reduce the class ``axis`` first (default the
+  last; ``convention="torch"`` sets PyTorch's axis 1, (N, C, d1, …, dK)); ``"mean"`` then
   averages over samples (for KL, PyTorch's ``"batchmean"``, the true KL per sample).
 - A NaN input gives NaN for its item (a class row's NaN: for that row); ±inf gives the loss's
   limit or NaN, never raises, the same on every backend (where ``y_pred`` must be a
@@ -38,14 +39,21 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_focal",
     "categorical_hinge",
+    "generalized_cross_entropy",
     "hinge",
     "kl_divergence",
+    "negative_log_likelihood",
+    "nll",
+    "poly_cross_entropy",
     "sparse_categorical_cross_entropy",
     "squared_hinge",
 ]
 
 _KERAS_EPSILON = 1e-7  # keras.config.epsilon()'s default
 _TORCH_LOG_FLOOR = -100.0  # PyTorch's binary_cross_entropy clamps each log here
+#: convention="torch" for the losses with a class axis: PyTorch's layout, classes at axis 1.
+_TORCH_AXIS = {"axis": "PyTorch's class axis is always 1, input (N, C) or (N, C, d1, ..., dK) (add a batch axis "
+                       "to an unbatched (C,) input)"}
 
 
 def _tiny(xp, x):
@@ -136,6 +144,7 @@ def _check_binary(xp, y_true, y_pred, *, from_logits, **_):
 _SAFEGUARDS = {"epsilon": "(0, 0.5) or None", "log_floor": "<= 0 or None"}
 _SMOOTHING = {"label_smoothing": "[0, 1]", "epsilon": _SAFEGUARDS["epsilon"]}
 _CLASSES = {**_SMOOTHING, "axis": "int"}
+_CLASS_WEIGHTS = (0.5, 1.0, 2.0, 0.0, 1.5, 1.0, 3.0, 0.25)  # a variant's: one per class of the matrix's 8
 
 
 # --- binary ---------------------------------------------------------------------------------
@@ -217,7 +226,8 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits=False, label_smoothing=0
     return _bce(xp, y, log_p, log_q, pos_weight)
 
 
-def _binary_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, epsilon, m):
+def _binary_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, label_smoothing, epsilon, m):
+    y_true = y_true + label_smoothing * (0.5 - y_true)  # in m's precision: 1 − 0.1 would round in float
     log_p, log_q = _exact_binary_logs(y_pred, from_logits, m)
     one_minus_pt = y_true * m.exp(log_q) + (1 - y_true) * m.exp(log_p)  # not 1 − p_t: no cancellation
     log_p, log_q = _exact_binary_logs(y_pred, from_logits, m, epsilon)  # the clip reaches the logs only
@@ -230,37 +240,51 @@ def _binary_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, epsilo
     family="classification",
     domain=domains.binary(),
     reference=_binary_focal_reference,
-    conditions={"gamma": ">= 0", "alpha": "[0, 1] or None", "epsilon": _SAFEGUARDS["epsilon"]},
+    conditions={"gamma": ">= 0", "alpha": "[0, 1] or None", **_SMOOTHING},
     checks=_check_binary,
-    variants=({"from_logits": True}, {"alpha": None, "gamma": 0.0}, {"from_logits": True, "gamma": 0.5}),
+    variants=({"from_logits": True}, {"alpha": None, "gamma": 0.0}, {"from_logits": True, "gamma": 0.5},
+              {"label_smoothing": 0.2, "alpha": 0.6}, {"from_logits": True, "label_smoothing": 0.1, "alpha": None}),
     conventions=(
         Convention("keras.losses.BinaryFocalCrossentropy", {"alpha": None, "epsilon": _KERAS_EPSILON},
                    when={"from_logits": False}, per_sample=True),
         Convention("keras.losses.BinaryFocalCrossentropy", {"alpha": None}, when={"from_logits": True},
                    per_sample=True),
-        Convention("optax.losses.sigmoid_focal_loss", {"alpha": None}, when={"from_logits": True}),
+        Convention("optax.losses.sigmoid_focal_loss", {"alpha": None},
+                   when={"from_logits": True, "label_smoothing": 0.0}),
+        Convention("torchvision.ops.sigmoid_focal_loss", when={"from_logits": True, "label_smoothing": 0.0}),
     ),
 )
-def binary_focal(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, epsilon=None, xp):
+def binary_focal(y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, epsilon=None,
+                 xp):
     """Binary focal loss (Lin et al. 2017): α_t·(1 − p_t)^γ·BCE, p_t = p for y = 1, 1 − p for y = 0.
 
-    α_t = α·y + (1 − α)(1 − y); ``alpha=None`` turns balancing off, and then γ = 0 is BCE
-    exactly. 1 − p_t = y(1 − p) + (1 − y)p is formed directly (from sigmoid(∓x) for logits),
-    never as 1 − p_t, so it keeps its precision when p_t → 1. ``epsilon`` clips p to
-    [ε, 1 − ε] inside the cross-entropy's logs only, not in the focal factor (Keras).
+    α_t = α·y + (1 − α)(1 − y); ``alpha=None`` turns balancing off (Keras's default
+    ``apply_class_balancing=False``; ours is on, α = 0.25, as the paper and torchvision), and
+    then γ = 0 is BCE exactly. 1 − p_t = y(1 − p) + (1 − y)p is formed directly (from
+    sigmoid(∓x) for logits), never as 1 − p_t, so it keeps its precision when p_t → 1.
+    ``label_smoothing`` maps y to y(1 − ls) + ls/2 first, in every term (Keras). ``epsilon``
+    clips p to [ε, 1 − ε] inside the cross-entropy's logs only, not in the focal factor (Keras).
     """
-    if gamma == 0 and alpha is None and from_logits and epsilon is None:  # BCE's own op: the same bits
-        return xp.sigmoid_cross_entropy(y_pred, y_true)
+    if gamma == 0 and alpha is None and from_logits and epsilon is None and not label_smoothing:
+        return xp.sigmoid_cross_entropy(y_pred, y_true)  # BCE's own op: the same bits
+    y, smoothed = y_true, None
+    if label_smoothing:  # each side smoothed on its own: 1 − 0.95 would keep one digit less per 20×
+        y = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+        smoothed = (1.0 - y_true) * (1.0 - label_smoothing) + 0.5 * label_smoothing
+
+    def negative():  # 1 − y
+        return 1.0 - y if smoothed is None else smoothed
+
     log_p, log_q = _binary_logs(xp, y_pred, from_logits)
     p, q = (xp.exp(log_p), xp.exp(log_q)) if from_logits else (y_pred, 1.0 - y_pred)
     if epsilon is not None:  # the logs only
         log_p, log_q = _clip_binary_logs(xp, log_p, log_q, epsilon)
-    out = _bce(xp, y_true, log_p, log_q, None)
-    weight = _modulating(xp, y_true * q + (1.0 - y_true) * p, gamma, _tiny(xp, y_pred))
+    out = -(y * log_p + negative() * log_q)
+    weight = _modulating(xp, y * q + negative() * p, gamma, _tiny(xp, y_pred))
     if weight is not None:
         out = weight * out
     if alpha is not None:
-        out = (alpha * y_true + (1.0 - alpha) * (1.0 - y_true)) * out
+        out = (alpha * y + (1.0 - alpha) * negative()) * out
     return out
 
 
@@ -318,9 +342,11 @@ def _categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, label_s
     shapes=_class_shapes,
     conditions=_CLASSES,
     checks=_check_categorical,
-    variants=({"from_logits": True}, {"from_logits": True, "label_smoothing": 0.1}),
+    variants=({"from_logits": True}, {"from_logits": True, "label_smoothing": 0.1},
+              {"from_logits": True, "label_smoothing": 0.1, "axis": 1}),
     conventions=(
-        Convention("torch.nn.functional.cross_entropy", when={"from_logits": True, "axis": -1}),
+        Convention("torch.nn.functional.cross_entropy", {"axis": 1}, when={"from_logits": True, "axis": 1},
+                   why=_TORCH_AXIS),
         Convention("keras.losses.CategoricalCrossentropy", {"epsilon": _KERAS_EPSILON, "normalize": True},
                    when={"from_logits": False}),
         Convention("keras.losses.CategoricalCrossentropy", when={"from_logits": True}),
@@ -337,6 +363,8 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smooth
     even for a −inf logit. Keras's safeguards: ``normalize`` divides probabilities by their sum
     over ``axis`` (a softmax already sums to 1), and ``epsilon`` then clips p to [ε, 1 − ε]
     (Keras: 1e-7), in log space so that the logs stay exact inside the bounds.
+    ``convention="torch"`` is PyTorch's ``cross_entropy`` with class probabilities: its layout,
+    the class axis at 1 of (N, C) or (N, C, d1, …, dK) (another ``axis`` is an error there).
     """
     log_p = _log_probs(xp, y_pred, from_logits, axis, epsilon, normalize)
     out = -xp.sum(y_true * log_p, axis=axis)
@@ -345,6 +373,36 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits=False, label_smooth
     # Σ_c (y_c(1 − ls) + ls/C)(−log p_c) as (1 − ls)·CE + ls·mean_c(−log p_c): no class count C,
     # which tf.function may know only at run time.
     return (1.0 - label_smoothing) * out - label_smoothing * xp.mean(log_p, axis=axis)
+
+
+def _poly_cross_entropy_reference(y_true, y_pred, *, epsilon, from_logits, axis, m):
+    nlp = _exact_neg_log_probs(y_pred, from_logits, m)
+    ce = [t * term for t, terms in zip(y_true, nlp) for term in terms]
+    return (*ce, *(epsilon * t * (1 - m.exp(-sum(terms))) for t, terms in zip(y_true, nlp)))
+
+
+@loss(
+    family="classification",
+    domain=domains.categorical(),
+    reference=_poly_cross_entropy_reference,
+    kind="row",
+    shapes=_class_shapes,
+    conditions={"axis": "int"},
+    checks=_check_categorical,
+    variants=({"from_logits": True}, {"from_logits": True, "epsilon": -1.0}),
+    conventions=(Convention("optax.losses.poly_loss_cross_entropy", when={"from_logits": True, "axis": -1}),),
+)
+def poly_cross_entropy(y_true, y_pred, *, epsilon=2.0, from_logits=False, axis=-1, xp):
+    """Poly-1 cross-entropy (Leng et al. 2022, PolyLoss): CE + ε·Σ_c y_c(1 − p_c) over the class ``axis``.
+
+    With one-hot labels Σ_c y_c(1 − p_c) = 1 − p_t: the first term of cross-entropy's
+    expansion −log p_t = Σ_j (1 − p_t)^j / j gets the coefficient 1 + ε (the paper: ε = 2 for
+    ImageNet, −1 for detection; ε ≥ −1 keeps the loss ≥ 0). Soft labels as optax's
+    ``poly_loss_cross_entropy``: Σ_c y_c(1 − p_c). ``y_pred`` is probabilities, or logits with
+    ``from_logits`` (optax takes logits). 1 − p_c is −expm1(log p_c), exact as p_c → 1.
+    """
+    log_p = _log_probs(xp, y_pred, from_logits, axis)
+    return -xp.sum(y_true * log_p, axis=axis) - epsilon * xp.sum(y_true * xp.expm1(log_p), axis=axis)
 
 
 def _sparse_shapes(xp, arrays, params):
@@ -357,7 +415,7 @@ def _sparse_shapes(xp, arrays, params):
             f"`y_true` (integer labels) must have `y_pred`'s shape without the class axis {axis}: "
             f"expected {tuple(expected)}, got {v.shape_of(labels)} for y_pred {v.shape_of(y_pred)} ({xp.backend})."
         )
-    weight = params["class_weight"]
+    weight = params.get("class_weight")
     if weight is not None and hasattr(weight, "shape") and not v._same(v.shape_of(weight), (y_pred.shape[axis],)):
         raise ValueError(f"`class_weight` must have shape ({y_pred.shape[axis]},); got {v.shape_of(weight)} "
                          f"({xp.backend}).")
@@ -375,11 +433,43 @@ def _check_sparse(xp, y_true, y_pred, *, from_logits, ignore_index, axis, **para
     if v.check_mode() == "auto" and xp.checks_labels(y_pred) and _fused(from_logits, ignore_index=ignore_index,
                                                                         **params):
         return ()  # the framework's kernel raises for an out-of-range label (made our ValueError by the call)
+    return (_label_rule(xp, y_true, y_pred, ignore_index, axis), *_probabilities(y_pred, from_logits))
+
+
+def _label_rule(xp, y_true, y_pred, ignore_index, axis):
+    """The rule on integer class labels: each in [0, C) or equal to ``ignore_index``."""
     n = y_pred.shape[axis]
     labels = y_true if ignore_index is None else xp.where(y_true == ignore_index, 0, y_true)
     ignored = "" if ignore_index is None else f" or equal to ignore_index={ignore_index}"
-    return (v.Rule("y_true", labels, f"class labels in [0, {n}){ignored}", lower=0, upper=n - 1),
-            *_probabilities(y_pred, from_logits))
+    return v.Rule("y_true", labels, f"class labels in [0, {n}){ignored}", lower=0, upper=n - 1)
+
+
+def _labelled(xp, y_true, y_pred, ignore_index, axis):
+    """(labels safe to gather, the items whose label is in [0, C), the items kept or None): an
+    out-of-range label (seen only under jit, where it cannot raise) or an ignored one gathers
+    column 0, and :func:`_per_label` makes the first NaN and the second 0, never a clamped,
+    wrapped or zero column's value."""
+    n = xp.dim(y_pred, axis)  # an int64 array where tf.function knows it only at run time
+    keep = None if ignore_index is None else y_true != ignore_index
+    in_range = (y_true >= 0) & ((y_true if isinstance(n, int) else xp.astype(y_true, n.dtype)) < n)
+    return xp.where(in_range if keep is None else in_range & keep, y_true, 0), in_range, keep
+
+
+def _column(xp, x, labels, axis):
+    """x's value at each item's label along the class ``axis`` (a gather, no one-hot)."""
+    return xp.squeeze(xp.take_along_axis(x, xp.expand_dims(labels, axis=axis), axis=axis), axis=axis)
+
+
+def _per_label(xp, out, weight, in_range, keep):
+    """The per-item loss of integer labels (:func:`_labelled`): 0 with weight 0 where ignored,
+    NaN where out of range; ``(out, weight)`` where items carry weights (class weights, ignored
+    items), which ``"mean"`` divides by (PyTorch's Σ w_y over the kept items)."""
+    if keep is not None:
+        kept = xp.astype(keep, out.dtype)
+        out = out * kept
+        weight = kept if weight is None else weight * kept
+    out = xp.where(in_range if keep is None else in_range | ~keep, out, math.nan)
+    return out if weight is None else (out, weight)
 
 
 def _take(xp, values, labels):
@@ -420,9 +510,11 @@ def _sparse_categorical_cross_entropy_reference(y_true, y_pred, *, from_logits, 
         {"from_logits": True},
         {"from_logits": True, "ignore_index": 2, "label_smoothing": 0.1},
         {"from_logits": True, "class_weight": (0.5, 1.0, 2.0, 0.0, 1.5, 1.0, 3.0, 0.25), "ignore_index": 2},
+        {"from_logits": True, "class_weight": _CLASS_WEIGHTS, "ignore_index": 2, "label_smoothing": 0.1, "axis": 1},
     ),
     conventions=(
-        Convention("torch.nn.functional.cross_entropy", {"ignore_index": -100}, when={"from_logits": True, "axis": -1}),
+        Convention("torch.nn.functional.cross_entropy", {"ignore_index": -100, "axis": 1},
+                   when={"from_logits": True, "axis": 1}, why=_TORCH_AXIS),
         Convention("keras.losses.SparseCategoricalCrossentropy", {"epsilon": _KERAS_EPSILON, "normalize": True},
                    when={"label_smoothing": 0.0, "class_weight": None, "from_logits": False}),
         Convention("keras.losses.SparseCategoricalCrossentropy",
@@ -448,24 +540,19 @@ def sparse_categorical_cross_entropy(
     the check policy reads them (``multiloss.checks``: eager arrays on the host by default); where
     it does not (jit, a GPU) they give NaN (never a clamped, wrapped or zero column, which is
     what JAX, NumPy-style −1 indexing and TensorFlow on GPU would read).
+    ``convention="torch"`` is PyTorch's ``cross_entropy``: class axis 1 of (N, C) or
+    (N, C, d1, …, dK) with labels (N, d1, …, dK), label −100 ignored.
     """
     if v.readable(xp, y_true) and _fused(from_logits, label_smoothing, class_weight, ignore_index, epsilon, normalize):
         # labels checked: by the eager check, or by the framework's kernel itself (xp.checks_labels)
         return xp.softmax_nll(y_pred, y_true, axis=axis, reduction=reduction)
-    n = xp.dim(y_pred, axis)  # an int64 array where tf.function knows it only at run time
-    keep = None if ignore_index is None else y_true != ignore_index
-    in_range = (y_true >= 0) & ((y_true if isinstance(n, int) else xp.astype(y_true, n.dtype)) < n)
-    # Gather a valid column for every item; out-of-range labels (seen only under jit, where they
-    # cannot raise) get NaN below rather than a clamped, wrapped or zero column.
-    labels = xp.where(in_range if keep is None else in_range & keep, y_true, 0)
-    index = xp.expand_dims(labels, axis=axis)
+    labels, in_range, keep = _labelled(xp, y_true, y_pred, ignore_index, axis)
     log_p = None
     if from_logits and epsilon is None and not normalize and not label_smoothing:
         nll = xp.softmax_nll(y_pred, labels, axis=axis)
     elif not (from_logits or epsilon is not None or normalize or label_smoothing):
         # probabilities: the gather first, so that only the labels' column is logged and kept
-        nll = -xp.log(xp.maximum(xp.squeeze(xp.take_along_axis(y_pred, index, axis=axis), axis=axis),
-                                 _tiny(xp, y_pred)))
+        nll = -xp.log(xp.maximum(_column(xp, y_pred, labels, axis), _tiny(xp, y_pred)))
     else:
         if from_logits and epsilon is None:  # one fused N×C pass, then a gather
             log_p = xp.log_softmax(y_pred, axis=axis)
@@ -473,7 +560,7 @@ def sparse_categorical_cross_entropy(
             log_p = _log_probs(xp, y_pred, from_logits, axis, epsilon)
         if normalize:
             log_p = xp.log_softmax(log_p, axis=axis)
-        nll = -xp.squeeze(xp.take_along_axis(log_p, index, axis=axis), axis=axis)
+        nll = -_column(xp, log_p, labels, axis)
     if not (from_logits or normalize or label_smoothing):
         # −log p_y reads one column only; a NaN elsewhere in the row still gives NaN, as it does
         # through the softmax of logits.
@@ -490,18 +577,123 @@ def sparse_categorical_cross_entropy(
     out = nll
     if neg_log_p is not None:
         out = (1.0 - label_smoothing) * nll + label_smoothing * xp.mean(neg_log_p, axis=axis)
-    if keep is not None:
-        kept = xp.astype(keep, out.dtype)
-        out = out * kept
-        weight = kept if weight is None else weight * kept
-    out = xp.where(in_range if keep is None else in_range | ~keep, out, math.nan)
-    return out if weight is None else (out, weight)
+    return _per_label(xp, out, weight, in_range, keep)
 
 
-def _categorical_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, epsilon, normalize, axis, m):
+def _negative_log_likelihood_reference(y_true, y_pred, *, class_weight, ignore_index, axis, m):
+    if y_true == ignore_index:
+        return Weighted((0,), 0)
+    w = 1 if class_weight is None else class_weight[y_true]
+    return Weighted((-w * y_pred[y_true],), w)
+
+
+def _check_nll(xp, y_true, y_pred, *, ignore_index, axis, **_):
+    if not v.readable(xp, y_true):  # integer labels: the kernel makes out-of-range items NaN itself
+        return ()
+    return (_label_rule(xp, y_true, y_pred, ignore_index, axis),)
+
+
+@loss(
+    family="classification",
+    domain=domains.sparse(log_probabilities=True),
+    reference=_negative_log_likelihood_reference,
+    kind="row",
+    labels=(),
+    indices=("y_true",),
+    shapes=_sparse_shapes,
+    conditions={"class_weight": "array or None", "ignore_index": "int or None", "axis": "int"},
+    checks=_check_nll,
+    variants=({"class_weight": _CLASS_WEIGHTS, "ignore_index": 2},
+              {"class_weight": _CLASS_WEIGHTS, "ignore_index": 5, "axis": 1}),
+    conventions=(Convention("torch.nn.functional.nll_loss", {"ignore_index": -100, "axis": 1}, when={"axis": 1},
+                            why=_TORCH_AXIS),),
+    aliases=("nll",),
+)
+def negative_log_likelihood(y_true, y_pred, *, class_weight=None, ignore_index=None, axis=-1, xp):
+    """Negative log-likelihood of integer labels: −w_y·ŷ_y, ``y_pred`` holding log-probabilities.
+
+    PyTorch's ``nll_loss``: ``y_pred`` is log p (a log_softmax's output), used as given;
+    ``y_true`` has its shape without the class ``axis`` ((N, d1, …, dK) for (N, C, d1, …, dK)
+    with ``axis=1``). ``class_weight`` (w, one per class) and ``ignore_index`` follow PyTorch,
+    as in :func:`sparse_categorical_cross_entropy`: an ignored item gives 0 and ``"mean"``
+    divides by Σ w_y over the kept items (0 when all are ignored). On log_softmax(x) it is
+    sparse cross-entropy from logits x. ``convention="torch"`` puts the class axis at 1 and
+    ignores label −100, as PyTorch does. A NaN anywhere in an item's row gives NaN (PyTorch
+    reads only the label's column); labels outside [0, C) raise ``ValueError`` where the check
+    policy reads them, and give NaN where it does not.
+    """
+    labels, in_range, keep = _labelled(xp, y_true, y_pred, ignore_index, axis)
+    nll = xp.where(xp.any(xp.isnan(y_pred), axis=axis), math.nan, -_column(xp, y_pred, labels, axis))
+    weight = None
+    if class_weight is not None:
+        weight = _take(xp, class_weight, labels)
+        nll = weight * nll
+    return _per_label(xp, nll, weight, in_range, keep)
+
+
+nll = negative_log_likelihood
+
+
+def _generalized_cross_entropy_reference(y_true, y_pred, *, q, from_logits, axis, m):
+    if from_logits:
+        top = max(y_pred)
+        p = m.exp(y_pred[y_true] - top) / m.fsum(m.exp(x - top) for x in y_pred)
+    else:
+        p = y_pred[y_true]
+    return 1 / q, -(p**q) / q
+
+
+def _check_generalized(xp, y_true, y_pred, *, from_logits, axis, **_):
+    labels = (_label_rule(xp, y_true, y_pred, None, axis),) if v.readable(xp, y_true) else ()
+    return (*labels, *_probabilities(y_pred, from_logits))
+
+
+@loss(
+    family="classification",
+    domain=domains.sparse(),
+    reference=_generalized_cross_entropy_reference,
+    kind="row",
+    labels=(),
+    indices=("y_true",),
+    shapes=_sparse_shapes,
+    conditions={"q": "(0, 1]", "axis": "int"},
+    checks=_check_generalized,
+    variants=({"from_logits": True}, {"q": 0.1}, {"from_logits": True, "q": 1.0}),
+    conventions=(Convention("keras.losses.CategoricalGeneralizedCrossEntropy", when={"from_logits": False,
+                                                                                     "axis": -1}),),
+)
+def generalized_cross_entropy(y_true, y_pred, *, q=0.5, from_logits=False, axis=-1, xp):
+    """Generalized cross-entropy (Zhang & Sabuncu 2018): (1 − p_y^q) / q, integer labels y.
+
+    A loss robust to noisy labels between cross-entropy (its limit as q → 0) and the mean
+    absolute error of the one-hot target (q = 1: 1 − p_y). ``y_pred`` holds probabilities over
+    the class ``axis``, or logits with ``from_logits``; ``y_true`` has its shape without that
+    axis (Keras's ``CategoricalGeneralizedCrossEntropy`` takes such integer labels, despite its
+    name). From logits p_y is the softmax's, exp(x_y − m) / Σ exp(x − m) (not exp of a
+    log-softmax, whose rounding exp would magnify for a small p_y); p_y^q is exp(q·log p_y), the
+    log taken at max(p_y, the dtype's smallest normal number), so that p_y = 0 gives 1/q with a
+    finite gradient. Labels outside [0, C) raise ``ValueError`` where the check policy reads
+    them, and give NaN where they are not read.
+    """
+    labels, in_range, _ = _labelled(xp, y_true, y_pred, None, axis)
+    if from_logits:
+        top = xp.max(y_pred, axis=axis, keepdims=True)
+        e = xp.exp(y_pred - xp.stop_gradient(xp.where(top == -math.inf, 0.0, top)))
+        p = _column(xp, e, labels, axis) / xp.sum(e, axis=axis)
+    else:  # the label's column only; a NaN elsewhere in the row still gives NaN
+        p = xp.where(xp.any(xp.isnan(y_pred), axis=axis), math.nan, _column(xp, y_pred, labels, axis))
+    p_q = p if q == 1 else xp.exp(q * xp.log(xp.maximum(p, _tiny(xp, y_pred))))
+    return _per_label(xp, (1.0 - p_q) / q, None, in_range, None)
+
+
+def _categorical_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, label_smoothing, epsilon, normalize,
+                                 axis, m):
+    c = len(y_pred)
+    y = [t + label_smoothing * (1 / c - t) for t in y_true]
     nlp = _exact_neg_log_probs(y_pred, from_logits, m, epsilon, normalize)
-    a = 1 if alpha is None else alpha
-    return tuple(a * (1 - m.exp(-sum(terms))) ** gamma * t * term for t, terms in zip(y_true, nlp) for term in terms)
+    a = [1] * c if alpha is None else list(alpha) if isinstance(alpha, (list, tuple)) else [alpha] * c
+    return tuple(w * (1 - m.exp(-sum(terms))) ** gamma * t * term
+                 for w, t, terms in zip(a, y, nlp) for term in terms)
 
 
 @loss(
@@ -510,35 +702,39 @@ def _categorical_focal_reference(y_true, y_pred, *, alpha, gamma, from_logits, e
     reference=_categorical_focal_reference,
     kind="row",
     shapes=_class_shapes,
-    conditions={"gamma": ">= 0", "alpha": ">= 0 or array or None", "epsilon": _SAFEGUARDS["epsilon"], "axis": "int"},
+    conditions={"gamma": ">= 0", "alpha": ">= 0 or array or None", **_CLASSES},
     checks=_check_categorical,
-    variants=({"from_logits": True}, {"from_logits": True, "gamma": 0.0}, {"alpha": 0.25}),
+    variants=({"from_logits": True}, {"from_logits": True, "gamma": 0.0}, {"alpha": 0.25},
+              {"label_smoothing": 0.2, "alpha": 0.5}, {"from_logits": True, "label_smoothing": 0.1}),
     conventions=tuple(
         Convention("keras.losses.CategoricalFocalCrossentropy",
                    {"alpha": 0.25, "epsilon": _KERAS_EPSILON, "normalize": True}, when={"from_logits": logits})
         for logits in (False, True)
     ),
 )
-def categorical_focal(y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, epsilon=None, normalize=False,
-                      axis=-1, xp):
+def categorical_focal(y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                      epsilon=None, normalize=False, axis=-1, xp):
     """Categorical focal loss: −Σ_c α_c (1 − p_c)^γ y_c log p_c over the class ``axis``.
 
     ``alpha`` is None (off), a number applied to every class (Keras), or one weight per class.
-    γ = 0 with ``alpha=None`` is categorical cross-entropy. ``normalize`` and ``epsilon`` act
-    as in :func:`categorical_cross_entropy`, on p in both the log and the factor (Keras).
+    γ = 0 with ``alpha=None`` is categorical cross-entropy. ``label_smoothing`` maps y to
+    y(1 − ls) + ls/C (Keras). ``normalize`` and ``epsilon`` act as in
+    :func:`categorical_cross_entropy`, on p in both the log and the factor (Keras).
     """
     log_p = _log_probs(xp, y_pred, from_logits, axis, epsilon, normalize)
-    terms = y_true * log_p
     weight = _modulating(xp, 1.0 - xp.exp(log_p), gamma, _tiny(xp, y_pred))
-    if weight is not None:
-        terms = weight * terms
     if alpha is not None:
         if hasattr(alpha, "shape"):
             shape = [1] * y_pred.ndim
             shape[axis] = -1
             alpha = xp.reshape(alpha, tuple(shape))
-        terms = alpha * terms
-    return -xp.sum(terms, axis=axis)
+        weight = alpha if weight is None else alpha * weight
+    weighted = log_p if weight is None else weight * log_p
+    out = -xp.sum(y_true * weighted, axis=axis)
+    if label_smoothing == 0:
+        return out
+    # Σ_c (y_c(1 − ls) + ls/C)·w_c(−log p_c) with no class count C (tf.function may know it only at run time)
+    return (1.0 - label_smoothing) * out - label_smoothing * xp.mean(weighted, axis=axis)
 
 
 # --- margins --------------------------------------------------------------------------------
@@ -640,16 +836,19 @@ def categorical_hinge(y_true, y_pred, *, zero_true_class=False, xp):
 
 
 # --- divergence -----------------------------------------------------------------------------
-def _check_kl(xp, y_true, y_pred, *, from_logits, log_input, **_):
+def _check_kl(xp, y_true, y_pred, *, from_logits, log_input, log_target, **_):
     if from_logits and log_input:
         raise ValueError(f"`from_logits` and `log_input` cannot both be True: y_pred is logits or log q "
                          f"({xp.backend}).")
-    return (v.Rule("y_true", y_true, "≥ 0 (class probabilities)", lower=0.0),
-            *_probabilities(y_pred, from_logits or log_input))
+    targets = () if log_target else (v.Rule("y_true", y_true, "≥ 0 (class probabilities; pass log_target=True "
+                                                              "for log-probabilities)", lower=0.0),)
+    return (*targets, *_probabilities(y_pred, from_logits or log_input))
 
 
-def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon, class_mean, axis, m):
+def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, log_target, epsilon, class_mean, axis, m):
     nlp = [(-x,) for x in y_pred] if log_input else _exact_neg_log_probs(y_pred, from_logits, m)
+    if log_target:  # y_true holds log p
+        y_true = [m.exp(t) for t in y_true]
     if epsilon is not None:  # both distributions clipped to [ε, 1]
         y_true = [min(max(t, epsilon), 1) for t in y_true]
         high = -m.log(epsilon)
@@ -667,29 +866,46 @@ def _kl_divergence_reference(y_true, y_pred, *, from_logits, log_input, epsilon,
     shapes=_class_shapes,
     conditions={"epsilon": _SAFEGUARDS["epsilon"], "axis": "int"},
     checks=_check_kl,
-    variants=({"from_logits": True},),
+    variants=({"from_logits": True}, {"log_input": True}, {"log_input": True, "log_target": True},
+              {"log_input": True, "class_mean": True, "log_target": True}, {"log_target": True, "epsilon": 1e-3}),
     conventions=(
         Convention("keras.losses.KLDivergence", {"epsilon": _KERAS_EPSILON},
-                   when={"from_logits": False, "log_input": False, "class_mean": False}),
+                   when={"from_logits": False, "log_input": False, "class_mean": False, "log_target": False}),
         Convention("torch.nn.functional.kl_div", {"log_input": True, "class_mean": True},
-                   when={"from_logits": False, "log_input": True, "class_mean": True}),
+                   when={"from_logits": False, "log_input": True, "class_mean": True, "epsilon": None}),
         Convention("optax.losses.kl_divergence", {"log_input": True},
-                   when={"from_logits": False, "log_input": True, "class_mean": False}),
+                   when={"from_logits": False, "log_input": True, "class_mean": False, "log_target": False,
+                         "epsilon": None}),
+        Convention("optax.losses.kl_divergence_with_log_targets", {"log_input": True},
+                   when={"from_logits": False, "log_input": True, "class_mean": False, "log_target": True,
+                         "epsilon": None}),
     ),
 )
-def kl_divergence(y_true, y_pred, *, from_logits=False, log_input=False, epsilon=None, class_mean=False, axis=-1,
-                  xp):
+def kl_divergence(y_true, y_pred, *, from_logits=False, log_input=False, log_target=False, epsilon=None,
+                  class_mean=False, axis=-1, xp):
     """Kullback–Leibler divergence KL(y_true ‖ y_pred) = Σ_c y log(y / q) over ``axis``, per sample.
 
     ``y_pred`` is a distribution q, logits with ``from_logits`` (log_softmax leaves normalized
     log-probabilities unchanged), or log q itself with ``log_input``, used as given (PyTorch's
-    ``kl_div`` input, optax's log_predictions). 0·log 0 = 0. ``epsilon`` clips y_true and q to
-    [ε, 1] first (Keras). ``"mean"`` averages the per-sample KL: PyTorch's ``"batchmean"``,
-    not its element-wise ``"mean"``, which ``class_mean`` (divide by the number of classes) gives.
+    ``kl_div`` input, optax's log_predictions). 0·log 0 = 0. ``log_target``: y_true is log p
+    (PyTorch's ``kl_div(log_target=True)``, optax's ``kl_divergence_with_log_targets``), each
+    term p·(log p − log q) with p = exp(log p), and 0 for log p = −inf (both frameworks give
+    NaN there). ``epsilon`` clips y_true and q to [ε, 1] first (Keras). ``"mean"`` averages the
+    per-sample KL: PyTorch's ``"batchmean"``, not its element-wise ``"mean"``, which
+    ``class_mean`` (divide by the number of classes) gives.
     """
     log_q = xp.maximum(y_pred, xp.finfo(y_pred.dtype).min) if log_input else _log_probs(xp, y_pred, from_logits, axis)
     y = y_true
+    log_eps = None if epsilon is None else math.log(_rounded(xp, y_pred, epsilon)[0])
     if epsilon is not None:  # q in log space: log(clip(q, ε, 1)) = clip(log q, log ε, 0)
-        y, log_q = xp.clip(y_true, epsilon, 1.0), xp.clip(log_q, math.log(_rounded(xp, y_pred, epsilon)[0]), 0.0)
-    terms = xp.xlogy(y, y) - y * log_q
+        log_q = xp.clip(log_q, log_eps, 0.0)
+        if not log_target:
+            y = xp.clip(y_true, epsilon, 1.0)
+    if log_target:
+        log_p = y_true if epsilon is None else xp.clip(y_true, log_eps, 0.0)
+        zero = log_p == -math.inf  # p = 0: the term is 0; the guarded log p keeps its gradient finite
+        log_p = xp.where(zero, 0.0, log_p)
+        terms = xp.where(zero, 0.0, xp.exp(log_p) * (log_p - log_q))
+    else:
+        terms = xp.xlogy(y, y) - y * log_q
     return xp.mean(terms, axis=axis) if class_mean else xp.sum(terms, axis=axis)

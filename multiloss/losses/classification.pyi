@@ -14,8 +14,12 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_focal",
     "categorical_hinge",
+    "generalized_cross_entropy",
     "hinge",
     "kl_divergence",
+    "negative_log_likelihood",
+    "nll",
+    "poly_cross_entropy",
     "sparse_categorical_cross_entropy",
     "squared_hinge",
 ]
@@ -42,10 +46,11 @@ def binary_focal(
     alpha: float | None = 0.25,
     gamma: float = 2.0,
     from_logits: bool = False,
+    label_smoothing: float = 0.0,
     epsilon: float | None = None,
     reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
     sample_weight: ArrayLike | None = None,
-    convention: Literal["keras", "optax"] | None = None,
+    convention: Literal["keras", "optax", "torch"] | None = None,
 ) -> Array: ...
 
 def categorical_cross_entropy(
@@ -60,6 +65,18 @@ def categorical_cross_entropy(
     reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
     sample_weight: ArrayLike | None = None,
     convention: Literal["torch", "keras", "optax"] | None = None,
+) -> Array: ...
+
+def poly_cross_entropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    epsilon: float = 2.0,
+    from_logits: bool = False,
+    axis: int = -1,
+    reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
+    sample_weight: ArrayLike | None = None,
+    convention: Literal["optax"] | None = None,
 ) -> Array: ...
 
 def sparse_categorical_cross_entropy(
@@ -78,6 +95,31 @@ def sparse_categorical_cross_entropy(
     convention: Literal["torch", "keras", "optax"] | None = None,
 ) -> Array: ...
 
+def negative_log_likelihood(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    axis: int = -1,
+    reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
+    sample_weight: ArrayLike | None = None,
+    convention: Literal["torch"] | None = None,
+) -> Array: ...
+nll = negative_log_likelihood
+
+def generalized_cross_entropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    q: float = 0.5,
+    from_logits: bool = False,
+    axis: int = -1,
+    reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
+    sample_weight: ArrayLike | None = None,
+    convention: Literal["keras"] | None = None,
+) -> Array: ...
+
 def categorical_focal(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -85,6 +127,7 @@ def categorical_focal(
     alpha: float | ArrayLike | None = None,
     gamma: float = 2.0,
     from_logits: bool = False,
+    label_smoothing: float = 0.0,
     epsilon: float | None = None,
     normalize: bool = False,
     axis: int = -1,
@@ -129,6 +172,7 @@ def kl_divergence(
     *,
     from_logits: bool = False,
     log_input: bool = False,
+    log_target: bool = False,
     epsilon: float | None = None,
     class_mean: bool = False,
     axis: int = -1,

@@ -1,4 +1,4 @@
-"""Probabilistic losses: the Gaussian negative log-likelihood."""
+"""Probabilistic losses: the Gaussian negative log-likelihood, the generalized KL divergence."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from multiloss import domains
 from multiloss.losses._scaling import power_of_two
 from multiloss.registry import Convention, loss
 
-__all__ = ["gaussian_nll"]
+__all__ = ["convex_kl_divergence", "gaussian_nll", "generalized_kl_divergence"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -63,3 +63,63 @@ def gaussian_nll(y_true, mean, var, *, eps=1e-6, full=False, xp):
     _, inverse = power_of_two(xp, var)
     out = 0.5 * (xp.log(var) + e * ((e * inverse) / (var * inverse)))
     return out + _HALF_LOG_2PI if full else out
+
+
+def _measure_shapes(xp, arrays, params):
+    """One shape for ``y_true`` and ``y_pred``, with an ``axis`` to sum over."""
+    y_true, y_pred, axis = arrays["y_true"], arrays["y_pred"], params["axis"]
+    v.check_same_shape(xp, y_true, y_pred, "y_true", "y_pred")
+    if not -y_pred.ndim <= axis < max(y_pred.ndim, 1):
+        raise ValueError(f"`axis` {axis} is out of range for `y_pred` of shape {v.shape_of(y_pred)}: the "
+                         f"divergence sums over an axis ({xp.backend}).")
+
+
+def _check_measures(xp, y_true, y_pred, *, log_input, **_):
+    target = v.Rule("y_true", y_true, "≥ 0 (a nonnegative measure)", lower=0.0)
+    if log_input:
+        return (target,)
+    return target, v.Rule("y_pred", y_pred, "≥ 0 (a nonnegative measure q; log_input=True takes log q)", lower=0.0)
+
+
+def _generalized_kl_divergence_reference(y_true, y_pred, *, log_input, axis, m):
+    terms = []
+    for p, x in zip(y_true, y_pred):
+        q = m.exp(x) if log_input else x
+        if p:  # p·log(p/q), 0·log 0 = 0
+            terms += [p * m.log(p), -p * (x if log_input else m.log(q))]
+        terms += [-p, q]
+    return tuple(terms)
+
+
+@loss(
+    family="probabilistic",
+    domain=domains.measures(),
+    reference=_generalized_kl_divergence_reference,
+    kind="row",
+    shapes=_measure_shapes,
+    conditions={"axis": "int"},
+    checks=_check_measures,
+    aliases=("convex_kl_divergence",),
+    variants=({"log_input": False},),
+    conventions=(Convention("optax.losses.generalized_kl_divergence", when={"log_input": True}),),
+)
+def generalized_kl_divergence(y_true, y_pred, *, log_input=True, axis=-1, xp):
+    """Generalized KL divergence of nonnegative measures: Σ_c p log(p / q) − p + q over ``axis``, per sample.
+
+    The Bregman divergence of f(x) = x log x − x (Bregman 1967; Boyd & Vandenberghe,
+    *Convex Optimization*, p. 90): the KL divergence for p and q that need not sum to 1, ≥ 0,
+    0 only at q = p; for normalized p and q it is :func:`kl_divergence`. ``y_true`` is p ≥ 0;
+    ``y_pred`` is log q, as optax's log_predictions (any real: a model's raw output), or q ≥ 0
+    itself with ``log_input=False``. 0·log 0 = 0; q = 0 with p > 0 reads log q as that of the
+    smallest normal number, finite, as the cross-entropies do. optax's ``convex_kl_divergence``
+    is the same function (deprecated since optax 0.2.4): here an alias.
+    """
+    if log_input:
+        log_q = xp.maximum(y_pred, xp.finfo(y_pred.dtype).min)
+        q = xp.exp(y_pred)
+    else:
+        log_q, q = xp.log(xp.maximum(y_pred, xp.finfo(y_pred.dtype).smallest_normal)), y_pred
+    return xp.sum(xp.xlogy(y_true, y_true) - y_true * log_q + (q - y_true), axis=axis)
+
+
+convex_kl_divergence = generalized_kl_divergence

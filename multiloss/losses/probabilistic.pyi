@@ -9,7 +9,9 @@ from typing import Literal
 from multiloss._typing import Array, ArrayLike
 
 __all__ = [
+    "convex_kl_divergence",
     "gaussian_nll",
+    "generalized_kl_divergence",
 ]
 
 
@@ -24,3 +26,15 @@ def gaussian_nll(
     sample_weight: ArrayLike | None = None,
     convention: Literal["torch"] | None = None,
 ) -> Array: ...
+
+def generalized_kl_divergence(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    log_input: bool = True,
+    axis: int = -1,
+    reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
+    sample_weight: ArrayLike | None = None,
+    convention: Literal["optax"] | None = None,
+) -> Array: ...
+convex_kl_divergence = generalized_kl_divergence

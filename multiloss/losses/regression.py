@@ -1,4 +1,4 @@
-"""Regression losses: MSE, MAE, Huber, smooth L1, log-cosh, quantile, MSLE, Poisson.
+"""Regression losses: MSE, MAE, MAPE, Huber, smooth L1, log-cosh, quantile, MSLE, Poisson.
 
 Each kernel returns the per-element loss of ``e = y_pred - y_true``; reduction, sample weights,
 validation and the dtype policy come from :func:`multiloss.registry.loss`. Kinks have a
@@ -9,6 +9,8 @@ kernel's reference, written from the definition over scalars, stands above it.
 
 from __future__ import annotations
 
+import math
+
 from multiloss import _validation as v
 from multiloss import domains
 from multiloss.reference import number
@@ -18,7 +20,9 @@ __all__ = [
     "huber",
     "log_cosh",
     "mae",
+    "mape",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
     "mean_squared_log_error",
     "mse",
@@ -68,6 +72,54 @@ def _mean_absolute_error_reference(y_true, y_pred, *, m):
 def mean_absolute_error(y_true, y_pred, *, xp):
     """Mean absolute error: ``|y_pred - y_true|``; gradient 0 at a zero error. optax has no MAE."""
     return xp.abs(y_pred - y_true)
+
+
+def _mean_absolute_percentage_error_reference(y_true, y_pred, *, epsilon, percent, m):
+    # |e| as max(e, 0) + max(−e, 0): at e = 0 each term's central difference is half a slope, of
+    # the scale the tolerance then follows (|e|/|y| alone has a curvature-sized O(h) residue there).
+    e, floor = y_pred - y_true, max(abs(y_true), number(epsilon, m))
+    scale = 100 if percent else 1
+    return scale * max(e, 0) / floor, scale * max(-e, 0) / floor
+
+
+_SKLEARN_EPSILON = 2.0**-52  # numpy.finfo(numpy.float64).eps: scikit-learn's floor under |y|
+
+
+@loss(
+    family="regression",
+    domain=domains.relative_pairs(),
+    reference=_mean_absolute_percentage_error_reference,
+    conditions={"epsilon": "> 0"},
+    aliases=("mape",),
+    variants=({"percent": False, "epsilon": _SKLEARN_EPSILON}, {"epsilon": 1e-3}),
+    conventions=(
+        Convention("keras.losses.MeanAbsolutePercentageError", when={"percent": True, "epsilon": 1e-7},
+                   per_sample=True),
+        Convention("sklearn.metrics.mean_absolute_percentage_error", {"percent": False, "epsilon": _SKLEARN_EPSILON},
+                   when={"percent": False, "epsilon": _SKLEARN_EPSILON}),
+    ),
+)
+def mean_absolute_percentage_error(y_true, y_pred, *, epsilon=1e-7, percent=True, xp):
+    """Mean absolute percentage error: 100·|ŷ − y| / max(|y|, ε), ε = ``epsilon``; without ``percent`` a fraction.
+
+    The error relative to the target, in percent as Keras's ``MeanAbsolutePercentageError`` and the
+    name say (``percent=False`` gives scikit-learn's fraction, which floors |y| at float64's
+    eps, 2.2e-16, rather than Keras's 1e-7). The floor keeps y = 0 finite but huge: a target
+    within ε of 0 turns an absolute error e into 100·e/ε (1e9·e). The gradient in y_pred is
+    ±100/max(|y|, ε) (0 at ŷ = y); in y_true below ε only the numerator's.
+
+    The value is |e|/c, c = max(|y|, ε), once rounded. Its gradient in y_true beyond ε is
+    −sign(e)·ŷ·sign(y)/y², which autodiff of |e|/c forms as −sign(e)/c − |e|·sign(y)/c²: two
+    terms that cancel where ŷ ≪ y (all relative accuracy lost as ŷ → 0). The gradient
+    therefore comes from sign(e)·(ŷ/c − u), u = y/c = sign(y) beyond ε (a constant there) and
+    y/ε below: the same derivative as a product, without the cancellation. (Where ŷ/ε overflows
+    the dtype, the value is NaN rather than inf.)
+    """
+    e, c = y_pred - y_true, xp.maximum(xp.abs(y_true), epsilon)
+    u = xp.where(xp.abs(y_true) >= epsilon, xp.sign(y_true), y_true / epsilon)
+    slope = xp.sign(e) * (y_pred / c - u)  # value ≈ |e|/c, unused; gradient that of |e|/c
+    relative = xp.stop_gradient(xp.abs(e) / c) + (slope - xp.stop_gradient(slope))
+    return 100.0 * relative if percent else relative
 
 
 def _huber_reference(y_true, y_pred, *, delta, m):
@@ -219,9 +271,15 @@ def _check_poisson(xp, y_true, y_pred, *, log_input, **_):
     return counts, v.Rule("y_pred", y_pred, "a rate ≥ 0 (pass log_input=True for log-rates)", lower=0.0)
 
 
-def _poisson_reference(y_true, y_pred, *, log_input, epsilon, m):
+def _poisson_reference(y_true, y_pred, *, log_input, epsilon, full, m):
     rate = m.exp(y_pred) if log_input else y_pred
-    return rate, -(0 if y_true == 0 else y_true * m.log(rate if log_input else rate + epsilon))
+    terms = (rate, -(0 if y_true == 0 else y_true * m.log(rate if log_input else rate + epsilon)))
+    if full and y_true > 1:  # Stirling's log y! ≈ y log y − y + ½ log(2πy), for counts above 1 only
+        terms += (y_true * m.log(y_true), -y_true, m.log(2 * m.pi * y_true) / 2)
+    return terms
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @loss(
@@ -230,19 +288,34 @@ def _poisson_reference(y_true, y_pred, *, log_input, epsilon, m):
     reference=_poisson_reference,
     checks=_check_poisson,
     conditions={"epsilon": ">= 0"},
-    variants=({"log_input": True}, {"epsilon": 1e-7}),
+    variants=({"log_input": True}, {"epsilon": 1e-7}, {"full": True}, {"log_input": True, "full": True},
+              {"epsilon": 1e-8, "full": True}),
     conventions=(
         Convention("torch.nn.functional.poisson_nll_loss", {"log_input": True, "epsilon": 1e-8}),
-        Convention("keras.losses.Poisson", {"epsilon": 1e-7}, when={"log_input": False}, per_sample=True),
+        Convention("keras.losses.Poisson", {"epsilon": 1e-7}, when={"log_input": False, "full": False},
+                   per_sample=True),
     ),
 )
-def poisson(y_true, y_pred, *, log_input=False, epsilon=0.0, xp):
+def poisson(y_true, y_pred, *, log_input=False, epsilon=0.0, full=False, xp):
     """Poisson negative log-likelihood without the log(y!) term: λ − y·log(λ + ε), ε = ``epsilon``.
 
     ``y_pred`` is the rate λ ≥ 0 (Keras's convention) or, with ``log_input=True``, the
     log-rate x (PyTorch's default): exp(x) − y·x, stable for any x (``epsilon`` unused, as in
-    PyTorch). 0·log 0 is 0. Keras adds ε = 1e-7, PyTorch (rates) 1e-8.
+    PyTorch). 0·log 0 is 0. Keras adds ε = 1e-7, PyTorch (rates) 1e-8. ``full`` adds
+    PyTorch's ``full=True`` term, Stirling's approximation of log(y!): y·log y − y + ½·log(2πy)
+    for y > 1, 0 for y ≤ 1 (where log 1! = log 0! = 0; the term jumps by −0.081 at y = 1). It
+    does not depend on the prediction: it changes the loss's value, not its gradient in y_pred.
     """
+    out = _poisson_rate_terms(y_true, y_pred, log_input, epsilon, xp)
+    if full:
+        big = y_true > 1.0
+        y = xp.where(big, y_true, 2.0)  # log's argument > 1 in both branches: no NaN gradient
+        out = out + xp.where(big, y * xp.log(y) - y + (0.5 * xp.log(y) + _HALF_LOG_2PI), 0.0)
+    return out
+
+
+def _poisson_rate_terms(y_true, y_pred, log_input, epsilon, xp):
+    """λ − y·log(λ + ε), or exp(x) − y·x from the log-rate x."""
     if log_input:
         return xp.exp(y_pred) - y_true * y_pred
     if epsilon == 0:
@@ -269,3 +342,4 @@ def poisson(y_true, y_pred, *, log_input=False, epsilon=0.0, xp):
 mse = mean_squared_error
 mae = mean_absolute_error
 msle = mean_squared_log_error
+mape = mean_absolute_percentage_error

@@ -12,7 +12,9 @@ __all__ = [
     "huber",
     "log_cosh",
     "mae",
+    "mape",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
     "mean_squared_log_error",
     "mse",
@@ -42,6 +44,18 @@ def mean_absolute_error(
     convention: Literal["torch", "sklearn", "keras"] | None = None,
 ) -> Array: ...
 mae = mean_absolute_error
+
+def mean_absolute_percentage_error(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    epsilon: float = 1e-07,
+    percent: bool = True,
+    reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
+    sample_weight: ArrayLike | None = None,
+    convention: Literal["keras", "sklearn"] | None = None,
+) -> Array: ...
+mape = mean_absolute_percentage_error
 
 def huber(
     y_true: ArrayLike,
@@ -99,6 +113,7 @@ def poisson(
     *,
     log_input: bool = False,
     epsilon: float = 0.0,
+    full: bool = False,
     reduction: Literal["mean", "sum", "none", "sum_over_batch_size"] = "mean",
     sample_weight: ArrayLike | None = None,
     convention: Literal["torch", "keras"] | None = None,

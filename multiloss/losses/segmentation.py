@@ -19,7 +19,7 @@ from multiloss import domains
 from multiloss.losses._scaling import power_of_two
 from multiloss.registry import Convention, loss
 
-__all__ = ["dice", "tversky"]
+__all__ = ["binary_dice", "dice", "generalized_dice", "tversky"]
 
 
 AXES = (None, "spatial", "all")
@@ -51,6 +51,15 @@ def _overlap_shapes(xp, arrays, params):
         raise ValueError(
             f"`y_pred` needs a class axis (the last) for from_logits=True; got a 0-D array ({xp.backend})."
         )
+    weights = params.get("class_weights")
+    if weights is not None:
+        if tuple(weights.shape) != (y_pred.shape[-1],):
+            raise ValueError(f"`class_weights` must have shape ({y_pred.shape[-1]},), one weight per class of "
+                             f"`y_pred` of shape {v.shape_of(y_pred)}; got {v.shape_of(weights)} ({xp.backend}).")
+        if y_pred.ndim - 1 in {a % y_pred.ndim for a in _axes(y_pred, axis)}:
+            raise ValueError(f"`class_weights` weigh each class's loss: `axis` must keep the class axis (the last), "
+                             f"e.g. axis='spatial'; got axis={axis!r} for `y_pred` of shape {v.shape_of(y_pred)} "
+                             f"({xp.backend}).")
 
 
 def _check_overlap(xp, y_true, y_pred, *, from_logits, **_):
@@ -120,11 +129,16 @@ def _exact_probabilities(row, from_logits, m):
     return [m.exp(x) / total for x in row]
 
 
-def _dice_reference(y_true, y_pred, *, smooth, axis, epsilon, from_logits, m):
+def _dice_reference(y_true, y_pred, *, smooth, axis, epsilon, from_logits, class_weights, ignore_background, m):
     """1 − (2Σyŷ + s)/(Σy + Σŷ + s + ε), as its non-negative terms:
     (Σ[y(1 − ŷ) + (1 − y)ŷ] + ε)/(Σy + Σŷ + s + ε), the same number (2Σyŷ + s cancels against
-    Σy + Σŷ + s), whose magnitudes are the scale."""
+    Σy + Σŷ + s), whose magnitudes are the scale. A row is one sample's classes (the matrix's
+    inputs are 2-D): ``ignore_background`` leaves out its first; ``class_weights`` need the class
+    axis kept, which a row does not (their own tests check them)."""
+    del class_weights
     y_pred = _exact_probabilities(y_pred, from_logits, m)
+    if ignore_background and len(y_pred) > 1:
+        y_true, y_pred = y_true[1:], y_pred[1:]
     den = m.fsum(y_true) + m.fsum(y_pred) + smooth + epsilon
     if den == 0:  # an empty mask predicted empty, without smoothing: a perfect match
         den = 1
@@ -137,17 +151,19 @@ def _dice_reference(y_true, y_pred, *, smooth, axis, epsilon, from_logits, m):
     reference=_dice_reference,
     kind="row",
     shapes=_overlap_shapes,
-    conditions={"smooth": ">= 0", "epsilon": ">= 0"},
+    conditions={"smooth": ">= 0", "epsilon": ">= 0", "class_weights": "array or None"},
     checks=_check_overlap,
-    variants=({"smooth": 0.0}, {"smooth": 0.0, "epsilon": 1e-7}, {"from_logits": True}),
+    variants=({"smooth": 0.0}, {"smooth": 0.0, "epsilon": 1e-7}, {"from_logits": True},
+              {"ignore_background": True}),
     conventions=(
         Convention("keras.losses.Dice", {"smooth": 0.0, "epsilon": 1e-7, "axis": "all"},
-                   when={"smooth": 0.0, "from_logits": False}),
+                   when={"smooth": 0.0, "from_logits": False, "class_weights": None, "ignore_background": False}),
         Convention("optax.losses.dice_loss", {"smooth": 2.0, "from_logits": True, "axis": "spatial"},
                    when={"epsilon": 0.0}, per_sample=True),
     ),
 )
-def dice(y_true, y_pred, *, smooth=1.0, axis=None, epsilon=0.0, from_logits=False, xp):
+def dice(y_true, y_pred, *, smooth=1.0, axis=None, epsilon=0.0, from_logits=False, class_weights=None,
+         ignore_background=False, xp):
     """Soft Dice loss (Milletari et al. 2016): 1 − (2Σyŷ + s)/(Σy + Σŷ + s + ε) over ``axis``,
     s = ``smooth``, ε = ``epsilon`` (in the denominator only: Keras's 1e-7).
 
@@ -156,11 +172,136 @@ def dice(y_true, y_pred, *, smooth=1.0, axis=None, epsilon=0.0, from_logits=Fals
     one channel (optax). ``smooth`` (default 1; optax's default 1 is our 2) keeps an empty mask's
     loss defined and its gradient alive; with ``smooth=0`` an empty mask predicted empty gives 0.
     dice(smooth=2s) equals tversky(alpha=½, beta=½, smooth=s).
+
+    ``ignore_background`` leaves the first class (channel 0 of the last axis, after the softmax)
+    out of the sums, unless there is one channel; ``class_weights`` (one per class, ≥ 0)
+    multiply each class's loss, which needs ``axis`` to keep the class axis ("spatial"): as
+    optax's ``dice_loss``, whose mean over the classes then divides by their number.
     """
     axes = _axes(y_pred, axis)
     p, q = _probabilities(xp, y_pred, from_logits)
+    if ignore_background and y_pred.shape[-1] != 1:
+        carry = 0.0 * (y_true[..., :1] + p[..., :1])  # class 0's NaN (an out-of-domain value) still reaches its item
+        y_true, p, q = y_true[..., 1:] + carry, p[..., 1:], q[..., 1:]
+        class_weights = None if class_weights is None else class_weights[1:]
     mismatch = xp.sum(y_true * q + (1.0 - y_true) * p, axis=axes)
-    return _ratio(xp, mismatch + epsilon, xp.sum(y_true + p, axis=axes) + (smooth + epsilon))
+    out = _ratio(xp, mismatch + epsilon, xp.sum(y_true + p, axis=axes) + (smooth + epsilon))
+    return out if class_weights is None else out * class_weights
+
+
+def _binary_dice_reference(y_true, y_pred, *, smooth, axis, from_logits, m):
+    """1 − (2Σyp + s)/(Σy + Σp + s), p = 1/(1 + e^{−x}) of each logit x with ``from_logits``, as
+    its terms Σ[y(1 − p) + (1 − y)p]/(Σy + Σp + s)."""
+    p = [1 / (1 + m.exp(-x)) for x in y_pred] if from_logits else y_pred
+    den = m.fsum(y_true) + m.fsum(p) + smooth
+    return tuple((y * (1 - pi) + (1 - y) * pi) / (den if den else 1) for y, pi in zip(y_true, p))
+
+
+@loss(
+    family="segmentation",
+    domain=domains.masks(),
+    reference=_binary_dice_reference,
+    kind="row",
+    shapes=_overlap_shapes,
+    conditions={"smooth": ">= 0"},
+    checks=_check_overlap,
+    variants=({"from_logits": True}, {"smooth": 0.0}),
+    conventions=(
+        Convention("optax.losses.binary_dice_loss", {"smooth": 2.0, "from_logits": True},
+                   when={"axis": None, "from_logits": True}),
+    ),
+)
+def binary_dice(y_true, y_pred, *, smooth=1.0, axis=None, from_logits=False, xp):
+    """Binary (multi-label) soft Dice loss: 1 − (2Σyp + s)/(Σy + Σp + s) over ``axis``, with
+    p = sigmoid(``y_pred``) of each element when ``from_logits``.
+
+    optax's ``binary_dice_loss``: every element is its own binary mask, never a softmax over a
+    class axis (:func:`dice`'s from_logits takes one). Inputs, ``smooth`` (optax's 1 is our 2)
+    and ``axis`` as for :func:`dice`; on probabilities it is dice itself.
+    """
+    axes = _axes(y_pred, axis)
+    p, q = _sigmoid_probabilities(xp, y_pred) if from_logits else (y_pred, 1.0 - y_pred)
+    mismatch = xp.sum(y_true * q + (1.0 - y_true) * p, axis=axes)
+    return _ratio(xp, mismatch, xp.sum(y_true + p, axis=axes) + smooth)
+
+
+def _generalized_shapes(xp, arrays, params):
+    y_true, y_pred = arrays["y_true"], arrays["y_pred"]
+    v.check_same_shape(xp, y_true, y_pred, "y_true", "y_pred")
+    if y_pred.ndim < 2:
+        raise ValueError(f"`y_true` and `y_pred` need a batch axis and a class axis (the last); got shape "
+                         f"{v.shape_of(y_pred)} ({xp.backend}).")
+
+
+def _pixels(x):
+    """One sample's nested rows (any rank), as its list of class rows."""
+    return [x] if not isinstance(x[0], list) else [row for inner in x for row in _pixels(inner)]
+
+
+def _generalized_dice_reference(y_true, y_pred, *, smooth, from_logits, ignore_background, weight_epsilon, m):
+    """Per sample, the mean over classes c of w_c·(1 − (2I_c + s)/(T_c + P_c + s)), sums over the
+    sample's pixels, w_c ∝ 1/((Σ_batch y_c)² + ε) scaled to sum to the number of classes; each
+    term w_c·Σ[y(1 − p) + (1 − y)p]/(T_c + P_c + s)/classes."""
+    ys = [_pixels(sample) for sample in y_true]
+    ps = [[_exact_probabilities(row, from_logits, m) for row in _pixels(sample)] for sample in y_pred]
+    classes = len(ys[0][0])
+    inverse = [1 / (m.fsum(row[c] for sample in ys for row in sample) ** 2 + weight_epsilon) for c in range(classes)]
+    w = [classes * x / m.fsum(inverse) for x in inverse]
+    kept = range(1 if ignore_background and classes > 1 else 0, classes)
+    out = []
+    for y, p in zip(ys, ps):
+        terms = []
+        for c in kept:
+            den = m.fsum(row[c] for row in y) + m.fsum(row[c] for row in p) + smooth
+            terms += [w[c] * (a[c] * (1 - b[c]) + (1 - a[c]) * b[c]) / (den if den else 1) / len(kept)
+                      for a, b in zip(y, p)]
+        out.append(tuple(terms))
+    return out
+
+
+@loss(
+    family="segmentation",
+    domain=domains.masks(),
+    reference=_generalized_dice_reference,
+    kind="batch",
+    shapes=_generalized_shapes,
+    conditions={"smooth": ">= 0", "weight_epsilon": "> 0"},
+    checks=_check_overlap,
+    variants=({"from_logits": True}, {"ignore_background": True, "smooth": 0.5}),
+    conventions=(
+        Convention("optax.losses.multiclass_generalized_dice_loss", {"smooth": 2.0, "from_logits": True},
+                   when={"from_logits": True, "weight_epsilon": 1e-7}),
+    ),
+)
+def generalized_dice(y_true, y_pred, *, smooth=1.0, from_logits=False, ignore_background=False, weight_epsilon=1e-7,
+                     xp):
+    """Generalized Dice loss with Sudre et al. 2017's class weights, as optax computes it: per
+    sample, the mean over classes c of w_c·(1 − (2I_c + s)/(T_c + P_c + s)).
+
+    Channels last: I_c = Σyp, T_c = Σy, P_c = Σp over the sample's spatial axes (those between
+    the first and the last; none for (N, C) inputs, each pixel then its own). The weights come
+    from the whole batch: w_c = 1/((Σ y_c)² + ε), ε = ``weight_epsilon``, the sum over every axis
+    but the last, scaled to sum to the number of classes, so rare classes weigh more. This is
+    optax's ``multiclass_generalized_dice_loss``, a weighted mean of per-class Dice losses;
+    Sudre's paper puts the weights inside one ratio, 1 − 2Σ_c w_c I_c / Σ_c w_c (T_c + P_c).
+    ``ignore_background`` leaves class 0's loss out of the mean (its weight still counts in the
+    scaling, as optax's). ``smooth`` (optax's 1 is our 2) and ``from_logits`` (softmax over the
+    last axis, sigmoid for one channel) as for :func:`dice`. One value per sample, each
+    depending on the batch through the weights: a NaN anywhere in the batch makes every
+    sample's loss NaN.
+    """
+    spatial = tuple(range(1, y_pred.ndim - 1))
+    p, q = _probabilities(xp, y_pred, from_logits)
+    batch = tuple(range(y_true.ndim - 1))
+    # (+ 0·Σp: the batch's weights, and so every sample's loss, are NaN where any input is)
+    frequency = xp.sum(y_true, axis=batch) + 0.0 * xp.sum(p, axis=batch)
+    inverse = 1.0 / (frequency * frequency + weight_epsilon)
+    weights = inverse / xp.mean(inverse)  # summing to the number of classes
+    mismatch = xp.sum(y_true * q + (1.0 - y_true) * p, axis=spatial)
+    losses = _ratio(xp, mismatch, xp.sum(y_true + p, axis=spatial) + smooth) * weights
+    if ignore_background and y_pred.shape[-1] != 1:
+        losses = losses[..., 1:] + 0.0 * losses[..., :1]  # (class 0's NaN still reaches its sample)
+    return xp.mean(losses, axis=-1)
 
 
 def _tversky_reference(y_true, y_pred, *, alpha, beta, smooth, axis, epsilon, from_logits, m):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from multiloss.backends import adapter
-from multiloss.registry import REGISTRY, Convention, LossSpec
+from multiloss.registry import REGISTRY, Convention, LossSpec, same
 
 __all__ = ["DTYPE", "FRAMEWORKS", "AsArray", "Fixed", "LossNatives", "Native", "keras_class", "of", "register",
            "unreduced"]
@@ -112,7 +112,7 @@ class Native:
         return FRAMEWORKS[self.framework]
 
     def applies(self, params: dict) -> bool:
-        return all(params.get(k) == value for k, value in (self.when or {}).items())
+        return all(same(params.get(k), value) for k, value in (self.when or {}).items())
 
     def __call__(self, arrays: dict, params: dict, dtype: str | None = None, **call_kwargs):
         """Call the native on ``arrays`` (by our input names) with our ``params`` mapped, and

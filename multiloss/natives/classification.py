@@ -62,20 +62,23 @@ register(
 _FOCAL_KERAS = {
     "kwargs": {"apply_class_balancing": lambda p, dtype: p["alpha"] is not None,
                "alpha": lambda p, dtype: 0.25 if p["alpha"] is None else p["alpha"], "gamma": "gamma",
-               "from_logits": "from_logits"},
+               "from_logits": "from_logits", "label_smoothing": "label_smoothing"},
     "signature": "keras.losses.BinaryFocalCrossentropy(apply_class_balancing=False, alpha=0.25, gamma=2.0, "
                  "from_logits=False, label_smoothing=0.0, axis=-1, reduction='sum_over_batch_size', "
                  "name='binary_focal_crossentropy', dtype=None)",
     "label_format": _KERAS_BINARY,
 }
-_FOCAL_ALPHA = ("Keras applies α only with apply_class_balancing=True (default off); we apply α=0.25 "
-                "by default, as the paper and torchvision do.")
+_FOCAL_ALPHA = ("Keras applies α only with apply_class_balancing=True (default off): its apply_class_balancing=False "
+                "is our alpha=None, and its True with alpha=a our alpha=a; we apply α=0.25 by default, as the paper "
+                "and torchvision do.")
+_FOCAL_SMOOTHING = ("Keras's label_smoothing smooths y toward ½ before everything, the focal factor and α_t "
+                    "included, as ours does.")
 
 register(
     losses.binary_focal,
     keras_class("keras.losses.BinaryFocalCrossentropy", when={"from_logits": False},
                 safeguards="clips p to [1e-7, 1 − 1e-7] inside the logs; the focal factor uses p unclipped",
-                notes=(_FOCAL_ALPHA, _KERAS_CLIP), **_FOCAL_KERAS),
+                notes=(_FOCAL_ALPHA, _FOCAL_SMOOTHING, _KERAS_CLIP), **_FOCAL_KERAS),
     keras_class("keras.losses.BinaryFocalCrossentropy", when={"from_logits": True},
                 safeguards="from logits: the sigmoid, whose logits its TensorFlow backend recovers for the logs",
                 notes=(_FOCAL_ALPHA,
@@ -86,7 +89,18 @@ register(
            signature="optax.losses.sigmoid_focal_loss(logits, labels, *, alpha=None, gamma=2.0)",
            safeguards="none needed: log-sigmoid cross-entropy, focal factor in log space",
            label_format="0/1 or soft labels, broadcastable to logits",
-           notes=("optax defaults to alpha=None (no balancing) and takes logits only.",)),
+           notes=("optax defaults to alpha=None (no balancing), takes logits only and has no label smoothing.",)),
+    unreduced("torchvision.ops.sigmoid_focal_loss",
+              {"alpha": lambda p, dtype: -1 if p["alpha"] is None else p["alpha"], "gamma": "gamma"},
+              signature="torchvision.ops.sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction='none')",
+              reduction="'none' by default (one value per element); 'mean' over all elements, or 'sum'",
+              safeguards="none needed: binary_cross_entropy_with_logits; the focal factor from sigmoid(x)",
+              label_format="0/1 or soft labels, same shape as inputs",
+              notes=("torchvision takes logits only, applies α=0.25 by default as ours (alpha=-1, not None, "
+                     "turns it off) and has no label smoothing; its focal factor 1 − p_t is formed as "
+                     "1 − (p·y + (1 − p)(1 − y)), which rounds to 0 as p_t → 1 where ours keeps its digits.",),
+              unchecked=("torchvision cannot be imported beside the CPU torch wheel (its only working build is a "
+                         "5.5 GB CUDA one): recorded, not called")),
 )
 
 # --- categorical ----------------------------------------------------------------------------
@@ -98,6 +112,8 @@ _CCE_KERAS = {
                  "reduction='sum_over_batch_size', name='categorical_crossentropy', dtype=None)",
     "reduction": _PER_SAMPLE, "label_format": _ONE_HOT,
 }
+_TORCH_AXIS_NOTE = ("PyTorch's cross_entropy always takes logits, with the class axis at dim 1 of (N, C) or "
+                    "(N, C, d1, …, dK) (dim 0 of an unbatched (C,)); convention='torch' sets axis=1.")
 _KERAS_RENORMALIZES = "Keras renormalizes probabilities to sum to 1 and then clips them; we do neither."
 
 register(
@@ -106,7 +122,7 @@ register(
               reduction="'mean' over samples; with weight= and probability targets still Σ/N",
               safeguards="none needed: log-softmax",
               label_format="class probabilities, same shape as input (class axis dim 1)",
-              notes=("PyTorch's cross_entropy always takes logits, with the class axis at dim 1.",)),
+              notes=(_TORCH_AXIS_NOTE,)),
     keras_class("keras.losses.CategoricalCrossentropy", when={"from_logits": False},
                 safeguards="renormalizes p to sum to 1, then clips it to [1e-7, 1 − 1e-7]",
                 notes=(_KERAS_RENORMALIZES, _KERAS_CLIP), **_CCE_KERAS),
@@ -118,8 +134,30 @@ register(
            label_format="class probabilities over the last axis, broadcastable to logits",
            notes=(("A −inf logit with label 0 gives NaN in optax's plain version; 0 here, "
                    "also under convention='optax'."),)),
+    Native("optax.losses.safe_softmax_cross_entropy", when={"from_logits": True, "label_smoothing": 0.0, "axis": -1},
+           signature="optax.losses.safe_softmax_cross_entropy(logits, labels)",
+           safeguards="'safe': a −inf logit with label 0 contributes 0 (0·log 0 = 0), not NaN",
+           label_format="class probabilities over the last axis, broadcastable to logits",
+           notes=(("optax's safe version reads 0·(−inf) as 0 where a logit is −inf and its label 0, as ours "
+                   "always does; it has no axis (the last) and no where."),)),
 )
 
+register(
+    losses.poly_cross_entropy,
+    Native("optax.losses.poly_loss_cross_entropy", {"epsilon": "epsilon"},
+           signature="optax.losses.poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None)",
+           safeguards="none: softmax cross-entropy + ε·Σ y(1 − softmax)",
+           label_format="class probabilities over the last axis, broadcastable to logits",
+           notes=("optax takes logits only; its 1 − p_t is Σ_c y_c(1 − p_c), as ours, also for soft labels.",
+                  "A −inf logit with label 0 gives NaN in optax (its plain softmax_cross_entropy); 0 here.")),
+    absent={"torch": "PyTorch has no PolyLoss.", "keras": "Keras has no PolyLoss."},
+)
+
+_TORCH_WEIGHTED_MEAN = ("PyTorch's 'mean' with weight or ignore_index divides by Σ w_{y_i} over kept items, as ours; "
+                        "all labels ignored gives NaN there, 0 here, also under convention='torch'.")
+_TORCH_IGNORED = "PyTorch's default ignore_index is −100; ours is None (no label ignored)."
+_TORCH_LABELS = {"weight": AsArray("class_weight"),
+                 "ignore_index": lambda p, dtype: -100 if p["ignore_index"] is None else p["ignore_index"]}
 _SPARSE_KERAS = {
     "kwargs": {"from_logits": "from_logits", "ignore_class": "ignore_index", "axis": "axis"},
     "signature": "keras.losses.SparseCategoricalCrossentropy(from_logits=False, ignore_class=None, "
@@ -136,16 +174,12 @@ _KERAS_SPARSE_NOTES = (
 
 register(
     losses.sparse_categorical_cross_entropy,
-    unreduced("torch.nn.functional.cross_entropy",
-              {"label_smoothing": "label_smoothing", "weight": AsArray("class_weight"),
-               "ignore_index": lambda p, dtype: -100 if p["ignore_index"] is None else p["ignore_index"]},
+    unreduced("torch.nn.functional.cross_entropy", {"label_smoothing": "label_smoothing", **_TORCH_LABELS},
               signature=_TORCH_CE,
               reduction="'mean' = Σ w_y·ℓ / Σ w_y over the items not ignored (w: weight=, else 1)",
               safeguards="none needed: log-softmax; out-of-range labels raise",
               label_format="integer class indices (N, d…), class axis dim 1 of input; -100 ignored",
-              notes=(("PyTorch's 'mean' with weight or ignore_index divides by Σ w_{y_i} over kept items, as ours; "
-                      "all labels ignored gives NaN there, 0 here, also under convention='torch'."),
-                     "PyTorch's default ignore_index is −100; ours is None (no label ignored).")),
+              notes=(_TORCH_WEIGHTED_MEAN, _TORCH_IGNORED, _TORCH_AXIS_NOTE)),
     keras_class("keras.losses.SparseCategoricalCrossentropy",
                 when={"label_smoothing": 0.0, "class_weight": None, "from_logits": False},
                 safeguards="clips p to [1e-7, 1 − 1e-7], then log-softmax of the logs (renormalizes after clipping)",
@@ -163,9 +197,44 @@ register(
            notes=("optax gives NaN for a label ≥ C and wraps −1 to the last class, silently.",)),
 )
 
+register(
+    losses.negative_log_likelihood,
+    unreduced("torch.nn.functional.nll_loss", _TORCH_LABELS,
+              signature="torch.nn.functional.nll_loss(input, target, weight=None, size_average=None, "
+                        "ignore_index=-100, reduce=None, reduction='mean')",
+              reduction="'mean' = Σ w_y·ℓ / Σ w_y over the items not ignored (w: weight=, else 1)",
+              safeguards="none: −input[target], used as given; out-of-range labels raise",
+              label_format="integer class indices (N, d1, …, dK), class axis dim 1 of input; -100 ignored",
+              notes=(_TORCH_WEIGHTED_MEAN, _TORCH_IGNORED,
+                     ("PyTorch's class axis is dim 1 of (N, C, d1, …, dK) (dim 0 of an unbatched (C,)); ours "
+                      "defaults to the last, and convention='torch' sets axis=1."),
+                     ("PyTorch reads only the label's column, so a NaN elsewhere in the row gives a number there, "
+                      "NaN here."))),
+    absent={"keras": ("Keras has no NLL of log-probabilities: SparseCategoricalCrossentropy(from_logits=True) on "
+                      "them is the same number (a log_softmax leaves log-probabilities unchanged)."),
+            "optax": ("optax has no NLL of log-probabilities: softmax_cross_entropy_with_integer_labels on them is "
+                      "the same number (a log_softmax leaves log-probabilities unchanged).")},
+)
+
+register(
+    losses.generalized_cross_entropy,
+    keras_class("keras.losses.CategoricalGeneralizedCrossEntropy", {"q": "q"},
+                signature="keras.losses.CategoricalGeneralizedCrossEntropy(q=0.5, reduction='sum_over_batch_size', "
+                          "name='categorical_generalized_cross_entropy', dtype=None)",
+                reduction="one value per sample; sum_over_batch_size",
+                safeguards="none: p_y^q with p_y read from a one-hot product (p_y = 0 gives 1/q)",
+                label_format="integer class indices (batch,) despite the name (a one-hot of them is taken)",
+                notes=("Keras takes probabilities only, and q in (0, 1) open; ours also takes logits and q = 1 "
+                       "(1 − p_y, the one-hot target's MAE).",
+                       ("Keras one-hot-encodes the labels, so a label outside [0, C) gives p_y = 0 and the loss "
+                        "1/q silently; ours raises (eager) or gives NaN (compiled)."))),
+    absent={"torch": "PyTorch has no generalized cross-entropy.",
+            "optax": "optax has no generalized cross-entropy."},
+)
+
 _CFOCAL_KERAS = {
     "kwargs": {"alpha": lambda p, dtype: 1.0 if p["alpha"] is None else p["alpha"], "gamma": "gamma",
-               "from_logits": "from_logits", "axis": "axis"},
+               "from_logits": "from_logits", "label_smoothing": "label_smoothing", "axis": "axis"},
     "signature": "keras.losses.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0, from_logits=False, "
                  "label_smoothing=0.0, axis=-1, reduction='sum_over_batch_size', "
                  "name='categorical_focal_crossentropy', dtype=None)",
@@ -240,17 +309,25 @@ register(
                 reduction=_PER_SAMPLE, safeguards="clips y_true and y_pred to [1e-7, 1]",
                 label_format="probabilities, same shape as y_pred",
                 notes=("Keras clips both distributions to [1e-7, 1], so y_true = 0 entries add 1e-7·log(1e-7/q).",)),
-    Native("torch.nn.functional.kl_div", per="mean",
+    Native("torch.nn.functional.kl_div", {"log_target": "log_target"}, per="mean",
            signature="torch.nn.functional.kl_div(input, target, size_average=None, reduce=None, "
                      "reduction='mean', log_target=False)",
            reduction="'mean' averages all N·C elements (and warns); 'batchmean' (Σ/N) is the KL, our 'mean'",
            safeguards="none: xlogy(t, t) − t·input",
            label_format="input: log-probabilities; target: probabilities (log-probabilities with log_target=True)",
            notes=(("PyTorch's kl_div takes log q (log_input=True), and its default 'mean' divides by every "
-                   "element, N·C (class_mean=True); its 'batchmean' is our 'mean'."), _KL_NEG_INF)),
+                   "element, N·C (class_mean=True); its 'batchmean' is our 'mean'."), _KL_NEG_INF,
+                  ("log_target=True takes the target as log p (our log_target=True): exp(t)·(t − input), NaN for "
+                   "t = −inf (p = 0) where ours is 0."))),
     Native("optax.losses.kl_divergence",
            signature="optax.losses.kl_divergence(log_predictions, targets, axis=-1, where=None)",
            safeguards="none: 0 where targets = 0",
            label_format="targets: probabilities; log_predictions: log-probabilities",
            notes=("optax takes log q as given (log_input=True).", _KL_NEG_INF)),
+    Native("optax.losses.kl_divergence_with_log_targets",
+           signature="optax.losses.kl_divergence_with_log_targets(log_predictions, log_targets, axis=-1, where=None)",
+           safeguards="none: exp(log_targets)·(log_targets − log_predictions)",
+           label_format="log_targets and log_predictions: log-probabilities",
+           notes=(("optax takes both distributions in log space (our log_input=True, log_target=True); a −inf "
+                   "log target (p = 0) gives NaN there, 0 here."),)),
 )

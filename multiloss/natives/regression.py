@@ -64,6 +64,22 @@ register(
     absent={"optax": "optax has no MAE."},
 )
 
+_NO_MAPE = "PyTorch and optax have no percentage error loss."
+
+register(
+    losses.mean_absolute_percentage_error,
+    keras_class("keras.losses.MeanAbsolutePercentageError",
+                signature="keras.losses.MeanAbsolutePercentageError(reduction='sum_over_batch_size', "
+                          "name='mean_absolute_percentage_error', dtype=None)",
+                safeguards="|y_true| floored at ε = 1e-7 (keras.config.epsilon())", label_format=_KERAS_LABELS,
+                notes=(_KERAS_FN_NOTE, "Keras reports percent: 100·|y − ŷ|/max(|y|, 1e-7), our default.")),
+    _sklearn("sklearn.metrics.mean_absolute_percentage_error",
+             safeguards="|y_true| floored at float64's eps, 2.2e-16",
+             notes=(("scikit-learn returns a fraction, not percent, and floors |y| at 2.2e-16 rather than 1e-7: "
+                     "our percent=False, epsilon=2**-52."),)),
+    absent=dict.fromkeys(("torch", "optax"), _NO_MAPE),
+)
+
 register(
     losses.huber,
     unreduced("torch.nn.functional.huber_loss", {"delta": "delta"},
@@ -126,7 +142,7 @@ register(
 
 register(
     losses.poisson,
-    unreduced("torch.nn.functional.poisson_nll_loss", {"log_input": "log_input", "eps": "epsilon"},
+    unreduced("torch.nn.functional.poisson_nll_loss", {"log_input": "log_input", "full": "full", "eps": "epsilon"},
               signature="torch.nn.functional.poisson_nll_loss(input, target, log_input=True, full=False, "
                         "size_average=None, eps=1e-08, reduce=None, reduction='mean')",
               safeguards="with log_input=False, eps = 1e-8 added inside the log",
@@ -134,7 +150,8 @@ register(
               notes=("PyTorch's default is log_input=True, a log-rate (ours: a rate, as Keras).",
                      ("With log_input=False PyTorch adds eps = 1e-8 inside the log (our epsilon); with eps = 0, "
                       "y = 0 with rate 0 gives NaN there, 0 here."),
-                     "PyTorch's full=True adds Stirling's approximation of log(y!), which we do not.")),
+                     ("PyTorch's full=True adds Stirling's approximation of log(y!) for y > 1 (our full=True): a "
+                      "constant in the prediction, so only the value changes, with a jump of −0.081 at y = 1."))),
     keras_class("keras.losses.Poisson", exact=False,
                 signature="keras.losses.Poisson(reduction='sum_over_batch_size', name='poisson', dtype=None)",
                 safeguards="ε = 1e-7 added inside the log", label_format=_KERAS_LABELS,
