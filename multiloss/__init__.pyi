@@ -34,12 +34,16 @@ from multiloss.losses.detection import complete_box_iou as complete_box_iou
 from multiloss.losses.detection import distance_box_iou as distance_box_iou
 from multiloss.losses.detection import generalized_box_iou as generalized_box_iou
 from multiloss.losses.embedding import batch_hard_triplet as batch_hard_triplet
+from multiloss.losses.embedding import circle as circle
 from multiloss.losses.embedding import contrastive as contrastive
 from multiloss.losses.embedding import cosine_distance as cosine_distance
 from multiloss.losses.embedding import cosine_embedding as cosine_embedding
 from multiloss.losses.embedding import cosine_similarity as cosine_similarity
+from multiloss.losses.embedding import lifted_structured as lifted_structured
 from multiloss.losses.embedding import margin_ranking as margin_ranking
+from multiloss.losses.embedding import npairs as npairs
 from multiloss.losses.embedding import nt_xent as nt_xent
+from multiloss.losses.embedding import semi_hard_triplet as semi_hard_triplet
 from multiloss.losses.embedding import triplet_margin as triplet_margin
 from multiloss.losses.margin import hinge_embedding as hinge_embedding
 from multiloss.losses.margin import multi_margin as multi_margin
@@ -101,12 +105,16 @@ __all__ = [
     "distance_box_iou",
     "generalized_box_iou",
     "batch_hard_triplet",
+    "circle",
     "contrastive",
     "cosine_distance",
     "cosine_embedding",
     "cosine_similarity",
+    "lifted_structured",
     "margin_ranking",
+    "npairs",
     "nt_xent",
+    "semi_hard_triplet",
     "triplet_margin",
     "hinge_embedding",
     "multi_margin",

@@ -209,13 +209,13 @@ def _as_arrays(plan: Plan, xp, arrays):
 
 
 def _array_params(params: dict) -> tuple[list[str], list[str]]:
-    """(the parameters given as arrays or sequences (class weights), ``axis`` excepted; those
+    """(the parameters given as arrays or sequences (class weights), ``axis`` and functions excepted; those
     given as NumPy scalars, which are the Python scalars they hold)."""
     arrays, scalars = [], []
     for k, x in params.items():
         if isinstance(x, np.generic):
             scalars.append(k)
-        elif x is not None and k != "axis" and not isinstance(x, (bool, int, float, str)):
+        elif x is not None and k != "axis" and not isinstance(x, (bool, int, float, str)) and not callable(x):
             arrays.append(k)
     return arrays, scalars
 
@@ -338,5 +338,8 @@ def finish(xp, out, item_weight, reduction: str, sample_weight, rule, dtype, com
         if sample_weight.dtype != compute:
             sample_weight = xp.astype(sample_weight, compute)
         sample_weight = _weights(xp, sample_weight, "sample_weight")
+        if rule is not None and rule.divisor == "count" and item_weight is not None and reduction == "mean":
+            # Keras's mean of a masked loss (circle's): Σwℓ over the count of unmasked items, Σ item_weight
+            out, sample_weight = out * expand_weight(xp, sample_weight, out.ndim), None
     out = reduce(xp, out, reduction, sample_weight, item_weight)
     return out if compute == dtype else xp.astype(out, dtype)

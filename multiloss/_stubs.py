@@ -44,7 +44,8 @@ def _literal(value) -> str:
 
 def _condition_type(condition: str) -> str:
     """The type a parameter condition (``_validation.check_param``) accepts."""
-    for suffix, extra in ((" or None", "None"), (" or array", "ArrayLike")):
+    for suffix, extra in ((" or None", "None"), (" or array", "ArrayLike"),
+                          (" or callable", "Callable[[Array, Array], Array]")):
         if condition.endswith(suffix):
             return f"{_condition_type(condition.removesuffix(suffix))} | {extra}"
     if condition in ("bool", "int"):
@@ -134,6 +135,9 @@ def _family_stub(module: types.ModuleType, specs: list[LossSpec]) -> str:
     for spec in specs:
         lines += ["", *_signature(spec)]
         lines += [f"{alias} = {spec.name}" for alias in spec.aliases]
+    if any("Callable[" in line for line in lines):  # a function parameter (a distance)
+        lines.insert(next(i for i, line in enumerate(lines) if line.startswith("from typing")),
+                     "from collections.abc import Callable")
     return "\n".join(lines) + "\n"
 
 

@@ -164,7 +164,8 @@ _PREDICATES: dict[str, Callable[[object], bool]] = {}  # condition -> its test, 
 
 def _predicate(condition: str) -> Callable[[object], bool]:
     """The test of a parameter condition (see :func:`check_param`)."""
-    for suffix, accepted in ((" or None", lambda v: v is None), (" or array", _is_array_like)):
+    for suffix, accepted in ((" or None", lambda v: v is None), (" or array", _is_array_like),
+                             (" or callable", callable)):
         if condition.endswith(suffix):
             inner = _predicate(condition.removesuffix(suffix))
             return lambda v: accepted(v) or inner(v)
@@ -188,7 +189,8 @@ def _is_array_like(v) -> bool:
 
 def describe(condition: str) -> str:
     """A condition in words: "None or a finite number in [0, 1]"."""
-    for suffix, words in ((" or None", "None or "), (" or array", "an array of weights or ")):
+    for suffix, words in ((" or None", "None or "), (" or array", "an array of weights or "),
+                          (" or callable", "a function or ")):
         if condition.endswith(suffix):
             return words + describe(condition.removesuffix(suffix))
     if condition == "bool":
@@ -210,8 +212,8 @@ def check_param(name: str, value, condition: str) -> None:
     Numbers (finite reals, never bools): "finite", "> 0", ">= 0", ">= 1", "<= 0", "[0, 1]",
     "(0, 0.5)"; "bool" (exactly True or False: "False", a str, is not); "int"; "in (...)"
     (one of the literal choices); "array" (a weight per class, checked as an array later);
-    each optionally followed by " or array" (a number, or such an array) and " or None" (the
-    option turned off).
+    each optionally followed by " or array" (a number, or such an array), " or callable" (a
+    function: a distance) and " or None" (the option turned off).
     """
     test = _PREDICATES.get(condition)
     if test is None:

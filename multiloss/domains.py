@@ -540,6 +540,52 @@ def labelled_embeddings() -> Domain:
     return Domain("labelled_embeddings()", sample, strategy, min_dims=2, max_dims=2, scalable=("embeddings",))
 
 
+def mined_embeddings(norm: float | None = None) -> Domain:
+    """Class labels and embeddings (batch, features) at random, so that no two distances tie
+    (mining picks one pair of each, and semi-hard mining jumps where a negative and a positive
+    distance cross). The first six rows have classes 0, 0, 0, 1, 1, 2: class 2 has no positive,
+    and row 2 lies far from row 0 (a positive beyond every negative: no semi-hard negative). With
+    ``norm``, each row is scaled to a length in [norm/2, norm] (losses on cosine similarities of
+    near-unit vectors; below 1, no similarity reaches a clip at 1)."""
+
+    def sample(rng, shape, params):
+        n, d = shape
+        labels = rng.integers(0, max(n // 2, 1), n)
+        e = rng.normal(0.0, 0.5, shape)
+        if n >= 6:
+            labels[:6] = (0, 0, 0, 1, 1, 2)
+            e[2] = e[0] + 3.0 * _axis(0, d)
+        if norm is not None:
+            e *= rng.uniform(norm / 2, norm, (n, 1)) / np.linalg.norm(e, axis=1, keepdims=True)
+        return {"labels": labels.astype(np.int64), "embeddings": e}
+
+    def strategy(shape, params):
+        elements = _floats(-norm / math.sqrt(shape[-1]), norm / math.sqrt(shape[-1])) if norm else _floats(-REAL, REAL)
+        return _dict(labels=_array(shape[:1], st.integers(0, 2), np.int64), embeddings=_array(shape, elements))
+
+    return Domain(f"mined_embeddings(norm={norm!r})", sample, strategy, min_dims=2, max_dims=2,
+                  scalable=() if norm else ("embeddings",))
+
+
+def paired_embeddings() -> Domain:
+    """Class labels, anchors and positives (batch, features) for N-pair losses: labels mostly
+    distinct (one class twice: a row with two targets), embeddings at random."""
+
+    def sample(rng, shape, params):
+        n = shape[0]
+        labels = rng.permutation(n)
+        if n >= 2:
+            labels[1] = labels[0]
+        return {"labels": labels.astype(np.int64), "anchors": rng.normal(0.0, 0.5, shape),
+                "positives": rng.normal(0.0, 0.5, shape)}
+
+    def strategy(shape, params):
+        return _dict(labels=_array(shape[:1], st.integers(0, 2), np.int64), anchors=_reals(shape),
+                     positives=_reals(shape))
+
+    return Domain("paired_embeddings()", sample, strategy, min_dims=2, max_dims=2)
+
+
 def views() -> Domain:
     """Two views (batch, features) of each item: noisy copies, one pair identical and one
     opposite (cosine ±1)."""

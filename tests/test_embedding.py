@@ -307,8 +307,11 @@ def test_bad_parameters(backend):
     x = arrays(backend, np.ones((3, 2)))[0]
     with pytest.raises(ValueError, match=r"`p` must be a finite number >= 1; got 0.5"):
         ml.triplet_margin(x, x, x, p=0.5)
-    with pytest.raises(ValueError, match=r"`distance` must be one of 'euclidean', 'cosine'; got 'l2' \(str\)"):
+    with pytest.raises(ValueError, match=r"`distance` must be a function or one of 'euclidean', 'cosine'; got 'l2' "
+                                         r"\(str\)"):
         ml.triplet_margin(x, x, x, distance="l2")
+    with pytest.raises(ValueError, match=r"`distance` must be a function or one of .*; got 3 \(int\)"):
+        ml.triplet_margin(x, x, x, distance=3)
     with pytest.raises(ValueError, match=r"`temperature` must be a finite number > 0; got 0.0"):
         ml.nt_xent(x, x, temperature=0.0)
     with pytest.raises(ValueError, match=r"`margin` must be a finite number >= 0; got -1.0"):
@@ -430,3 +433,297 @@ def test_cosine_distance_is_one_plus_cosine_similarity(backend):
         np.testing.assert_allclose(value(backend, ml.cosine_distance(t, q, reduction="none", **kwargs)),
                                    1.0 + value(backend, ml.cosine_similarity(t, q, reduction="none", **kwargs)),
                                    rtol=0, atol=ULPS * EPS["float64"])
+
+
+
+# --- circle, semi-hard triplet, lifted structured, N-pair -----------------------------------
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def test_circle_worked_example(backend):
+    """Sun et al.'s eq. 4 by hand, γ = 2, m = 0.25: on unit vectors e0 = (1, 0), e1 = (0.6, 0.8)
+    (class 0) and e2 = (0, 1) (class 1), s01 = 0.6, s02 = 0, s12 = 0.8. A positive's logit is
+    −γ·(1 + m − s)·(s − 1 + m), a negative's γ·[s + m]₊·(s − m)."""
+    lab, (e,) = labels(backend, [0, 0, 1]), arrays(backend, [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    positive = -2 * (1.25 - 0.6) * (0.6 - 0.75)  # 0.195, both anchors of class 0
+    anchor0 = softplus(positive + 2 * 0.25 * (0.0 - 0.25))  # its negative at s = 0
+    anchor1 = softplus(positive + 2 * 1.05 * (0.8 - 0.25))  # its negative at s = 0.8
+    out = value(backend, ml.circle(lab, e, gamma=2.0, margin=0.25, reduction="none"))
+    np.testing.assert_allclose(out, [anchor0, anchor1, 0.0], rtol=1e-14)  # anchor 2: no positive
+    mean = value(backend, ml.circle(lab, e, gamma=2.0, margin=0.25))
+    np.testing.assert_allclose(mean, (anchor0 + anchor1) / 2, rtol=1e-14)  # anchor 2 has weight 0 (Keras: masked)
+    # a negative below −m has weight [s + m]₊ = 0: its logit is 0 (not a negative product)
+    lab, (e,) = labels(backend, [0, 0, 1]), arrays(backend, [[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]])
+    out = value(backend, ml.circle(lab, e, gamma=2.0, margin=0.25, reduction="none"))
+    np.testing.assert_allclose(out[:2], softplus(-2 * 0.25 * 0.25 + 0.0), rtol=1e-14)
+    # remove_diagonal=False: the anchor itself is a positive too (s = 1)
+    lab, (e,) = labels(backend, [0, 1]), arrays(backend, [[1.0, 0.0], [0.0, 1.0]])
+    out = value(backend, ml.circle(lab, e, gamma=2.0, margin=0.25, remove_diagonal=False, reduction="none"))
+    np.testing.assert_allclose(out, softplus(-2 * 0.25 * 0.25 - 2 * 0.25 * 0.25), rtol=1e-14)
+
+
+def test_circle_is_keras_circle():
+    kb = load_backend("tensorflow")
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(4)
+    e = rng.normal(size=(10, 6))
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    lab = rng.integers(0, 3, 10)
+    lab[0] = 7  # no positive
+    for kwargs in ({}, {"gamma": 10.0, "margin": 0.1, "remove_diagonal": False}):
+        theirs = value(kb, keras.losses.Circle(**kwargs, reduction=None, dtype="float64")(
+            labels(kb, lab), arrays(kb, e)[0]))
+        ours = value(kb, ml.circle(labels(kb, lab), arrays(kb, e)[0], reduction="none", **kwargs))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
+        # Keras masks the zero losses out of its mean (anchor 0, without a positive): our weight 0
+        mean = value(kb, keras.losses.Circle(**kwargs, dtype="float64")(labels(kb, lab), arrays(kb, e)[0]))
+        assert mean == pytest.approx(theirs.sum() / np.count_nonzero(theirs), rel=1e-12)
+        np.testing.assert_allclose(value(kb, ml.circle(labels(kb, lab), arrays(kb, e)[0], convention="keras",
+                                                       **kwargs)), mean, rtol=1e-12)
+
+
+def tfa_semi_hard(lab, e, margin, squared):
+    """TF-Addons' triplet_semihard_loss, from its definition: masked minima and maxima over the
+    full distance matrix (its masked min/max fall back to the row's max/min on an empty mask)."""
+    d = ((e[:, None] - e[None]) ** 2).sum(-1)
+    d = d if squared else np.sqrt(d)
+    same = lab[:, None] == lab[None, :]
+    total, count = 0.0, 0
+    for a in range(len(e)):
+        for p in range(len(e)):
+            if p == a or not same[a, p]:
+                continue
+            beyond = [d[a, n] for n in range(len(e)) if not same[a, n] and d[a, n] > d[a, p]]
+            negatives = [d[a, n] for n in range(len(e)) if not same[a, n]]
+            negative = min(beyond) if beyond else max(negatives) if negatives else d[a].min()
+            total += max(margin + d[a, p] - negative, 0.0)
+            count += 1
+    return total / count
+
+
+@pytest.mark.parametrize("squared", [True, False])
+def test_semi_hard_triplet_is_tf_addons_mean(backend, squared):
+    rng = np.random.default_rng(5)
+    e, lab = rng.normal(size=(16, 4)), rng.integers(0, 4, 16)
+    lab[0] = 9  # no positive: weight 0, as TF-Addons counts pairs
+    (x,) = arrays(backend, e)
+    mean = value(backend, ml.semi_hard_triplet(labels(backend, lab), x, margin=1.5, squared=squared))
+    np.testing.assert_allclose(mean, tfa_semi_hard(lab, e, 1.5, squared), rtol=1e-13)
+
+
+def test_semi_hard_triplet_worked_example(backend):
+    """1-D embeddings 0, 1 (class 0) and 1.5, 4 (class 1), margin 2. Squared distances: anchor 0's
+    positive at 1, negatives at 2.25 and 16: semi-hard 2.25, 1 − 2.25 + 2 = 0.75; anchor 1's positive
+    at 1, negatives at 0.25 and 9: 9, hinge 0; anchor 2's positive at 6.25, negatives at 2.25 and
+    0.25, none farther: the farthest, 6.25 − 2.25 + 2 = 6; anchor 3's at 6.25, negatives at 16 and 9:
+    9, hinge 0."""
+    lab, (e,) = labels(backend, [0, 0, 1, 1]), arrays(backend, [[0.0], [1.0], [1.5], [4.0]])
+    out = value(backend, ml.semi_hard_triplet(lab, e, margin=2.0, reduction="none"))
+    np.testing.assert_allclose(out, [0.75, 0.0, 6.0, 0.0], rtol=1e-15)
+    # distances 1, 1.5, 4 / 0.5, 3 / 2.5: 1 − 1.5 + 2; 0; 2.5 − 1.5 + 2; 2.5 − 3 + 2
+    out = value(backend, ml.semi_hard_triplet(lab, e, margin=2.0, squared=False, reduction="none"))
+    np.testing.assert_allclose(out, [1.5, 0.0, 3.0, 1.5], rtol=1e-15)
+    # two positives per anchor: the value is their sum, the weight their number
+    lab, (e,) = labels(backend, [0, 0, 0, 1]), arrays(backend, [[0.0], [1.0], [2.0], [2.5]])
+    out = value(backend, ml.semi_hard_triplet(lab, e, margin=1.0, squared=False, reduction="none"))
+    # anchor 0: positives at 1 (negative 2.5: 0) and 2 (2.5: 0.5); anchor 1: 1 and 1 (1.5: 0.5 each);
+    # anchor 2: 2 and 1 (0.5, none farther: 0.5 → 2.5 and 1.5)
+    np.testing.assert_allclose(out, [0.5, 1.0, 4.0, 0.0], rtol=1e-15)
+    mean = value(backend, ml.semi_hard_triplet(lab, e, margin=1.0, squared=False))
+    np.testing.assert_allclose(mean, 5.5 / 6, rtol=1e-15)
+
+
+def test_semi_hard_without_negatives_leaves_the_pairs_out(backend):
+    """TF-Addons takes a missing negative's distance as 0 (margin + d(a, p)); we count no pair."""
+    lab, (e,) = labels(backend, [3, 3, 3]), arrays(backend, [[0.0, 1.0], [2.0, 0.0], [1.0, 1.0]])
+    out = value(backend, ml.semi_hard_triplet(lab, e, reduction="none"))
+    np.testing.assert_array_equal(out, 0.0)
+    assert value(backend, ml.semi_hard_triplet(lab, e)) == 0.0
+    assert tfa_semi_hard(np.array([3, 3, 3]), value(backend, e), 1.0, True) > 1.0  # TF-Addons' margin + d
+    (g,) = grads(backend, lambda u: ml.semi_hard_triplet(lab, u), e)
+    np.testing.assert_array_equal(g, 0.0)
+
+
+def tfa_lifted(lab, e, margin):
+    """TF-Addons' lifted_struct_loss from its definition: 0.25·Σ over ordered positive pairs of
+    max(J, 0)², divided by half their number."""
+    d = np.sqrt(((e[:, None] - e[None]) ** 2).sum(-1))
+    same = lab[:, None] == lab[None, :]
+    total, count = 0.0, 0
+    for i in range(len(e)):
+        for j in range(len(e)):
+            if i == j or not same[i, j]:
+                continue
+            s = np.exp(margin - d[i][~same[i]]).sum() + np.exp(margin - d[j][~same[j]]).sum()
+            total += max(np.log(s) + d[i, j], 0.0) ** 2
+            count += 1
+    return 0.25 * total / (count / 2)
+
+
+def test_lifted_structured_worked_example_and_tf_addons_mean(backend):
+    """1-D: 0, 1 (class 0), 3 (class 1), margin 1: J = log(e^(1−3) + e^(1−2)) + 1 for the one
+    positive pair, and the loss ½·J² (1/(2|P|)·ΣJ², |P| = 1)."""
+    lab, (e,) = labels(backend, [0, 0, 1]), arrays(backend, [[0.0], [1.0], [3.0]])
+    j = math.log(math.exp(-2.0) + math.exp(-1.0)) + 1.0
+    out = value(backend, ml.lifted_structured(lab, e, reduction="none"))
+    np.testing.assert_allclose(out, [j * j / 2, j * j / 2, 0.0], rtol=1e-14)  # each end counts it
+    np.testing.assert_allclose(value(backend, ml.lifted_structured(lab, e)), j * j / 2, rtol=1e-14)
+    rng = np.random.default_rng(6)
+    x, lab = rng.normal(size=(12, 3)), rng.integers(0, 3, 12)
+    lab[0] = 8
+    got = value(backend, ml.lifted_structured(labels(backend, lab), arrays(backend, x)[0], margin=2.0))
+    np.testing.assert_allclose(got, tfa_lifted(lab, x, 2.0), rtol=1e-13)
+
+
+def test_lifted_structured_of_one_class_is_zero_not_nan(backend):
+    """No negatives: log 0 for every pair. TF-Addons gives NaN there (−inf·0); we give 0, with zero
+    gradients."""
+    lab, (e,) = labels(backend, [1, 1, 1]), arrays(backend, [[0.0, 1.0], [2.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(value(backend, ml.lifted_structured(lab, e, reduction="none")), 0.0)
+    (g,) = grads(backend, lambda u: ml.lifted_structured(lab, u), e)
+    np.testing.assert_array_equal(g, 0.0)
+    # one end without negatives is fine: classes 0, 0, 1 where row 2 is every row's only negative
+    lab, (e,) = labels(backend, [0, 0, 1, 2]), arrays(backend, [[0.0], [1.0], [3.0], [9.0]])
+    for g in grads(backend, lambda u: ml.lifted_structured(lab, u), e):
+        assert np.all(np.isfinite(g))
+
+
+def test_npairs_worked_example(backend):
+    """Sohn's eq. 6 with distinct labels: log(1 + Σ_{j ≠ i} exp(a_i·p_j − a_i·p_i)); with a label
+    twice (TF-Addons' targets) the anchor's target is split evenly between its two positives."""
+    a, p = arrays(backend, [[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [0.0, 1.0]])
+    out = value(backend, ml.npairs(labels(backend, [0, 1]), a, p, reduction="none"))
+    # (lse − a_i·p_i cancels: a few ulps of the logits, 2, absolutely)
+    np.testing.assert_allclose(out, [math.log1p(math.exp(-2.0)), math.log1p(math.exp(-1.0))], rtol=0, atol=2e-15)
+    out = value(backend, ml.npairs(labels(backend, [5, 5]), a, p, reduction="none"))
+    np.testing.assert_allclose(out, [math.log(math.exp(2.0) + 1.0) - 1.0, math.log(1.0 + math.e) - 0.5], rtol=0,
+                               atol=2e-15)
+
+
+def test_npairs_is_tf_addons_softmax_cross_entropy(backend):
+    rng = np.random.default_rng(7)
+    a, p, lab = rng.normal(size=(9, 4)), rng.normal(size=(9, 4)), rng.integers(0, 5, 9)
+    sim = a @ p.T
+    targets = (lab[:, None] == lab[None, :]).astype(float)
+    targets /= targets.sum(1, keepdims=True)
+    log_softmax = sim - np.log(np.exp(sim).sum(1, keepdims=True))
+    expected = -(targets * log_softmax).sum(1)
+    got = value(backend, ml.npairs(labels(backend, lab), *arrays(backend, a, p), reduction="none"))
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+
+
+def test_mined_losses_propagate_nan(backend):
+    nan = math.nan
+    e = arrays(backend, [[0.0, 0.0], [1.0, 0.0], [0.0, nan], [3.0, 1.0]])[0]
+    lab = labels(backend, [0, 0, 1, 1])
+    for fn in (ml.circle, ml.semi_hard_triplet, ml.lifted_structured):
+        assert np.all(np.isnan(value(backend, fn(lab, e, reduction="none")))), fn.__name__
+    a, p = arrays(backend, [[1.0, 0.0], [0.0, 1.0]], [[nan, 0.0], [0.0, 1.0]])
+    assert np.all(np.isnan(value(backend, ml.npairs(labels(backend, [0, 1]), a, p, reduction="none"))))
+
+
+def test_mined_losses_bad_input(backend):
+    b = backend.xp.backend
+    e = arrays(backend, np.ones((4, 3)))[0]
+    for fn in (ml.circle, ml.semi_hard_triplet, ml.lifted_structured):
+        with pytest.raises(ValueError, match=rf"`embeddings` must be 2-D \(batch, features\); got \(4, 3, 1\) \({b}\)"):
+            fn(labels(backend, [0, 0, 1, 1]), arrays(backend, np.ones((4, 3, 1)))[0])
+        with pytest.raises(ValueError, match=rf"`labels` must have `embeddings`' shape .* \(4,\); got \(3,\) \({b}\)"):
+            fn(labels(backend, [0, 0, 1]), e)
+        with pytest.raises(TypeError, match="integer class labels"):
+            fn(*arrays(backend, [0.0, 0.0, 1.0, 1.0]), e)
+    with pytest.raises(ValueError, match=r"`gamma` must be a finite number > 0; got 0.0"):
+        ml.circle(labels(backend, [0, 0, 1, 1]), e, gamma=0.0)
+    with pytest.raises(ValueError, match=r"`remove_diagonal` must be True or False; got 'no'"):
+        ml.circle(labels(backend, [0, 0, 1, 1]), e, remove_diagonal="no")
+    for fn in (ml.semi_hard_triplet, ml.lifted_structured):
+        with pytest.raises(ValueError, match=r"`margin` must be a finite number >= 0; got -1.0"):
+            fn(labels(backend, [0, 0, 1, 1]), e, margin=-1.0)
+    with pytest.raises(ValueError, match=rf"`anchors` and `positives` must be embeddings of one shape.*\(4, 3\).*"
+                                         rf"\(4, 2\) \({b}\)"):
+        ml.npairs(labels(backend, [0, 1, 2, 3]), e, arrays(backend, np.ones((4, 2)))[0])
+    with pytest.raises(ValueError, match=rf"`labels` must have `anchors`' shape .* \(4,\); got \(2,\) \({b}\)"):
+        ml.npairs(labels(backend, [0, 1]), e, e)
+    with pytest.raises(ValueError, match=rf"`anchors` and `positives` must be 2-D .* got \(2, 4, 3\) \({b}\)"):
+        ml.npairs(labels(backend, [0, 1]), *arrays(backend, np.ones((2, 4, 3)), np.ones((2, 4, 3))))
+
+
+def test_empty_batches_give_empty_results(backend):
+    lab, (e,) = labels(backend, np.zeros(0, np.int64)), arrays(backend, np.zeros((0, 3)))
+    for fn in (ml.circle, ml.semi_hard_triplet, ml.lifted_structured):
+        assert value(backend, fn(lab, e, reduction="none")).shape == (0,)
+        assert value(backend, fn(lab, e)) == 0.0
+    assert value(backend, ml.npairs(lab, e, e, reduction="none")).shape == (0,)
+
+
+# --- a distance of the user's own; cosine_distance's epsilon --------------------------------
+def manhattan(a, b):
+    """A distance written once against the array API: the 1-norm of a − b."""
+    from multiloss.backends import array_namespace
+
+    xp = array_namespace(a, b)
+    return xp.sum(xp.abs(a - b), axis=-1)
+
+
+def test_triplet_margin_with_a_distance_function(backend):
+    a, p, n = arrays(backend, [[0.0, 0.0], [1.0, 1.0]], [[1.0, 2.0], [1.0, 0.5]], [[2.0, 0.5], [0.0, 0.0]])
+    # |1| + |2| − (|2| + |0.5|) + 1 = 1.5; 0.5 − 2 + 1 < 0
+    out = value(backend, ml.triplet_margin(a, p, n, distance=manhattan, reduction="none"))
+    np.testing.assert_allclose(out, [1.5, 0.0], rtol=1e-15)
+    # swap: min(d(a, n), d(p, n)) = min(2.5, 2.5) for row 0, min(2, 1.5) for row 1
+    out = value(backend, ml.triplet_margin(a, p, n, distance=manhattan, swap=True, reduction="none"))
+    np.testing.assert_allclose(out, [1.5, 0.0], rtol=1e-15)
+    ga, gp, gn = grads(backend, lambda u, w, z: ml.triplet_margin(u, w, z, distance=manhattan), a, p, n)
+    np.testing.assert_allclose(gp, [[0.5, 0.5], [0.0, 0.0]])  # sign(p − a)/2 for the active row
+    assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gn))
+
+
+def test_triplet_margin_distance_function_is_torchs():
+    tb = load_backend("torch")
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(8)
+    a, p, n = arrays(tb, *(rng.normal(size=(10, 4)) for _ in range(3)))
+    for kwargs in ({}, {"swap": True, "margin": 2.0}):
+        ours = value(tb, ml.triplet_margin(a, p, n, distance=manhattan, reduction="none", **kwargs))
+        theirs = value(tb, F.triplet_margin_with_distance_loss(a, p, n, distance_function=manhattan,
+                                                                reduction="none", **kwargs))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+        # the default distance_function is pairwise_distance: our defaults
+        theirs = value(tb, F.triplet_margin_with_distance_loss(a, p, n, reduction="none", **kwargs))
+        np.testing.assert_allclose(value(tb, ml.triplet_margin(a, p, n, reduction="none", **kwargs)), theirs,
+                                   rtol=1e-14)
+
+
+def test_triplet_margin_distance_function_in_the_wrappers():
+    tb = load_backend("torch")
+    from multiloss.torch import TripletMargin
+
+    a, p, n = arrays(tb, [[0.0, 0.0]], [[1.0, 2.0]], [[2.0, 0.5]])
+    module = TripletMargin(distance=manhattan)
+    assert "distance=<function manhattan" in repr(module)
+    assert value(tb, module(a, p, n)) == pytest.approx(1.5, rel=1e-15)
+
+
+def test_cosine_distance_epsilon_is_a_norm_floor_and_optax_clips_its_square(backend):
+    """‖(0.3, 0.4)‖ = 0.5 counts as 1 under ε = 1: cos = 0.3, distance 0.7; optax's epsilon clips
+    the squared norm (0.25 to 1), so it is optax at epsilon = ε² (1 here, 4 for ε = 2)."""
+    t, q = arrays(backend, [[1.0, 0.0], [2.0, 0.0]], [[0.3, 0.4], [0.3, 0.4]])
+    np.testing.assert_allclose(value(backend, ml.cosine_distance(t, q, epsilon=1.0, reduction="none")),
+                               [0.7, 1.0 - 0.6 / 2.0], rtol=1e-15)
+    np.testing.assert_allclose(value(backend, ml.cosine_distance(t, q, epsilon=2.0, reduction="none")),
+                               [1.0 - 0.3 / 4.0, 1.0 - 0.6 / 4.0], rtol=1e-15)
+
+
+def test_cosine_distance_matches_optax_at_a_nonzero_epsilon():
+    jb = load_backend("jax")
+    optax = pytest.importorskip("optax")
+    rng = np.random.default_rng(9)
+    t, q = arrays(jb, rng.normal(size=(6, 3)), rng.normal(size=(6, 3)) * 0.3)
+    for eps in (0.5, 1.0, 2.0):
+        theirs = value(jb, optax.losses.cosine_distance(q, t, epsilon=eps**2))
+        np.testing.assert_allclose(value(jb, ml.cosine_distance(t, q, epsilon=eps, reduction="none")), theirs,
+                                   rtol=1e-14)
+        if eps != 1.0:  # not optax at ε itself
+            assert not np.allclose(value(jb, optax.losses.cosine_distance(q, t, epsilon=eps)), theirs)

@@ -36,8 +36,9 @@ def test_stubs_are_current():
 
 def test_stub_types_follow_the_conditions():
     text = STUBS[PACKAGE / "losses" / "embedding.pyi"]
-    assert ('    distance: Literal["euclidean", "cosine"] = "euclidean",\n'
+    assert ('    distance: Literal["euclidean", "cosine"] | Callable[[Array, Array], Array] = "euclidean",\n'
             '    eps_at: Literal["difference", "sum"] = "difference",\n') in text
+    assert "from collections.abc import Callable\nfrom typing import Final, Literal\n" in text
     text = STUBS[PACKAGE / "losses" / "classification.pyi"]
     assert "    pos_weight: float | ArrayLike | None = None,\n" in text
     assert "    ignore_index: int | None = None,\n" in text

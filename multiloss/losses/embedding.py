@@ -34,12 +34,16 @@ from multiloss.registry import Convention, loss
 
 __all__ = [
     "batch_hard_triplet",
+    "circle",
     "contrastive",
     "cosine_distance",
     "cosine_embedding",
     "cosine_similarity",
+    "lifted_structured",
     "margin_ranking",
+    "npairs",
     "nt_xent",
+    "semi_hard_triplet",
     "triplet_margin",
 ]
 
@@ -152,7 +156,10 @@ def _unit(xp, x):
 
 def _distance(xp, a, b, distance, p=2.0, eps=0.0, eps_at="difference"):
     """‖a − b + eps‖_p (PyTorch's pairwise_distance), (Σ|a − b|^p + eps)^(1/p) with
-    ``eps_at="sum"`` (optax's), or 1 − cos(a, b) for "cosine"."""
+    ``eps_at="sum"`` (optax's), 1 − cos(a, b) for "cosine", or ``distance(a, b)`` for a
+    function."""
+    if callable(distance):
+        return distance(a, b)
     if distance == "cosine":
         return 1.0 - _cosine(xp, a, b)
     if not eps:
@@ -277,6 +284,9 @@ def _triplet_shapes(xp, arrays, params):
 
 
 def _triplet_margin_reference(anchor, positive, negative, *, margin, p, eps, swap, distance, eps_at, m):
+    if callable(distance):
+        raise ValueError("the reference of triplet_margin takes a named `distance` only; a function's is the "
+                         "function itself")
     ap = _exact_distance_terms(anchor, positive, distance, p, eps, eps_at, m)
     an = _exact_distance_terms(anchor, negative, distance, p, eps, eps_at, m)
     if swap:
@@ -292,7 +302,8 @@ def _triplet_margin_reference(anchor, positive, negative, *, margin, p, eps, swa
     kind="row",
     labels=(),
     shapes=_triplet_shapes,
-    conditions={"margin": ">= 0", "p": ">= 1", "eps": ">= 0", "distance": f"in {DISTANCES}", "eps_at": f"in {EPS_AT}"},
+    conditions={"margin": ">= 0", "p": ">= 1", "eps": ">= 0", "distance": f"in {DISTANCES} or callable",
+                "eps_at": f"in {EPS_AT}"},
     variants=({"eps": 0.0}, {"swap": True, "p": 1.0, "eps": 0.0}, {"p": 3.0, "margin": 0.5}, {"distance": "cosine"},
               {"eps_at": "sum"}),
     conventions=(
@@ -309,7 +320,12 @@ def triplet_margin(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, s
     ``eps_at="sum"`` adds it under the root instead, d = (Σ|x − y|^p + eps)^(1/p) (optax's).
     ``swap`` uses min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016).
     ``distance="cosine"`` uses d = 1 − cos (``p`` and ``eps`` then do not apply), as
-    ``triplet_margin_with_distance_loss`` with a cosine distance does.
+    ``triplet_margin_with_distance_loss`` with a cosine distance does. ``distance`` may also be
+    a function ``distance(x1, x2)`` of two arrays of shape (..., features) returning the
+    distances, shape (...): PyTorch's ``triplet_margin_with_distance_loss(distance_function=)``.
+    It is called with the backend's own arrays (torch tensors, JAX arrays, ...; float32 for
+    16-bit inputs) and must be differentiable, and compilable under a compiler; ``p``, ``eps``
+    and ``eps_at`` then do not apply.
     """
     d_ap = _distance(xp, anchor, positive, distance, p, eps, eps_at)
     d_an = _distance(xp, anchor, negative, distance, p, eps, eps_at)
@@ -471,6 +487,322 @@ def nt_xent(z1, z2, *, temperature=0.5, xp):
     return 0.5 * (halves[0, :] + halves[1, :])
 
 
+# --- mined in-batch losses: distances, similarities and masked sums over the whole batch ---------
+def _labelled_shapes(xp, arrays, params):
+    """``labels`` (batch,) and 2-D ``embeddings`` (batch, features)."""
+    _batch_hard_shapes(xp, arrays, params)
+
+
+def _pairwise(xp, e, squared=False):
+    """The (N, N) distances ‖e_i − e_j‖₂ (or their squares), from the differences themselves:
+    ‖a‖² + ‖b‖² − 2a·b would lose the small distances to cancellation. The derivative at a zero
+    distance (the diagonal, coincident rows) is 0, as in :func:`_norm`."""
+    diff = e[:, None, :] - e[None, :, :]
+    return xp.sum(diff * diff, axis=-1) if squared else _norm(xp, diff)
+
+
+def _masked_logsumexp(xp, x, mask):
+    """log Σ_j exp(x_ij) over the j where ``mask``, per row, and whether the row has any such j.
+    A row without gives −inf with zero gradients: no log 0, and the masked-out values reach
+    neither an exp nor the tape (a NaN there stays out; one among the masked-in gives NaN)."""
+    some = xp.any(mask, axis=1)
+    top = xp.max(xp.where(mask, x, -math.inf), axis=1, keepdims=True)
+    top = xp.stop_gradient(xp.where(xp.isfinite(top), top, 0.0))
+    total = xp.sum(xp.where(mask, xp.exp(xp.where(mask, x - top, 0.0)), 0.0), axis=1)
+    lse = xp.log(xp.where(some, total, 1.0)) + xp.squeeze(top, axis=1)
+    return xp.where(some, lse, -math.inf), some
+
+
+def _empty_batch(xp, embeddings):
+    """The result and weights for a batch of no rows: empty, still on the tape."""
+    empty = xp.sum(embeddings, axis=-1)
+    return empty, empty
+
+
+def _finite_or_nan(xp, out, *arrays):
+    """``out``, or NaN everywhere if an input holds NaN or ±inf: each is in every row's mining,
+    which each framework's min, max and comparisons treat NaN in differently."""
+    finite = xp.all(xp.isfinite(arrays[0]))
+    for a in arrays[1:]:
+        finite = finite & xp.all(xp.isfinite(a))
+    return xp.where(finite, out, math.nan)
+
+
+def _lse_terms(logits, parts, m):
+    """log Σ_j e^{z_j} as terms: Σ_j p_j·z_j − Σ_j p_j·log p_j (p = softmax(z)), each z_j given as
+    the terms ``parts[j]``: the scale then holds what each z_j contributes, not their (cancelling)
+    total."""
+    top = max(logits)
+    lse = top + m.log(m.fsum(m.exp(z - top) for z in logits))
+    terms = []
+    for z, part in zip(logits, parts):
+        p = m.exp(z - lse)
+        terms += [p * t for t in part] + [-p * m.log(p)]
+    return lse, terms
+
+
+def _circle_reference(labels, embeddings, *, gamma, margin, remove_diagonal, m):
+    """Sun et al. 2020, eq. 4, on the similarities s = e_i·e_j (at most 1): softplus of
+    log Σ_n exp(γ·[s_n + m]₊·(s_n − m)) + log Σ_p exp(−γ·[1 + m − s_p]₊·(s_p − 1 + m)) per anchor;
+    an anchor without a positive or a negative has no loss (0, weight 0)."""
+    g, mg = number(gamma, m), number(margin, m)
+    out = []
+    for i, (li, ei) in enumerate(zip(labels, embeddings)):
+        pos, neg = [], []  # (logit, its terms: the logit's value moved by s's terms at its slope)
+        for j, (lj, ej) in enumerate(zip(labels, embeddings)):
+            products = [x * y for x, y in zip(ei, ej)]
+            s = m.fsum(products)
+            if s > 1:  # Keras clips the distance 1 − s at 0
+                s, products = number(1.0, m), [number(1.0, m)]
+            if lj != li:
+                weight = max(s + mg, 0)
+                z, slope = g * weight * (s - mg), (2 * g * s if weight > 0 else 0 * s)
+                neg.append((z, [z - slope * s, *(slope * t for t in products)]))
+            elif j != i or not remove_diagonal:
+                weight = max(1 + mg - s, 0)
+                z, slope = -g * weight * (s - 1 + mg), (-2 * g * (1 - s) if weight > 0 else 0 * s)
+                pos.append((z, [z - slope * s, *(slope * t for t in products)]))
+        if not pos or not neg:
+            out.append(Weighted((0 * g,), 0))
+            continue
+        lse_p, terms_p = _lse_terms([z for z, _ in pos], [t for _, t in pos], m)
+        lse_n, terms_n = _lse_terms([z for z, _ in neg], [t for _, t in neg], m)
+        total = lse_p + lse_n
+        sigma = 1 / (1 + m.exp(-total))
+        softplus = total + m.log(1 + m.exp(-total)) if total > 0 else m.log(1 + m.exp(total))
+        # softplus(L) = σ(L)·L + (softplus(L) − σ(L)·L), L as its terms
+        out.append(Weighted((softplus - sigma * total, *(sigma * t for t in terms_p + terms_n)), 1))
+    return out
+
+
+@loss(
+    family="embedding",
+    domain=domains.mined_embeddings(norm=0.95),
+    reference=_circle_reference,
+    kind="batch",
+    labels=(),
+    indices=("labels",),
+    shapes=_labelled_shapes,
+    conditions={"gamma": "> 0"},
+    variants=({"remove_diagonal": False}, {"gamma": 16.0, "margin": 0.25}),
+    conventions=(Convention("keras.losses.Circle"),),
+)
+def circle(labels, embeddings, *, gamma=80.0, margin=0.4, remove_diagonal=True, xp):
+    """Circle loss (Sun et al. 2020, "Circle Loss: A Unified Perspective of Pair Similarity
+    Optimization"), one value per anchor, on the similarities s = e_a·e_j of its positives p
+    (same label; the anchor itself too with ``remove_diagonal=False``) and negatives n:
+    softplus(log Σ_n exp(γ·α_n·(s_n − Δ_n)) + log Σ_p exp(−γ·α_p·(s_p − Δ_p))), with
+    α_p = [1 + m − s_p]₊, α_n = [s_n + m]₊, Δ_p = 1 − m, Δ_n = m (m = ``margin``, γ = ``gamma``).
+
+    Keras's ``Circle`` exactly: the embeddings are taken as they are (the paper's cosine
+    similarity when they have unit length, which Keras expects of a ``UnitNormalization``
+    layer; normalize them first otherwise), and each distance 1 − s is clipped at 0. An anchor
+    without a positive or a negative in the batch gives 0 and is left out of the ``"mean"``
+    (weight 0), as Keras's mask of zero losses leaves it out of its mean; a batch without any
+    such anchor gives 0. A NaN or ±inf embedding gives NaN for every anchor.
+    """
+    if embeddings.shape[0] == 0:
+        return _empty_batch(xp, embeddings)
+    n = xp.dim(embeddings, 0)
+    distance = xp.maximum(1.0 - xp.matmul(embeddings, xp.matrix_transpose(embeddings)), 0.0)
+    same = labels[:, None] == labels[None, :]
+    positives = same
+    if remove_diagonal:
+        positives = same & xp.logical_not(xp.eye(n, dtype=xp.bool, device=xp.device_of(embeddings)))
+    negatives = xp.logical_not(same)
+    # In distances d = 1 − s: α_p = [m + d]₊, s_p − Δ_p = m − d; α_n = [1 + m − d]₊, s_n − Δ_n = 1 − m − d.
+    lse_p, any_p = _masked_logsumexp(xp, -gamma * xp.maximum(margin + distance, 0.0) * (margin - distance), positives)
+    lse_n, any_n = _masked_logsumexp(
+        xp, gamma * xp.maximum(1.0 + margin - distance, 0.0) * (1.0 - margin - distance), negatives)
+    valid = any_p & any_n
+    out = xp.where(valid, xp.softplus(xp.where(valid, lse_p + lse_n, 0.0)), 0.0)
+    return _finite_or_nan(xp, out, embeddings), xp.astype(valid, embeddings.dtype)
+
+
+def _semi_hard_triplet_reference(labels, embeddings, *, margin, squared, m):
+    """FaceNet's semi-hard negative for each (anchor, positive) pair: the nearest negative
+    farther than the positive; without one, the farthest negative (TF-Addons). One item per
+    anchor: the sum over its positives, weighted by their number."""
+
+    def distance(a, b):
+        d2 = m.fsum((x - y) ** 2 for x, y in zip(a, b))
+        return d2 if squared else m.sqrt(d2)
+
+    out = []
+    for i, (li, anchor) in enumerate(zip(labels, embeddings)):
+        negatives = [distance(anchor, e) for lj, e in zip(labels, embeddings) if lj != li]
+        terms, count = [], 0
+        for j, (lj, positive) in enumerate(zip(labels, embeddings)):
+            if lj != li or j == i or not negatives:
+                continue
+            d_ap = distance(anchor, positive)
+            beyond = [d for d in negatives if d > d_ap]
+            terms += hinge((d_ap, -(min(beyond) if beyond else max(negatives)), margin))
+            count += 1
+        out.append(Weighted(tuple(terms) or (0,), count))
+    return out
+
+
+@loss(
+    family="embedding",
+    domain=domains.mined_embeddings(),
+    reference=_semi_hard_triplet_reference,
+    kind="batch",
+    labels=(),
+    indices=("labels",),
+    shapes=_labelled_shapes,
+    conditions={"margin": ">= 0"},
+    variants=({"squared": False}, {"margin": 0.25}),
+)
+def semi_hard_triplet(labels, embeddings, *, margin=1.0, squared=True, xp):
+    """Triplet loss with online semi-hard negative mining (Schroff, Kalenichenko & Philbin 2015,
+    FaceNet), as TF-Addons' ``TripletSemiHardLoss`` defines it: for every anchor a and positive
+    p ≠ a of its label, max(d(a, p) − d(a, n) + margin, 0) with n the semi-hard negative, the
+    nearest negative farther than p (d(a, n) > d(a, p)), or the farthest negative if there is
+    none.
+
+    d is the squared Euclidean distance (FaceNet's, and TF-Addons' default ``"L_2"``), or the
+    distance itself with ``squared=False``. The value per anchor is the sum over its
+    positives, weighted by their number, so that ``"mean"`` is the mean over (anchor, positive)
+    pairs, TF-Addons' value. A pair whose anchor has no negative in the batch is left out
+    (TF-Addons gives it margin + d(a, p)); a batch without any pair gives 0. Mining uses
+    masked minima and maxima over an (N, N, N) comparison, no boolean indexing: O(N³) memory and
+    time, as TF-Addons' tiling. Distances are formed from the differences, (N, N, features). A
+    NaN or ±inf embedding gives NaN for every anchor.
+    """
+    if embeddings.shape[0] == 0:
+        return _empty_batch(xp, embeddings)
+    n = xp.dim(embeddings, 0)
+    d = _pairwise(xp, embeddings, squared)
+    same = labels[:, None] == labels[None, :]
+    negatives = xp.logical_not(same)
+    positives = same & xp.logical_not(xp.eye(n, dtype=xp.bool, device=xp.device_of(embeddings)))
+    # [a, p, n]: n is a negative of a farther from a than p is
+    beyond = negatives[:, None, :] & (d[:, None, :] > d[:, :, None])
+    nearest_beyond = xp.min(xp.where(beyond, d[:, None, :], math.inf), axis=2)
+    farthest = xp.max(xp.where(negatives, d, -math.inf), axis=1)
+    negative = xp.where(xp.any(beyond, axis=2), nearest_beyond, farthest[:, None])
+    valid = positives & xp.any(negatives, axis=1)[:, None]
+    pairs = xp.where(valid, xp.maximum(d - xp.where(valid, negative, d) + margin, 0.0), 0.0)
+    out = xp.sum(pairs, axis=1)
+    return _finite_or_nan(xp, out, embeddings), xp.sum(xp.astype(valid, embeddings.dtype), axis=1)
+
+
+def _lifted_structured_reference(labels, embeddings, *, margin, m):
+    """Song et al. 2016, eq. 4: J_ij = log(Σ_{k ∈ N(i)} e^{m − D_ik} + Σ_{l ∈ N(j)} e^{m − D_jl}) + D_ij
+    for each positive pair, and ½·max(J_ij, 0)², summed per anchor over its positives (weight:
+    their number; each pair is counted from both ends)."""
+    n, mg = len(labels), number(margin, m)
+    dist = [[m.sqrt(m.fsum((x - y) ** 2 for x, y in zip(a, b))) for b in embeddings] for a in embeddings]
+    out = []
+    for i in range(n):
+        terms, count = [], 0
+        for j in range(n):
+            if labels[j] != labels[i] or j == i:
+                continue
+            count += 1
+            others = [(r, k) for r in (i, j) for k in range(n) if labels[k] != labels[r]]
+            if not others:
+                continue
+            lse, parts = _lse_terms([mg - dist[a][k] for a, k in others], [[mg, -dist[a][k]] for a, k in others], m)
+            total = lse + dist[i][j]
+            if total > 0:
+                terms += [total / 2 * t for t in (*parts, dist[i][j])]
+        out.append(Weighted(tuple(terms) or (0,), count))
+    return out
+
+
+@loss(
+    family="embedding",
+    domain=domains.mined_embeddings(),
+    reference=_lifted_structured_reference,
+    kind="batch",
+    labels=(),
+    indices=("labels",),
+    shapes=_labelled_shapes,
+    conditions={"margin": ">= 0"},
+    variants=({"margin": 2.0},),
+)
+def lifted_structured(labels, embeddings, *, margin=1.0, xp):
+    """Lifted structured loss (Song, Xiang, Jegelka & Savarese 2016, "Deep Metric Learning via
+    Lifted Structured Feature Embedding"), its smooth upper bound: for each positive pair (i, j),
+    J_ij = log(Σ_{k ∈ N(i)} exp(margin − D_ik) + Σ_{l ∈ N(j)} exp(margin − D_jl)) + D_ij, N(i) the
+    negatives of i, D the Euclidean distance; the loss is 1/(2|P|)·Σ_{(i,j) ∈ P} max(J_ij, 0)²
+    over the positive pairs P.
+
+    As TF-Addons' ``lifted_struct_loss``: the value per anchor i is ½·Σ_j max(J_ij, 0)² over its
+    positives j, weighted by their number, so that ``"mean"`` is the paper's (and TF-Addons')
+    value. A pair with no negative for either end gives 0 (TF-Addons: NaN, for a batch of one
+    class). The log-sums are taken per row with their maximum shifted out, then joined per pair.
+    A NaN or ±inf embedding gives NaN for every anchor.
+    """
+    if embeddings.shape[0] == 0:
+        return _empty_batch(xp, embeddings)
+    n = xp.dim(embeddings, 0)
+    d = _pairwise(xp, embeddings)
+    same = labels[:, None] == labels[None, :]
+    positives = same & xp.logical_not(xp.eye(n, dtype=xp.bool, device=xp.device_of(embeddings)))
+    lse, some = _masked_logsumexp(xp, margin - d, xp.logical_not(same))
+    either = some[:, None] | some[None, :]
+    # log(e^a + e^b) per pair: one end without negatives has −inf, whose e^(a − top) is 0 with no
+    # gradient; a pair with neither (log 0) computes log 2 instead and is masked out below.
+    a, b = xp.where(either, lse[:, None], 0.0), xp.where(either, lse[None, :], 0.0)
+    top = xp.stop_gradient(xp.maximum(a, b))
+    joint = xp.log(xp.exp(a - top) + xp.exp(b - top)) + top
+    valid = positives & either
+    hinge_ = xp.maximum(xp.where(valid, joint + d, 0.0), 0.0)
+    out = 0.5 * xp.sum(hinge_ * hinge_, axis=1)
+    return _finite_or_nan(xp, out, embeddings), xp.sum(xp.astype(positives, embeddings.dtype), axis=1)
+
+
+def _npairs_shapes(xp, arrays, params):
+    shape = _embeddings(xp, arrays, ("anchors", "positives"))
+    if len(shape) != 2:
+        raise ValueError(f"`anchors` and `positives` must be 2-D (batch, features); got {shape} ({xp.backend}).")
+    _label_shape(xp, arrays["labels"], "labels", shape, "`anchors`")
+
+
+def _npairs_reference(labels, anchors, positives, *, m):
+    """Sohn 2016's multi-class N-pair loss with TF-Addons' targets: −Σ_j t_ij·log softmax_j(a_i·p_j),
+    t_i uniform over the j of label i."""
+    out = []
+    for li, a in zip(labels, anchors):
+        products = [[x * y for x, y in zip(a, p)] for p in positives]
+        _, terms = _lse_terms([m.fsum(t) for t in products], products, m)
+        same = [j for j, lj in enumerate(labels) if lj == li]
+        out.append((*terms, *(-x / len(same) for j in same for x in products[j])))
+    return out
+
+
+@loss(
+    family="embedding",
+    domain=domains.paired_embeddings(),
+    reference=_npairs_reference,
+    kind="batch",
+    labels=(),
+    indices=("labels",),
+    shapes=_npairs_shapes,
+)
+def npairs(labels, anchors, positives, *, xp):
+    """Multi-class N-pair loss (Sohn 2016, "Improved Deep Metric Learning with Multi-class N-pair
+    Loss Objective"): per anchor i, the softmax cross-entropy of the similarities a_i·p_j to every
+    positive j in the batch, log Σ_j exp(a_i·p_j) − Σ_j t_ij·a_i·p_j.
+
+    The targets t_i are TF-Addons' (``npairs_loss``): uniform over the positives j with the
+    label of i, so that with distinct labels (the paper's N pairs of N classes) this is
+    log(1 + Σ_{j ≠ i} exp(a_i·p_j − a_i·p_i)), the paper's eq. 6. No L2 penalty on the embeddings
+    (the paper's and tf.contrib's ``reg_lambda``): add it to the loss if wanted. One (N, N)
+    similarity matrix is formed from one matrix product. A NaN or ±inf in either input gives NaN
+    for every anchor (each positive is in every anchor's softmax).
+    """
+    if anchors.shape[0] == 0:
+        return xp.sum(anchors * positives, axis=-1)
+    logits = xp.matmul(anchors, xp.matrix_transpose(positives))
+    targets = xp.astype(labels[:, None] == labels[None, :], logits.dtype)
+    targets = targets / xp.sum(targets, axis=1, keepdims=True)
+    return _finite_or_nan(xp, xp.logsumexp(logits, axis=1) - xp.sum(targets * logits, axis=1), anchors, positives)
+
+
 # --- cosine ---------------------------------------------------------------------------------
 def _cosine_shapes(xp, arrays, params):
     a, b = arrays["y_true"], arrays["y_pred"]
@@ -521,13 +853,16 @@ def _cosine_distance_reference(y_true, y_pred, *, axis, epsilon, m):
     labels=(),
     shapes=_cosine_shapes,
     conditions={"epsilon": ">= 0", "axis": "int"},
+    variants=({"epsilon": 6.0},),
     conventions=(Convention("optax.losses.cosine_distance"),),
 )
 def cosine_distance(y_true, y_pred, *, axis=-1, epsilon=0.0, xp):
     """Cosine distance: 1 − cos(y_true, y_pred) along ``axis``, in [0, 2], best at 0 (optax's).
 
     Each norm counts as at least ``epsilon``, as in :func:`cosine_similarity`, of which it is
-    1 + the value. With ε = 0 a zero vector has cosine 0 (distance 1) with a zero gradient.
+    1 + the value: cos = y·ŷ / (max(‖y‖, ε)·max(‖ŷ‖, ε)). optax's ``epsilon`` clips each squared
+    norm instead, ‖y‖ = √max(Σy², ε_optax): ours is the square root of optax's (ε_optax = ε²). With
+    ε = 0 a zero vector has cosine 0 (distance 1) with a zero gradient (optax: NaN).
     """
     return 1.0 - _cosine(xp, y_true, y_pred, axis=axis, floor=epsilon)
 

@@ -102,9 +102,9 @@ class Native:
 
     @property
     def framework(self) -> str:
-        """The framework: ``api``'s first part; torchvision's losses are PyTorch's."""
+        """The framework: ``api``'s first part; torchvision's losses are PyTorch's, TF-Addons' Keras's."""
         first = self.api.split(".", 1)[0]
-        return "torch" if first == "torchvision" else first
+        return {"torchvision": "torch", "tensorflow_addons": "keras"}.get(first, first)
 
     @property
     def backend(self) -> str:

@@ -4,7 +4,7 @@ and the 1-D slices ``multiloss plot`` draws of them."""
 from __future__ import annotations
 
 from multiloss.losses import embedding as losses
-from multiloss.natives import Native, keras_class, register, unreduced
+from multiloss.natives import Fixed, Native, keras_class, register, unreduced
 from multiloss.plot import Sweep, grid, unit_at
 
 _NO_TRIPLET = "Keras and scikit-learn have no triplet loss (TF-Addons' mines triplets in the batch)."
@@ -34,6 +34,13 @@ def _contrastive_sweep(params, x_range):
 
 
 register(losses.contrastive, sweep=_contrastive_sweep)
+
+
+def _torch_cosine_distance(a, b):
+    """1 − cos(a, b) by PyTorch: triplet_margin_with_distance_loss's usual distance_function."""
+    import torch
+
+    return 1.0 - torch.nn.functional.cosine_similarity(a, b)
 
 
 def _triplet_sweep(params, x_range):
@@ -66,6 +73,23 @@ register(
                    "default add it to the difference vector."),
                   "optax has no abs() in the p-norm, so its odd norm degrees are wrong, and no swap.",
                   "With eps = 0 optax's gradient at zero distance is NaN.")),
+    unreduced("torch.nn.functional.triplet_margin_with_distance_loss",
+              {"distance_function": Fixed(None), "margin": "margin", "swap": "swap"},
+              when={"distance": "euclidean", "p": 2.0, "eps": 1e-6, "eps_at": "difference"},
+              signature="torch.nn.functional.triplet_margin_with_distance_loss(anchor, positive, negative, *, "
+                        "distance_function=None, margin=1.0, swap=False, reduction='mean')",
+              safeguards="its default distance is pairwise_distance: eps = 1e-6 added to a − p",
+              label_format="no labels: anchor, positive, negative of one shape (N, D) or (D,)",
+              notes=(("With distance_function=None it is triplet_margin_loss at p = 2; with a function it is "
+                      "our distance=that function (given the backend's arrays)."),)),
+    unreduced("torch.nn.functional.triplet_margin_with_distance_loss",
+              {"distance_function": Fixed(_torch_cosine_distance), "margin": "margin", "swap": "swap"},
+              when={"distance": "cosine"},
+              signature="torch.nn.functional.triplet_margin_with_distance_loss(anchor, positive, negative, *, "
+                        "distance_function=None, margin=1.0, swap=False, reduction='mean')",
+              safeguards="cosine_similarity's norms at least 1e-8",
+              label_format="no labels: anchor, positive, negative of one shape (N, D) or (D,)",
+              notes=("distance_function=lambda a, b: 1 − cosine_similarity(a, b) is our distance='cosine'.",)),
     absent=dict.fromkeys(("keras", "sklearn"), _NO_TRIPLET),
     sweep=_triplet_sweep,
 )
@@ -90,6 +114,82 @@ register(
                   ("optax clips each squared norm at the dtype's eps, so views shorter than √eps (1.5e-8 in "
                    "float64, 3.5e-4 in float32) differ, a zero view's cosine being 0 in both; no parameter "
                    "of ours reproduces that."))),
+)
+
+
+_TFA = ("TF-Addons is end-of-life (May 2024) and cannot be installed beside Keras 3 and this TensorFlow: recorded "
+        "for the teaching tools, never called; its definition is checked by worked values in tests/test_embedding.py")
+_NO_CIRCLE = "PyTorch, optax and scikit-learn have no circle loss."
+_NO_MINING = "PyTorch, optax and scikit-learn have no {} loss (Keras's was TF-Addons', for Keras 2)."
+_TFA_GONE = "TF-Addons reached its end of life in May 2024 and does not install beside Keras 3: this loss replaces it."
+
+register(
+    losses.circle,
+    keras_class("keras.losses.Circle", {"gamma": "gamma", "margin": "margin", "remove_diagonal": "remove_diagonal"},
+                signature="keras.losses.Circle(gamma=80.0, margin=0.4, remove_diagonal=True, "
+                          "reduction='sum_over_batch_size', name='circle', dtype=None)",
+                reduction="one value per anchor; its mean leaves out the zero losses (a Keras mask)",
+                safeguards="each distance 1 − e_i·e_j clipped at 0 (similarities at most 1)",
+                label_format="integer class labels (batch,); embeddings (batch, features) of unit length",
+                notes=(("Keras takes the similarity as e_i·e_j without normalizing: give it (and us) unit-length "
+                        "embeddings (a UnitNormalization layer) for the paper's cosine similarity."),
+                       ("Keras masks the zero losses out of its mean; ours leaves out the anchors without a "
+                        "positive or a negative (weight 0), the same ones: softplus is 0 nowhere else."),
+                       ("Keras's keras.losses.circle function also takes reference labels and embeddings "
+                        "(ref_labels, ref_embeddings) to compare against another set; we take one batch."))),
+    absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_CIRCLE),
+)
+
+register(
+    losses.semi_hard_triplet,
+    Native("tensorflow_addons.losses.TripletSemiHardLoss",
+           {"margin": "margin", "distance_metric": lambda p, dtype: "L_2" if p["squared"] else "L_1"},
+           construct=True, exact=False, unchecked=_TFA,
+           signature="tensorflow_addons.losses.TripletSemiHardLoss(margin=1.0, distance_metric='L_2', name=None)",
+           reduction="the mean over (anchor, positive) pairs (one value)",
+           safeguards="squared distances clipped at 0 (from ‖a‖² + ‖b‖² − 2a·b)",
+           label_format="integer class labels (batch,); embeddings (batch, features)",
+           notes=(("TF-Addons' distance_metric='L_2' is the squared Euclidean distance (our squared=True); "
+                   "its 'L_1' is the Euclidean distance, not the 1-norm (our squared=False)."),
+                  ("TF-Addons forms distances as ‖a‖² + ‖b‖² − 2a·b, clipped at 0, which cancels for near "
+                   "embeddings; we subtract the embeddings first."),
+                  ("For an anchor without a negative in the batch TF-Addons uses a negative distance of 0, "
+                   "margin + d(a, p); we leave such pairs out."), _TFA_GONE)),
+    absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_MINING.format("semi-hard triplet")),
+)
+
+register(
+    losses.lifted_structured,
+    Native("tensorflow_addons.losses.LiftedStructLoss", {"margin": "margin"}, construct=True, exact=False,
+           unchecked=_TFA,
+           signature="tensorflow_addons.losses.LiftedStructLoss(margin=1.0, name=None)",
+           reduction="1/(2|P|)·Σ over positive pairs (one value)",
+           safeguards="squared distances clipped at 0; each pair's log-sum shifted by its largest term",
+           label_format="integer class labels (batch,); embeddings (batch, features), not normalized",
+           notes=(("TF-Addons forms distances as √(‖a‖² + ‖b‖² − 2a·b), clipped at 0, which cancels for near "
+                   "embeddings; we subtract the embeddings first."),
+                  ("For a batch of one class (no negatives) TF-Addons gives NaN (−inf·0); we give 0."), _TFA_GONE)),
+    absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_MINING.format("lifted structured")),
+)
+
+
+def _similarities(xp, arrays):
+    """TF-Addons' npairs_loss arguments: the labels and the similarity matrix anchors·positivesᵀ."""
+    return arrays["labels"], xp.matmul(arrays["anchors"], xp.matrix_transpose(arrays["positives"]))
+
+
+register(
+    losses.npairs,
+    Native("tensorflow_addons.losses.npairs_loss", args=_similarities, per="mean", exact=False, unchecked=_TFA,
+           signature="tensorflow_addons.losses.npairs_loss(y_true, y_pred)",
+           reduction="the mean over anchors (one value)",
+           safeguards="none (softmax cross-entropy on the similarities)",
+           label_format="integer class labels (batch,); y_pred the (batch, batch) similarity matrix",
+           notes=(("TF-Addons takes the similarity matrix anchors·positivesᵀ as y_pred, not the embeddings; "
+                   "its targets are uniform over the positives of the anchor's label, as ours."),
+                  ("tf.contrib's npairs_loss(labels, embeddings_anchor, embeddings_positive, reg_lambda=0.002) "
+                   "added 0.25·reg_lambda·(mean ‖a‖² + mean ‖p‖²), an L2 penalty we leave to the user."), _TFA_GONE)),
+    absent=dict.fromkeys(("torch", "optax", "sklearn"), _NO_MINING.format("N-pair")),
 )
 
 
