@@ -87,7 +87,7 @@ def test_override_matches_default(op, backend):
             return 0.5 * c + row * row
 
         run, loop = ops, default
-        ops, default = (lambda x: run(step, x[0] * 0.0, (x,))), (lambda x: loop(step, x[0] * 0.0, (x,)))
+        ops, default = (lambda x: run(step, x[0, ...] * 0.0, (x,))), (lambda x: loop(step, x[0, ...] * 0.0, (x,)))
     if op == "fuse":  # compare a fused function with the plain one, as for any other op
         def plain(x, *, scale):
             return scale * x * x / (1.0 + xp.abs(x))  # arithmetic only: no libm to differ

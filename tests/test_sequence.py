@@ -133,7 +133,7 @@ def test_float32_and_float16_logits(backend):
             continue
         args = ctc_inputs(backend, [[1, 2], [2, 2]], x, [2, 2], [5, 4], dtype=dtype)
         out = ml.ctc(*args, reduction="none")
-        assert str(out.dtype).endswith(dtype)
+        assert dtype in str(out.dtype)
         held = ctc_inputs(backend, [[1, 2], [2, 2]], value(backend, args[1]), [2, 2], [5, 4])
         np.testing.assert_allclose(value(backend, out), value(backend, ml.ctc(*held, reduction="none")), rtol=rtol)
     assert np.all(np.isfinite(want))
@@ -153,7 +153,7 @@ def test_nan_logits_give_nan_for_their_sequence(backend):
     x = uniform(2, 3, 3)
     x[0, 1, 2] = math.nan
     out = value(backend, ml.ctc(*ctc_inputs(backend, [[1], [1]], x, [1, 1], [3, 3]), reduction="none"))
-    assert math.isnan(out[0]) and out[1] == pytest.approx(math.log(27 / 5))  # 5 alignments of "1" in 3 frames of 3
+    assert math.isnan(out[0]) and out[1] == pytest.approx(math.log(27 / 6))  # 6 alignments of "1" in 3 frames of 3
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_keras_ctc_class_takes_no_lengths():
     assert np.all(np.abs(native.values(arrays, {"blank": 0}, "float32") - ours)[1:] > 1e-3)
 
 
-def test_optax_impossible_alignments_are_finite_and_padding_is_compared():
+def test_optax_impossible_alignments_are_finite():
     pytest.importorskip("optax")
     native = _native("optax.losses.ctc_loss")
     backend, arrays = _case_inputs("jax", "float32")
@@ -242,12 +242,11 @@ def test_optax_impossible_alignments_are_finite_and_padding_is_compared():
     theirs = native.values(short, {"blank": 0}, "float32")
     assert ours[0] == math.inf and 1e4 < theirs[0] < math.inf
     np.testing.assert_allclose(theirs[1:], ours[1:], rtol=1e-6)
-    # a padded label equal to the last label: optax reads it as a repeat, we ignore padding
+    # a padded label equal to the last label changes nothing (optax's final blank transition ignores
+    # its repeat marks), as here
     repeated = dict(arrays, labels=backend.from_numpy(np.array([[1, 2, 2], [3, 3, 3], [2, 1, 1]])))
-    ours = value(backend, ml.ctc(*repeated.values(), reduction="none"))
-    np.testing.assert_allclose(ours, value(backend, ml.ctc(*arrays.values(), reduction="none")), rtol=1e-6)
-    theirs = native.values(repeated, {"blank": 0}, "float32")
-    assert np.all(theirs[1:] > ours[1:] + 1e-3)
+    np.testing.assert_allclose(native.values(repeated, {"blank": 0}, "float32"),
+                               value(backend, ml.ctc(*arrays.values(), reduction="none")), rtol=1e-6)
 
 
 def test_optax_forward_probs_returns_the_loss_and_the_forward_variables():
@@ -255,7 +254,7 @@ def test_optax_forward_probs_returns_the_loss_and_the_forward_variables():
     native = _native("optax.losses.ctc_loss_with_forward_probs")
     backend, arrays = _case_inputs("jax", "float64")
     loss, alpha_blank, alpha_label = native(arrays, {"blank": 0}, "float64")
-    assert alpha_blank.shape == alpha_label.shape == (6, 3, 4)
+    assert alpha_blank.shape == (6, 3, 4) and alpha_label.shape == (6, 3, 3)  # (T, N, S + 1), (T, N, S)
     ours = value(backend, ml.ctc(*arrays.values(), reduction="none"))
     np.testing.assert_allclose(np.asarray(loss), ours, rtol=1e-13)
 

@@ -63,9 +63,6 @@ _OPTAX_NOTES = (
      "lengths; ours takes either (a 2-D length input is read as paddings)."),
     ("optax's log(0) is log_epsilon = −1e5, so a sequence with no alignment gets a large finite loss (about "
      "1e5 per missing frame) rather than inf, and zero_infinity has no counterpart there."),
-    ("optax compares every adjacent pair of labels for repeats, padding included: a padding value equal "
-     "to a sequence's last label forbids its last blank transition there; pad with the blank (or a value no "
-     "label takes)."),
 )
 
 def _ctc_sweep(params, x_range):
@@ -132,11 +129,11 @@ register(
                       "compared above"),
            signature="optax.losses.ctc_loss_with_forward_probs(logits, logit_paddings, labels, label_paddings, *, "
                      "blank_id=0, log_epsilon=-100000.0)",
-           reduction="none: one loss per sequence, with the forward log-probabilities (T, N, S + 1)",
+           reduction="none: one loss per sequence, with the forward log-probabilities",
            safeguards="log_epsilon = −1e5 stands for log 0",
            label_format="as optax.losses.ctc_loss",
            notes=(("It returns a tuple, (optax.losses.ctc_loss's values, log α of the blank states, log α of the "
-                   "label states), the forward variables (T, N, S + 1) each."),)),
+                   "label states), the forward variables, (T, N, S + 1) and (T, N, S)."),)),
     absent={"sklearn": _NO_CTC},
     sweep=_ctc_sweep,
 )
