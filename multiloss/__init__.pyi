@@ -48,6 +48,7 @@ from multiloss.losses.regression import quantile as quantile
 from multiloss.losses.regression import smooth_l1 as smooth_l1
 from multiloss.losses.segmentation import dice as dice
 from multiloss.losses.segmentation import tversky as tversky
+from multiloss.losses.sequence import ctc as ctc
 from multiloss.registry import REGISTRY as REGISTRY
 from multiloss.registry import loss as loss
 
@@ -92,4 +93,5 @@ __all__ = [
     "smooth_l1",
     "dice",
     "tversky",
+    "ctc",
 ]

@@ -94,8 +94,7 @@ def test_reference_forward_recursion_matches_brute_force(labels, blank):
     t, c = 5, 3
     x = [[M.mpf(float(z)) for z in frame] for frame in rng.normal(0.0, 2.0, (t, c))]
     padded = labels + [blank] * (3 - len(labels))
-    (terms,) = _ctc_reference([padded], [x], [len(labels)], [t], blank=blank, zero_infinity=False, per_label=False,
-                              m=M)
+    terms = _ctc_reference(padded, x, len(labels), t, blank=blank, zero_infinity=False, per_label=False, m=M)
     expected = _brute_force(labels, x, blank, M)
     if expected == M.inf:
         assert terms == (M.inf,)
@@ -271,3 +270,28 @@ def test_torch_mean_divides_by_target_length():
     np.testing.assert_allclose(mean.item(), np.mean(per / [3, 1, 2]), rtol=1e-13)
     assert abs(mean.item() - np.mean(per)) > 1.0
     np.testing.assert_allclose(value(backend, ml.ctc(*arrays.values(), convention="torch")), mean.item(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("blank", [2, 4])
+def test_any_blank_matches_the_reference_and_torch(backend, blank):
+    """The matrix runs blank 0 (its out-of-domain check sets a label to 0, which only blank 0
+    refuses); here blank 2 and 4 (the last class) on random sequences, against the reference and
+    F.ctc_loss."""
+    rng = np.random.default_rng(blank)
+    others = [k for k in range(5) if k != blank]
+    labels = np.full((4, 3), blank)
+    ly, lx = np.array([3, 2, 1, 0]), np.array([6, 5, 2, 4])
+    for i, n in enumerate(ly):
+        labels[i, :n] = rng.choice(others, n)
+    labels[0, :2] = others[1]  # a repeat
+    x = rng.normal(0.0, 2.0, (4, 6, 5))
+    ours = value(backend, ml.ctc(*ctc_inputs(backend, labels, x, ly, lx), blank=blank, reduction="none"))
+    for i in range(4):
+        terms = _ctc_reference([int(k) for k in labels[i]], [[M.mpf(float(z)) for z in f] for f in x[i]], ly[i], lx[i],
+                               blank=blank, zero_infinity=False, per_label=False, m=M)
+        assert ours[i] == pytest.approx(float(M.fsum(terms)), rel=1e-13)
+    torch = pytest.importorskip("torch")
+    log_probs = torch.log_softmax(torch.from_numpy(x), dim=-1).transpose(0, 1)
+    theirs = torch.nn.functional.ctc_loss(log_probs, torch.from_numpy(labels), torch.from_numpy(lx),
+                                          torch.from_numpy(ly), blank=blank, reduction="none").numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13)

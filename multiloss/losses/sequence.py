@@ -77,44 +77,41 @@ def _whole(x):
 
 
 def _ctc_reference(labels, logits, label_lengths, logit_lengths, *, blank, zero_infinity, per_label, m):
-    """−log p(labels | x) per sequence, p the sum over alignments π of Π_t softmax(x_t)[π_t]:
+    """−log p(labels | x) of one sequence, p the sum over alignments π of Π_t softmax(x_t)[π_t]:
     Σ_t log Σ_c exp(x_tc) − log Σ_π exp(Σ_t x_tπ_t), the second sum by the forward recursion
     (Graves et al. 2006, eq. 6–9) over exp(x) in plain numbers (mpmath has no underflow)."""
-    out = []
-    for y, x, ly, lx in zip(labels, logits, label_lengths, logit_lengths):
-        target, frames = list(y[:_whole(ly)]), x[:_whole(lx)]
-        ext = [blank]
-        for k in target:
-            ext += [k, blank]
-        alpha = [1] + [0] * (len(ext) - 1)  # before the first frame: the start, at state 0
-        for frame in frames:
-            e = [m.exp(z) for z in frame]
-            alpha = [(alpha[s] + (alpha[s - 1] if s >= 1 else 0)
-                      + (alpha[s - 2] if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] else 0)) * e[ext[s]]
-                     for s in range(len(ext))]
-        total = alpha[-1] + (alpha[-2] if len(ext) > 1 else 0)
-        terms = [m.log(m.fsum(m.exp(z) for z in frame)) for frame in frames]
-        if total == 0:  # no alignment: −log 0
-            terms = [0 * number(0.0, m)] if zero_infinity else [m.inf if hasattr(m, "inf") else float("inf")]
-        else:
-            terms.append(-m.log(total))
-        if per_label:
-            terms = [t_ / max(len(target), 1) for t_ in terms]
-        out.append(tuple(terms))
-    return out
+    target, frames = list(labels[:_whole(label_lengths)]), logits[:_whole(logit_lengths)]
+    ext = [blank]
+    for k in target:
+        ext += [k, blank]
+    alpha = [1] + [0] * (len(ext) - 1)  # before the first frame: the start, at state 0
+    for frame in frames:
+        e = [m.exp(z) for z in frame]
+        alpha = [(alpha[s] + (alpha[s - 1] if s >= 1 else 0)
+                  + (alpha[s - 2] if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] else 0)) * e[ext[s]]
+                 for s in range(len(ext))]
+    total = alpha[-1] + (alpha[-2] if len(ext) > 1 else 0)
+    terms = [m.log(m.fsum(m.exp(z) for z in frame)) for frame in frames]
+    if total == 0:  # no alignment: −log 0
+        terms = [0 * number(0.0, m)] if zero_infinity else [m.inf if hasattr(m, "inf") else float("inf")]
+    else:
+        terms.append(-m.log(total))
+    if per_label:
+        terms = [t_ / max(len(target), 1) for t_ in terms]
+    return tuple(terms)
 
 
 @loss(
     family="sequence",
     domain=domains.ctc(),
     reference=_ctc_reference,
-    kind="batch",
+    kind="row",
     labels=("label_lengths", "logit_lengths"),
     indices=("labels",),
     shapes=_ctc_shapes,
     conditions={"blank": "int"},
     checks=_check_ctc,
-    variants=({"blank": 4}, {"zero_infinity": True}, {"per_label": True}),
+    variants=({"zero_infinity": True}, {"per_label": True}),
     conventions=(Convention("torch.nn.functional.ctc_loss", {"per_label": True}, when={"per_label": True}),),
     torch_order=("logits", "labels", "logit_lengths", "label_lengths"),
 )
@@ -155,5 +152,18 @@ def ctc(labels, logits, label_lengths, logit_lengths, *, blank=0, zero_infinity=
         nll = xp.where(nll == float("inf"), 0.0, nll)
     if per_label:
         nll = nll / xp.maximum(label_lengths, 1.0)
-    broken = xp.any(inside & ~valid, axis=1) | ~ok_label | ~ok_logit
+    # NaN in, NaN out, also from a padded frame (which the recursion never reads)
+    broken = xp.any(inside & ~valid, axis=1) | ~ok_label | ~ok_logit | xp.any(xp.isnan(logits), axis=(1, 2))
     return xp.where(broken, float("nan"), nll)
+
+
+def _keras_inputs(ops, y_true, y_pred, params):
+    """``multiloss.keras.Ctc``'s arrays from Keras's two, as ``keras.losses.CTC`` reads them:
+    y_true the labels (N, S) padded with the blank, y_pred the logits (N, T, C); each sequence
+    has all T frames and as many labels as are not the blank."""
+    label_lengths = ops.sum(ops.cast(ops.not_equal(y_true, params["blank"]), y_pred.dtype), axis=1)
+    logit_lengths = ops.sum(ops.ones_like(y_pred[:, :, 0]), axis=1)
+    return y_true, y_pred, label_lengths, logit_lengths
+
+
+ctc.spec.kernel.keras_inputs = _keras_inputs
