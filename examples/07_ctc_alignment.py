@@ -57,9 +57,10 @@ def main():
     rows, values = [], {}
     for name, to_array in frameworks():
         x = to_array(logits)
-        # labels and lengths stay integer NumPy: multiloss makes them the framework's arrays
-        loss = np.asarray(ml.ctc(labels, x, label_lengths, logit_lengths, reduction="none"), np.float64)
-        dropped = float(np.asarray(ml.ctc(labels, x, label_lengths, logit_lengths, zero_infinity=True)))
+        # labels and lengths as Python lists: multiloss makes them the framework's integer arrays
+        y, ly, lx = labels.tolist(), label_lengths.tolist(), logit_lengths.tolist()
+        loss = np.asarray(ml.ctc(y, x, ly, lx, reduction="none"), np.float64)
+        dropped = float(np.asarray(ml.ctc(y, x, ly, lx, zero_infinity=True)))
         rows.append((name, *map(float, loss), dropped))
         values[name] = np.append(np.where(np.isfinite(loss), loss, -1.0), dropped)
     print("ml.ctc per sequence, and the mean with zero_infinity=True ('aaa' counted as 0):")

@@ -180,9 +180,9 @@ def ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank, xp):
     pad = xp.concat([neg, neg], axis=1)
     shifted = xp.concat([xp.zeros_like(column) + blank, xp.zeros_like(column) + blank, ext], axis=1)[:, :n_ext]
     skip = xp.where((ext != blank) & (ext != shifted), zero, zero + LOG_ZERO)  # s − 2 → s allowed: 0, else log 0
-    states = xp.arange(n_ext, dtype=ints)
+    states = xp.arange(n_ext, dtype=ints, device=xp.device_of(labels))
     alpha = xp.where(states == 0, zero, zero + LOG_ZERO)
-    frames = xp.arange(emit.shape[0], dtype=logit_lengths.dtype)
+    frames = xp.arange(emit.shape[0], dtype=logit_lengths.dtype, device=xp.device_of(labels))
     live = (frames[:, None] < logit_lengths[None, :])[:, :, None]  # (T, N, 1)
 
     def step(carry, emit_t, live_t):
@@ -197,7 +197,7 @@ def ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank, xp):
         return xp.where(live_t, total, alpha) - top, shift + top[:, 0]
 
     alpha, shift = xp.scan(step, (alpha, zero[:, 0]), (emit, live))
-    end = xp.stack([2 * label_lengths, xp.maximum(2 * label_lengths - 1, 0)], axis=1)
+    end = xp.stack([2 * label_lengths, 2 * label_lengths - xp.astype(label_lengths > 0, ints)], axis=1)  # (unsigned)
     last = xp.take_along_axis(alpha, xp.astype(end, ints), axis=1)  # (N, 2)
     last = xp.where(xp.stack([label_lengths >= 0, label_lengths > 0], axis=1), last, LOG_ZERO)
     m = xp.stop_gradient(xp.max(last, axis=1))

@@ -108,24 +108,14 @@ def _dim(x, axis, /):
 
 
 def _scan(step, carry, xs, /):
-    # tf.foldl: one while loop, whose length may be known only at run time (eager, tf.function, XLA)
+    """The Python loop (unrolled into the graph) where the length is known, as it is in eager
+    calls and wherever the time axis is static; ``tf.foldl``, one while loop, where it is known
+    only at run time. The gradient of a while loop in a kernel compiled by XLA (``fuse``) needs
+    its TensorList accumulators outside the compiled function, which TensorFlow refuses
+    ("TensorList crossing the XLA/TF boundary"): an unrolled loop has none."""
+    if xs[0].shape[0] is not None:
+        return _extensions.scan(step, carry, xs, xp=xp)
     return tf.foldl(lambda c, x: step(c, *x), tuple(xs), initializer=carry)
-
-
-def _ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank):
-    """The portable recursion with its gradient taken in the same function: the gradient of a
-    while loop compiled by XLA (``fuse``) would need its TensorList accumulators outside the
-    compiled function, which TensorFlow does not support."""
-
-    @tf.custom_gradient
-    def nll(log_probs):
-        with tf.GradientTape() as tape:
-            tape.watch(log_probs)
-            out = _extensions.ctc_nll(log_probs, labels, label_lengths, logit_lengths, blank=blank, xp=xp)
-        g = tape.gradient(out, log_probs)  # one sequence's loss depends on its own row only
-        return out, lambda upstream: upstream[:, None, None] * g
-
-    return nll(log_probs)
 
 
 def _logsumexp(x, /, *, axis=None, keepdims=False):
@@ -142,7 +132,6 @@ xp = build_namespace(
         "log_softmax": lambda x, /, *, axis=-1: tf.nn.log_softmax(x, axis=axis),
         "squared_difference": lambda x, y, /, *, reduction="none": _extensions._reduce(
             xp, tf.math.squared_difference(x, y), reduction),
-        "ctc_nll": _ctc_nll,
         "scan": _scan,
         "fuse": _fuse,
         "stop_gradient": tf.stop_gradient,

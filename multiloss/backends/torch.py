@@ -113,10 +113,10 @@ def _ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank):
     recursion otherwise: F.ctc_loss's backward, exp(log α + log β − log y + nll), loses about
     nll ulps of each posterior (2× to 3× our contract in the matrix), which autodiff of the
     recursion does not. Also the portable one under torch.compile, whose tracer cannot take
-    ctc_loss (its output shape depends on the lengths' values), for 16-bit inputs and for an empty
-    batch (which it refuses)."""
+    ctc_loss (its output shape depends on the lengths' values), for 16-bit inputs, an empty batch
+    (which it refuses) and meta tensors (shape inference)."""
     if (torch.compiler.is_compiling() or log_probs.dtype not in (torch.float32, torch.float64)
-            or log_probs.requires_grad and torch.is_grad_enabled() or log_probs.shape[0] == 0):
+            or log_probs.requires_grad and torch.is_grad_enabled() or log_probs.shape[0] == 0 or log_probs.is_meta):
         return _extensions.ctc_nll(log_probs, labels, label_lengths, logit_lengths, blank=blank, xp=xp)
     # zero_infinity, then inf where there are too few frames for the labels and the blanks between
     # repeats (the labels are in [0, C) and not blank: the caller's)

@@ -57,7 +57,8 @@ def _length_rule(xp, name, lengths, size, what):
 
 def _check_ctc(xp, labels, logits, label_lengths, logit_lengths, *, blank, **_):
     s, t, c = labels.shape[1], logits.shape[1], logits.shape[2]
-    inside = xp.arange(s, dtype=label_lengths.dtype)[None, :] < _lengths(xp, label_lengths, s)[:, None]
+    inside = (xp.arange(s, dtype=label_lengths.dtype, device=xp.device_of(labels))[None, :]
+              < _lengths(xp, label_lengths, s)[:, None])
     valid = (labels >= 0) & (labels < c) & (labels != blank)
     return (
         _length_rule(xp, "label_lengths", label_lengths, s, "labels"),
@@ -136,7 +137,7 @@ def ctc(labels, logits, label_lengths, logit_lengths, *, blank=0, zero_infinity=
     label_lengths = xp.stop_gradient(_lengths(xp, label_lengths, s))  # counts: no gradient
     logit_lengths = xp.stop_gradient(_lengths(xp, logit_lengths, logits.shape[1]))
     c = xp.dim(logits, -1)
-    inside = xp.arange(s, dtype=label_lengths.dtype)[None, :] < label_lengths[:, None]
+    inside = xp.arange(s, dtype=label_lengths.dtype, device=xp.device_of(labels))[None, :] < label_lengths[:, None]
     valid = (labels >= 0) & (labels < c) & (labels != blank)
     blanks = xp.zeros_like(labels) + blank
     safe = xp.where(inside & valid, labels, blanks)  # padding and (under a compiler) bad labels: blank
