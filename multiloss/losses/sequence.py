@@ -63,8 +63,10 @@ def _check_ctc(xp, labels, logits, label_lengths, logit_lengths, *, blank, **_):
     return (
         _length_rule(xp, "label_lengths", label_lengths, s, "labels"),
         _length_rule(xp, "logit_lengths", logit_lengths, t, "logits"),
-        v.Rule("labels", labels, f"class indices in [0, {c}) other than blank={blank} (within label_lengths)",
-               ok=valid | ~inside),
+        # (the labels within their lengths: a value the lengths make, so that it is read only
+        # where they can be, e.g. not under jax.grad, which traces every operation)
+        v.Rule("labels", xp.where(inside, labels, xp.zeros_like(labels)), f"class indices in [0, {c}) other than "
+               f"blank={blank} (within label_lengths)", ok=valid | ~inside),
     )
 
 
