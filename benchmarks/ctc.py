@@ -193,7 +193,7 @@ def main(argv=None) -> int:
                 print(f"# {name} {mode} {what}: ours {a:.6f}, native {b:.6f}, first calls {compile_s:.1f} s",
                       flush=True)
     print(f"\nCTC, T={T}, N={N}, C={C}, S={S}, float32, {args.threads} thread(s); "
-          + ", ".join(f"{n} {version(VERSIONS[n])}" for n in args.backends))
+          + ", ".join(f"{VERSIONS[n]} {version(VERSIONS[n])}" for n in args.backends))
     print(f"{'backend':<11} {'mode':<6} {'pass':<11} {'ours ms':>9} {'native ms':>10} {'ours/native':>12}")
     for name, mode, what, t_ours, t_native, _ in rows:
         ratio = t_ours / t_native
