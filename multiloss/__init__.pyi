@@ -75,6 +75,7 @@ from multiloss.losses.segmentation import binary_dice as binary_dice
 from multiloss.losses.segmentation import dice as dice
 from multiloss.losses.segmentation import generalized_dice as generalized_dice
 from multiloss.losses.segmentation import tversky as tversky
+from multiloss.losses.sequence import ctc as ctc
 from multiloss.registry import REGISTRY as REGISTRY
 from multiloss.registry import loss as loss
 
@@ -146,4 +147,5 @@ __all__ = [
     "dice",
     "generalized_dice",
     "tversky",
+    "ctc",
 ]

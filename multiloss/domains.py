@@ -26,6 +26,7 @@ __all__ = [
     "boxes",
     "categorical",
     "counts_and_rates",
+    "ctc",
     "distributions",
     "gaussian",
     "label_lists",
@@ -601,6 +602,49 @@ def views() -> Domain:
         return _dict(z1=_reals(shape), z2=_reals(shape))
 
     return Domain("views()", sample, strategy, min_dims=2, max_dims=2, scalable=("z1", "z2"))
+
+
+def ctc() -> Domain:
+    """CTC inputs for items of shape (N, T): labels (N, 3) of 5 classes, logits (N, T, 5),
+    label and logit lengths (N,). Rows 0–3 (for T ≥ 4): a repeated label (a blank must come
+    between), an empty label, and two that fit their frames exactly, one with a repeat; the
+    others random, each with room for its labels. Padding is the blank. With ``zero_infinity``,
+    row 1 has one frame too few for its labels (no alignment: loss 0), as has row 5 (no frames)."""
+    classes, width = 5, 3
+
+    def need(seq):
+        return len(seq) + sum(a == b for a, b in zip(seq, seq[1:]))
+
+    def sample(rng, shape, params):
+        n, t = shape[0], shape[-1]
+        blank = params["blank"]
+        others = [k for k in range(classes) if k != blank]
+        a, b, c = others[:3]
+        special = [([a, a, b], t), ([], t // 2), ([a, b, c], 3), ([c, c], 3)] if t >= 4 else []
+        labels = np.full((n, width), blank, np.int64)
+        label_lengths, logit_lengths = np.zeros(n), np.zeros(n)
+        for i in range(n):
+            if i < len(special):
+                seq, frames = special[i]
+            else:
+                frames = int(rng.integers(0, t + 1))
+                seq = [int(k) for k in rng.choice(others, int(rng.integers(0, width + 1)))]
+                while need(seq) > frames:
+                    seq = seq[:-1]
+            if params["zero_infinity"] and (i == 1 or i == 5):
+                seq = [a, b] if t >= 2 else [a]
+                frames = need(seq) - 1 if i == 1 else 0
+            labels[i, :len(seq)] = seq
+            label_lengths[i], logit_lengths[i] = len(seq), frames
+        logits = rng.normal(0.0, 2.0, (n, t, classes))
+        return {"labels": labels, "logits": logits, "label_lengths": label_lengths, "logit_lengths": logit_lengths}
+
+    def strategy(shape, params):
+        """The sampler's inputs from a drawn seed (their structure is what matters), the logits drawn."""
+        return st.tuples(st.integers(0, 2**32 - 1), _reals((shape[0], shape[-1], classes))).map(
+            lambda s: {**sample(np.random.default_rng(s[0]), shape, params), "logits": s[1]})
+
+    return Domain("ctc()", sample, strategy, min_dims=2, max_dims=2, scalable=("logits",))
 
 
 def ranked_pairs() -> Domain:

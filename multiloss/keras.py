@@ -14,6 +14,8 @@ Keras hands a loss only ``y_true`` and ``y_pred``. A loss of more arrays takes i
 of ``y_pred``, in the function's order: ``TripletMargin`` takes y_pred (N, 3, D) = [anchor,
 positive, negative], ``Contrastive`` (N, 2, D) = [x1, x2], ``GaussianNll`` (N, 2, …) = [mean,
 var], ``MarginRanking`` (N, 2) = [x1, x2]; a model ends with ``keras.ops.stack([...], axis=1)``.
+``Ctc`` takes y_true the labels padded with the blank and y_pred the logits, every sequence
+all T frames long (``keras.losses.CTC``'s rule): its kernel's ``keras_inputs`` makes the lengths.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ __all__ = ["loss_class", "stacked"]  # + one class per registered loss, added be
 
 def stacked(spec: LossSpec) -> tuple[str, ...]:
     """The arrays ``spec`` reads from ``y_pred`` stacked on axis 1; () when y_pred is one array."""
-    if len(spec.inputs) == 2 and spec.inputs[0] in ("y_true", "labels"):
+    if len(spec.inputs) == 2 and spec.inputs[0] in ("y_true", "labels") or hasattr(spec.kernel, "keras_inputs"):
         return ()
     labels = set(spec.labels) | set(spec.indices)
     return tuple(n for n in spec.inputs if n not in labels)
@@ -54,6 +56,8 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     class_name = spec.class_name
     parts = stacked(spec)
     label = next((n for n in spec.inputs if n not in parts), None) if parts else None
+    # a loss whose other arrays follow from y_true and y_pred (CTC's lengths) says how
+    arrange = getattr(spec.kernel, "keras_inputs", None)
 
     def __init__(self, reduction="sum_over_batch_size", name=spec.name, dtype=None, convention=None, **params):
         unknown = params.keys() - spec.params.keys()
@@ -72,6 +76,9 @@ def loss_class(spec_or_name) -> type[keras.losses.Loss]:
     def call(self, y_true, y_pred):
         if integer_labels:  # Keras converts y_true to the loss's floating dtype; int32 exists on every
             y_true = keras.ops.cast(y_true, "int32")  # backend (JAX's default 32-bit mode has no int64)
+        if arrange is not None:
+            return function(*arrange(keras.ops, y_true, y_pred, self.params), **self.params, reduction="none",
+                            convention=self.convention)
         if not parts:
             return function(y_true, y_pred, **self.params, reduction="none", convention=self.convention)
         if y_pred.shape[1] not in (len(parts), None):  # None: known only at run time

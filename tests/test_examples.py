@@ -10,6 +10,7 @@ output; a printed float32 result (7 significant digits) must match to RTOL.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import re
 import runpy
@@ -218,6 +219,26 @@ def test_08_box_iou(run, tmp_path):
         np.testing.assert_allclose([float(c) for c in sliding[f"{x:g}"]], want, rtol=RTOL, err_msg=f"x = {x}")
         assert (want[0] == 1) == (x > 2)  # disjoint from x = 2 on: 1 − IoU stays 1, the others grow
     assert_png(tmp_path / "box_iou.png")
+
+def test_07_ctc_alignment(run):
+    out = run("07_ctc_alignment")
+    words, frames = ("ab", "aa", "aab", "aaa"), 4
+
+    def collapse(path):  # merge repeats, drop blanks ("_")
+        return "".join(c for i, c in enumerate(path) if (i == 0 or c != path[i - 1]) and c != "_")
+
+    counts = {w: sum(collapse(p) == w for p in itertools.product("_ab", repeat=frames)) for w in words}
+    # by hand: "aa" is a_a with one more frame, a blank (_a_a, a__a, a_a_) or an a (a_aa, aa_a); "aab" only a_ab
+    assert counts == {"ab": 15, "aa": 5, "aab": 1, "aaa": 0}
+    want = [-np.log(counts[w] / 81) if counts[w] else np.inf for w in words]
+    dropped = np.mean([0.0 if np.isinf(v) else v for v in want])
+    counted, per_framework = (t for t in tables(out) if "labels" in t or "framework" in t)
+    for w in words:
+        assert int(counted[w][0]) == counts[w]
+    for name, values in framework_rows(per_framework).items():
+        np.testing.assert_allclose(values, [*want, dropped], rtol=RTOL, err_msg=name)
+    assert "the alignments of 'aa': _a_a, a__a, a_a_, a_aa, aa_a" in out
+
 
 def test_missing_framework_and_matplotlib_are_skipped_with_a_message(tmp_path):
     """As a script, in a fresh process where `import tensorflow` and `import matplotlib` fail."""

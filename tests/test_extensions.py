@@ -27,6 +27,10 @@ CASES = {
     "squared_difference": ((X[0], X[1]), {}),
     "huber_difference": ((np.array([0.0, 1.0, -1.0, 0.5, 4.0]), np.array([0.0, 0.0, 0.0, 0.25, -1.0]), 1.0), {}),
     "smooth_l1_difference": ((np.array([0.0, 0.5, -0.5, 0.1, 4.0]), np.array([0.0, 0.0, 0.0, 0.0, -1.0]), 0.5), {}),
+    # labels [1, 2] and [1, 1] over 4 frames of 3 classes (log-softmax of X's rows), all frames
+    "ctc_nll": ((np.log(np.array([[[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.4, 0.1, 0.5], [0.3, 0.3, 0.4]]] * 2)),
+                 np.array([[1, 2], [1, 1]]), np.array([2, 2]), np.array([4, 3])), {"blank": 0}),
+    "scan": ((X,), {}),  # a running sum over X's rows: the override against the Python loop
     "fuse": ((X,), {"scale": 0.5}),  # fuse(f)(X, scale=0.5) against f(X, scale=0.5)
     "stop_gradient": ((X,), {}),
     "dim": ((X, -1), {}),  # (and a size known only at run time: tests/test_dynamic_shapes.py)
@@ -80,6 +84,12 @@ def test_override_matches_default(op, backend):
         got = ops(*arrays, **kwargs)
         assert got == default(*arrays, **kwargs) == X.shape[-1] and isinstance(got, int)
         return
+    if op == "scan":  # c ← c/2 + x_t² over X's rows, as the override and as the default loop
+        def step(c, row):
+            return 0.5 * c + row * row
+
+        run, loop = ops, default
+        ops, default = (lambda x: run(step, x[0, ...] * 0.0, (x,))), (lambda x: loop(step, x[0, ...] * 0.0, (x,)))
     if op == "fuse":  # compare a fused function with the plain one, as for any other op
         def plain(x, *, scale):
             return scale * x * x / (1.0 + xp.abs(x))  # arithmetic only: no libm to differ

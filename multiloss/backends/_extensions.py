@@ -152,6 +152,77 @@ def smooth_l1_difference(x, y, beta, /, *, reduction="none", xp):
     return _reduce(xp, xp.where(a < beta, (0.5 / beta) * e * e, a - 0.5 * beta), reduction)
 
 
+def scan(step, carry, xs, /, *, xp):
+    """The ``carry`` after ``carry = step(carry, *(x[t] for x in xs))`` for t along the leading
+    axis of the arrays ``xs`` (a tuple, one length): a loop over time that compilers accept.
+
+    The default is the Python loop, which ``torch.compile`` unrolls and eager mode runs step by
+    step; JAX overrides it with ``jax.lax.scan`` and TensorFlow with ``tf.foldl`` (one loop in the
+    graph, compiled by XLA, of a length known only at run time under ``tf.function``).
+    """
+    for t in range(xs[0].shape[0]):
+        carry = step(carry, *(x[t, ...] for x in xs))
+    return carry
+
+
+#: log(0) in the CTC recursion: finite, so that neither a value nor a gradient meets inf − inf;
+#: exp of it minus any finite log-probability is 0 in every dtype the recursion runs in.
+LOG_ZERO = -1e30
+
+
+def ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank, xp):
+    """−log p(labels | log_probs) of connectionist temporal classification, per sequence: inf
+    where no alignment exists. ``log_probs`` (N, T, C) are log-softmax outputs, ``labels``
+    (N, S) integer classes (valid within ``label_lengths``: in [0, C), not ``blank``), the
+    lengths (N,) integers within S and T.
+
+    The log-space forward recursion (Graves et al. 2006) over the extended sequence of 2S + 1
+    states (a blank before, between and after the labels) with :func:`scan` over time: α_t(s) =
+    log Σ exp(α_{t−1}(s), α_{t−1}(s − 1), α_{t−1}(s − 2) where allowed) + log y_t(ext_s), the
+    skip s − 2 → s allowed into a label that differs from the one before it; a frame past a
+    sequence's length leaves its α unchanged; α is kept relative to its largest state, the shifts
+    summed apart. −log p = −logaddexp(α(2L), α(2L − 1)). log 0 is
+    :data:`LOG_ZERO`, a finite number: a state never reached holds it (gradient 0), and an
+    impossible alignment's result, about −LOG_ZERO, is made inf. The PyTorch adapter routes
+    eager calls that need no gradient to ``F.ctc_loss``; TensorFlow takes the gradient inside.
+    """
+    ints = labels.dtype
+    blanks = xp.zeros_like(labels) + blank
+    n_ext = 2 * labels.shape[1] + 1
+    column = xp.zeros_like(label_lengths)[:, None] + blank  # (N, 1), also where S is 0
+    ext = xp.concat([column, xp.reshape(xp.stack([labels, blanks], axis=-1), (-1, n_ext - 1))], axis=1)  # (N, 2S+1)
+    index = ext[:, None, :] + xp.zeros_like(log_probs[:, :, :1], dtype=ints)  # (N, T, 2S+1)
+    emit = xp.permute_dims(xp.take_along_axis(log_probs, index, axis=-1), (1, 0, 2))  # (T, N, 2S+1)
+    zero = xp.zeros_like(emit[0, ...])  # (N, 2S+1)
+    neg = zero[:, :1] + LOG_ZERO
+    pad = xp.concat([neg, neg], axis=1)
+    shifted = xp.concat([xp.zeros_like(column) + blank, xp.zeros_like(column) + blank, ext], axis=1)[:, :n_ext]
+    skip = xp.where((ext != blank) & (ext != shifted), zero, zero + LOG_ZERO)  # s − 2 → s allowed: 0, else log 0
+    states = xp.arange(n_ext, dtype=ints, device=xp.device_of(labels))
+    alpha = xp.where(states == 0, zero, zero + LOG_ZERO)
+    frames = xp.arange(emit.shape[0], dtype=logit_lengths.dtype, device=xp.device_of(labels))
+    live = (frames[:, None] < logit_lengths[None, :])[:, :, None]  # (T, N, 1)
+
+    def step(carry, emit_t, live_t):
+        alpha, shift = carry
+        padded = xp.concat([pad, alpha], axis=1)
+        one, two = padded[:, 1:-1], padded[:, :-2] + skip
+        m = xp.stop_gradient(xp.maximum(xp.maximum(alpha, one), two))
+        total = m + xp.log(xp.exp(alpha - m) + xp.exp(one - m) + xp.exp(two - m)) + emit_t
+        # α kept relative to its largest state (a constant: the gradient is unchanged), so that
+        # its errors, and those of the ratios autodiff forms from it, stay ulps of O(1), not of |α|
+        top = xp.where(live_t, xp.stop_gradient(xp.max(total, axis=1, keepdims=True)), 0.0)
+        return xp.where(live_t, total, alpha) - top, shift + top[:, 0]
+
+    alpha, shift = xp.scan(step, (alpha, zero[:, 0]), (emit, live))
+    end = xp.stack([2 * label_lengths, 2 * label_lengths - xp.astype(label_lengths > 0, ints)], axis=1)  # (unsigned)
+    last = xp.take_along_axis(alpha, xp.astype(end, ints), axis=1)  # (N, 2)
+    last = xp.where(xp.stack([label_lengths >= 0, label_lengths > 0], axis=1), last, LOG_ZERO)
+    m = xp.stop_gradient(xp.max(last, axis=1))
+    ll = shift + m + xp.log(xp.sum(xp.exp(last - m[:, None]), axis=1))
+    return xp.where(ll < 0.5 * LOG_ZERO, math.inf, -ll)
+
+
 def fuse(fn, /, *, xp):
     """``fn(*arrays, **params)`` compiled as one kernel where eager execution runs op by op.
 
@@ -224,6 +295,8 @@ EXTENSIONS = {
         squared_difference,
         huber_difference,
         smooth_l1_difference,
+        scan,
+        ctc_nll,
         fuse,
         stop_gradient,
         dim,

@@ -57,6 +57,10 @@ def _is_concrete(x, /):
     return not isinstance(x, jax.core.Tracer)
 
 
+def _scan(step, carry, xs, /):
+    return jax.lax.scan(lambda c, x: (step(c, *x), None), carry, xs)[0]
+
+
 xp = build_namespace(
     "jax",
     jnp,
@@ -65,6 +69,7 @@ xp = build_namespace(
         "log_sigmoid": jax.nn.log_sigmoid,
         "logsumexp": lambda x, /, *, axis=None, keepdims=False: jax.nn.logsumexp(x, axis=axis, keepdims=keepdims),
         "log_softmax": lambda x, /, *, axis=-1: jax.nn.log_softmax(x, axis=axis),
+        "scan": _scan,
         "fuse": _fuse,
         "stop_gradient": jax.lax.stop_gradient,
         "is_concrete": _is_concrete,

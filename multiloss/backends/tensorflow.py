@@ -107,6 +107,17 @@ def _dim(x, axis, /):
     return n if n is not None else tf.shape(x, out_type=tf.int64)[axis]
 
 
+def _scan(step, carry, xs, /):
+    """The Python loop (unrolled into the graph) where the length is known, as it is in eager
+    calls and wherever the time axis is static; ``tf.foldl``, one while loop, where it is known
+    only at run time. The gradient of a while loop in a kernel compiled by XLA (``fuse``) needs
+    its TensorList accumulators outside the compiled function, which TensorFlow refuses
+    ("TensorList crossing the XLA/TF boundary"): an unrolled loop has none."""
+    if xs[0].shape[0] is not None:
+        return _extensions.scan(step, carry, xs, xp=xp)
+    return tf.foldl(lambda c, x: step(c, *x), tuple(xs), initializer=carry)
+
+
 def _logsumexp(x, /, *, axis=None, keepdims=False):
     return tf.reduce_logsumexp(x, axis=namespace._axis(axis), keepdims=keepdims)
 
@@ -121,6 +132,7 @@ xp = build_namespace(
         "log_softmax": lambda x, /, *, axis=-1: tf.nn.log_softmax(x, axis=axis),
         "squared_difference": lambda x, y, /, *, reduction="none": _extensions._reduce(
             xp, tf.math.squared_difference(x, y), reduction),
+        "scan": _scan,
         "fuse": _fuse,
         "stop_gradient": tf.stop_gradient,
         "dim": _dim,

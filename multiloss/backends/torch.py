@@ -108,6 +108,25 @@ def _sigmoid_cross_entropy(x, y, /, *, pos_weight=None, reduction="none"):
     return _SigmoidCrossEntropy.apply(x, y, w, reduction)
 
 
+def _ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank):
+    """F.ctc_loss (PyTorch's C++ recursion) where no gradient is asked for; the portable
+    recursion otherwise: F.ctc_loss's backward, exp(log α + log β − log y + nll), loses about
+    nll ulps of each posterior (2× to 3× our contract in the matrix), which autodiff of the
+    recursion does not. Also the portable one under torch.compile, whose tracer cannot take
+    ctc_loss (its output shape depends on the lengths' values), for 16-bit inputs, an empty batch
+    (which it refuses) and meta tensors (shape inference)."""
+    if (torch.compiler.is_compiling() or log_probs.dtype not in (torch.float32, torch.float64)
+            or log_probs.requires_grad and torch.is_grad_enabled() or log_probs.shape[0] == 0 or log_probs.is_meta):
+        return _extensions.ctc_nll(log_probs, labels, label_lengths, logit_lengths, blank=blank, xp=xp)
+    # zero_infinity, then inf where there are too few frames for the labels and the blanks between
+    # repeats (the labels are in [0, C) and not blank: the caller's)
+    loss = F.ctc_loss(log_probs.transpose(0, 1), labels, logit_lengths, label_lengths, blank=blank,
+                      reduction="none", zero_infinity=True)
+    inside = torch.arange(1, labels.shape[1], device=labels.device) < label_lengths[:, None]
+    repeats = ((labels[:, 1:] == labels[:, :-1]) & inside).sum(dim=1)
+    return torch.where(label_lengths + repeats > logit_lengths, torch.inf, loss)
+
+
 def _to_host(x, /):
     x = x.detach().cpu()
     return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
@@ -155,6 +174,7 @@ xp = build_namespace(
         "log_softmax": lambda x, /, *, axis=-1: torch.log_softmax(x, dim=axis),
         "softmax_nll": _softmax_nll,
         "sigmoid_cross_entropy": _sigmoid_cross_entropy,
+        "ctc_nll": _ctc_nll,
         "squared_difference": lambda x, y, /, *, reduction="none": F.mse_loss(x, y, reduction=reduction),
         "huber_difference": lambda x, y, delta, /, *, reduction="none": F.huber_loss(x, y, reduction=reduction,
                                                                                     delta=delta),

@@ -163,18 +163,24 @@ class Case:
             value, item_weights[idx] = split(ref(**args, **self.params, m=m))
             values[idx] = float(sum(value))
             scales[idx] = float(sum(abs(t) for t in value))
-            for n in floats:
-                coords = range(len(args[n])) if isinstance(args[n], list) else [None]
+            for n in floats:  # each element of the item's part of the input (a row may be a matrix)
+                coords = list(np.ndindex(*np.shape(inputs[n][idx]))) if isinstance(args[n], list) else [None]
                 for j in coords:
-                    def along(x, n=n, j=j, terms=terms, args=args):
+                    def along(x, n=n, j=j, terms=terms, args=args, idx=idx):
                         if j is None:
                             return terms({n: x})
-                        row = list(args[n])
-                        row[j] = x
+                        row = nested(inputs[n][idx], n)
+                        inner = row
+                        for k in j[:-1]:
+                            inner = inner[k]
+                        inner[j[-1]] = x
                         return terms({n: row})
 
-                    slopes = derivatives(along, args[n] if j is None else args[n][j], m)
-                    where = idx if j is None else idx + (j,)
+                    at = args[n]
+                    for k in j or ():
+                        at = at[k]
+                    slopes = derivatives(along, at, m)
+                    where = idx if j is None else idx + j
                     grads[n][where] = w[idx] * float(sum(slopes))
                     gscales[n][where] = abs(w[idx]) * float(sum(abs(s) for s in slopes))
         return values, scales, grads, gscales, item_weights
