@@ -20,7 +20,7 @@ made once, outside the timed call). "value+grad" adds the gradient with respect 
 
 Modes: "eager" calls both sides directly. There multiloss's PyTorch adapter routes to
 F.ctc_loss (so the ratio is our dispatch's overhead), and on JAX and TensorFlow multiloss runs
-its own recursion (``xp.scan``: ``jax.lax.scan``, ``tf.foldl``) as one compiled kernel
+its own recursion (``xp.scan``: ``jax.lax.scan``; unrolled on TensorFlow) as one compiled kernel
 (``xp.fuse``), while the natives run as their framework runs them eagerly. "jit" compiles the
 whole step of BOTH sides: ``jax.jit``; ``tf.function(jit_compile=True)`` for ours and
 ``tf.function`` for Keras's (tf.nn.ctc_loss has no XLA kernel on CPU); ``torch.compile``,

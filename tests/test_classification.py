@@ -338,7 +338,7 @@ def test_sparse_keras_convention_clips_then_renormalizes(backend):
 
 def test_sparse_keras_natives():
     """The hand values above are Keras's; with ignore_class and a sample weight Keras divides by
-    the number of items kept, convention='keras' by their Σw (a documented difference)."""
+    the number of items kept, as convention='keras' does; our default divides by their Σw."""
     kb = load_backend("tensorflow")
     keras = pytest.importorskip("keras")
     (p,) = arrays(kb, SPARSE_P)
@@ -351,6 +351,8 @@ def test_sparse_keras_natives():
     assert float(native(y, x, sample_weight=w)) == pytest.approx((0.5 * nll[0] + 3.0 * nll[1]) / 2, rel=1e-14)
     ours = ml.sparse_categorical_cross_entropy(y, x, from_logits=True, ignore_index=2, sample_weight=w,
                                                convention="keras")
+    assert float(value(kb, ours)) == pytest.approx((0.5 * nll[0] + 3.0 * nll[1]) / 2, rel=1e-14)
+    ours = ml.sparse_categorical_cross_entropy(y, x, from_logits=True, ignore_index=2, sample_weight=w)
     assert float(value(kb, ours)) == pytest.approx((0.5 * nll[0] + 3.0 * nll[1]) / 3.5, rel=1e-14)
 
 

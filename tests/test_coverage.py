@@ -188,8 +188,8 @@ def test_a_name_covered_by_two_losses_gets_a_row_each_and_its_conventions(cov):
     if not rows:
         pytest.skip("torch is not installed")
     assert [r.loss for r in rows] == ["categorical_cross_entropy", "sparse_categorical_cross_entropy"]
-    assert rows[1].how == ("exact when `from_logits=True, axis=-1`; at its defaults `convention='torch'` ≡ "
-                           "`ignore_index=-100`",)
+    assert rows[1].how == ("exact when `from_logits=True, axis=1`; at its defaults `convention='torch'` ≡ "
+                           "`ignore_index=-100, axis=1`",)
 
 
 def test_scale_and_fixed_keywords_are_said(cov):

@@ -107,6 +107,15 @@ def test_degenerate_and_disjoint_boxes_are_finite_with_gradients(backend, fn):
         assert all(np.all(np.isfinite(x)) for x in g), (eps, g)
 
 
+@pytest.mark.parametrize("fn", LOSSES, ids=NAMES)
+def test_point_boxes_far_apart_in_float32_have_finite_gradients(backend, fn):
+    """Point boxes at 0 and at 2⁵³: scaled to unit size, ε = 1e-7 becomes 1e-7·2⁻¹⁰⁶, subnormal
+    in float32; it is held at the smallest normal number, so 1/(U + ε)'s gradient stays finite."""
+    t, p = arrays(backend, [[0.0] * 4], [[2.0**53] * 4], dtype="float32")
+    g = grads(backend, lambda a, b: fn(a, b, reduction="sum"), t, p)
+    assert all(np.all(np.isfinite(x)) for x in g), g
+
+
 def test_identical_point_boxes_lose_one_as_eps_goes_to_zero(backend):
     """Two identical points: torchvision's 1 − 0/(0 + ε) = 1 for every ε > 0, and ours at ε = 0."""
     for fn in LOSSES:

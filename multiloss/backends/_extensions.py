@@ -157,8 +157,9 @@ def scan(step, carry, xs, /, *, xp):
     axis of the arrays ``xs`` (a tuple, one length): a loop over time that compilers accept.
 
     The default is the Python loop, which ``torch.compile`` unrolls and eager mode runs step by
-    step; JAX overrides it with ``jax.lax.scan`` and TensorFlow with ``tf.foldl`` (one loop in the
-    graph, compiled by XLA, of a length known only at run time under ``tf.function``).
+    step; JAX overrides it with ``jax.lax.scan``; TensorFlow unrolls it where the length is static
+    (its kernels' gradients run outside XLA, which a while loop's accumulators cannot cross) and
+    uses ``tf.foldl`` where the length is known only at run time (values only).
     """
     for t in range(xs[0].shape[0]):
         carry = step(carry, *(x[t, ...] for x in xs))
@@ -188,7 +189,7 @@ def ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank, xp):
     """
     ints = labels.dtype
     blanks = xp.zeros_like(labels) + blank
-    n_ext = 2 * labels.shape[1] + 1
+    n_ext = 2 * xp.dim(labels, 1) + 1
     column = xp.zeros_like(label_lengths)[:, None] + blank  # (N, 1), also where S is 0
     ext = xp.concat([column, xp.reshape(xp.stack([labels, blanks], axis=-1), (-1, n_ext - 1))], axis=1)  # (N, 2S+1)
     index = ext[:, None, :] + xp.zeros_like(log_probs[:, :, :1], dtype=ints)  # (N, T, 2S+1)
@@ -200,7 +201,7 @@ def ctc_nll(log_probs, labels, label_lengths, logit_lengths, /, *, blank, xp):
     skip = xp.where((ext != blank) & (ext != shifted), zero, zero + LOG_ZERO)  # s − 2 → s allowed: 0, else log 0
     states = xp.arange(n_ext, dtype=ints, device=xp.device_of(labels))
     alpha = xp.where(states == 0, zero, zero + LOG_ZERO)
-    frames = xp.arange(emit.shape[0], dtype=logit_lengths.dtype, device=xp.device_of(labels))
+    frames = xp.arange(xp.dim(emit, 0), dtype=logit_lengths.dtype, device=xp.device_of(labels))
     live = (frames[:, None] < logit_lengths[None, :])[:, :, None]  # (T, N, 1)
 
     def step(carry, emit_t, live_t):

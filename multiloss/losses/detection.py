@@ -77,10 +77,12 @@ class _Pair:
         self.intersection = overlap[..., 0] * overlap[..., 1]
         self.union = self.w_true * self.h_true + self.w_pred * self.h_pred - self.intersection
         self.enclosing = xp.maximum(t[..., 2:], p[..., 2:]) - xp.minimum(t[..., :2], p[..., :2])
-        # eps is an area: scaled by 1/K², held below the largest finite number (tiny boxes), where
-        # the ratios it enters are 1 or 0 to the dtype's precision anyway.
-        big = float(xp.finfo(y_pred.dtype).max)
-        self.eps = xp.minimum((eps * inverse[..., 0]) * inverse[..., 0], big) if eps else 0.0
+        # eps is an area: scaled by 1/K², held within the normal numbers (below the largest for
+        # tiny boxes, above the smallest for huge ones), where the ratios it enters are 1 or 0 to
+        # the dtype's precision anyway; a subnormal ε would make 1/ε's gradient overflow.
+        finfo = xp.finfo(y_pred.dtype)
+        scaled = (eps * inverse[..., 0]) * inverse[..., 0]
+        self.eps = xp.maximum(xp.minimum(scaled, float(finfo.max)), float(finfo.smallest_normal)) if eps else 0.0
 
     def one_minus_iou(self):
         """1 − I/(U + ε), as (U − I + ε)/(U + ε): 1 where U + ε = 0."""

@@ -47,6 +47,13 @@ def _lengths(xp, lengths, size):
     return xp.sum(1.0 - lengths, axis=-1) if lengths.ndim == 2 else lengths
 
 
+def _size(xp, x, axis, like):
+    """``x``'s size along ``axis``, to compare with the lengths ``like``: an int, or where it is
+    known only at run time (tf.function) a tensor of ``like``'s dtype."""
+    n = xp.dim(x, axis)
+    return n if isinstance(n, int) else xp.astype(n, like.dtype)
+
+
 def _length_rule(xp, name, lengths, size, what):
     if lengths.ndim == 2:
         return v.Rule(name, lengths, "paddings: 0 (real) or 1 (padding)", ok=(lengths == 0) | (lengths == 1))
@@ -56,7 +63,7 @@ def _length_rule(xp, name, lengths, size, what):
 
 
 def _check_ctc(xp, labels, logits, label_lengths, logit_lengths, *, blank, **_):
-    s, t, c = labels.shape[1], logits.shape[1], logits.shape[2]
+    s, t, c = _size(xp, labels, 1, label_lengths), _size(xp, logits, 1, logit_lengths), _size(xp, logits, 2, labels)
     inside = (xp.arange(s, dtype=label_lengths.dtype, device=xp.device_of(labels))[None, :]
               < _lengths(xp, label_lengths, s)[:, None])
     valid = (labels >= 0) & (labels < c) & (labels != blank)
@@ -135,9 +142,9 @@ def ctc(labels, logits, label_lengths, logit_lengths, *, blank=0, zero_infinity=
     optax's ``ctc_loss`` agree at the defaults with blank 0 (optax's impossible alignments are
     finite, about 1e5 per frame, rather than inf).
     """
-    s = labels.shape[1]
+    s = _size(xp, labels, 1, label_lengths)
     label_lengths = xp.stop_gradient(_lengths(xp, label_lengths, s))  # counts: no gradient
-    logit_lengths = xp.stop_gradient(_lengths(xp, logit_lengths, logits.shape[1]))
+    logit_lengths = xp.stop_gradient(_lengths(xp, logit_lengths, _size(xp, logits, 1, logit_lengths)))
     c = xp.dim(logits, -1)
     inside = xp.arange(s, dtype=label_lengths.dtype, device=xp.device_of(labels))[None, :] < label_lengths[:, None]
     valid = (labels >= 0) & (labels < c) & (labels != blank)
@@ -146,7 +153,7 @@ def ctc(labels, logits, label_lengths, logit_lengths, *, blank=0, zero_infinity=
     # lengths outside their range (NaN under a compiler, from the value rules) read as 0, the
     # sequence's loss then NaN through `broken`
     ok_label = (label_lengths >= 0) & (label_lengths <= s)
-    ok_logit = (logit_lengths >= 0) & (logit_lengths <= logits.shape[1])
+    ok_logit = (logit_lengths >= 0) & (logit_lengths <= _size(xp, logits, 1, logit_lengths))
     ints = labels.dtype
     nll = xp.ctc_nll(xp.log_softmax(logits, axis=-1), safe,
                      xp.astype(xp.where(ok_label, label_lengths, 0.0), ints),

@@ -168,8 +168,8 @@ _SPARSE_KERAS = {
 _KERAS_SPARSE_NOTES = (
     ("Keras's SparseCategoricalCrossentropy has no label smoothing; its JAX backend silently gives 0 for "
      "out-of-range labels."),
-    ("With ignore_class and a sample_weight Keras divides Σwℓ by the number of items kept; convention='keras' "
-     "divides by Σw over them (equal without weights)."),
+    ("With ignore_class and a sample_weight Keras divides Σwℓ by the number of items kept, as convention='keras' "
+     "does; our default divides by Σw over them (equal without weights)."),
 )
 
 register(
