@@ -184,11 +184,11 @@ _COMMON = {"family": "detection", "domain": domains.boxes(), "kind": "row", "sha
 @loss(reference=_giou_reference,
       conventions=(Convention("torchvision.ops.generalized_box_iou_loss", {"eps": 1e-7}),), **_COMMON)
 def generalized_box_iou(y_true, y_pred, *, eps=1e-7, xp):
-    """Generalized IoU loss (Rezatofighi et al. 2019): 1 − IoU + |C \\ (A ∪ B)|/|C| of boxes
+    """Generalized IoU loss (Rezatofighi et al. 2019): ``1 − IoU + |C \\ (A ∪ B)|/|C|`` of boxes
     (x1, y1, x2, y2) on the last axis.
 
-    IoU = I/(U + ε), with I the intersection's area, U = |A| + |B| − I the union's, and C the
-    smallest box enclosing both; the second term, (|C| − U)/(|C| + ε), keeps a gradient for
+    IoU = I/(U + ε), with I the intersection's area, ``U = |A| + |B| − I`` the union's, and C the
+    smallest box enclosing both; the second term, ``(|C| − U)/(|C| + ε)``, keeps a gradient for
     boxes that do not overlap. ``eps`` (default 1e-7, torchvision's) is added to both
     denominators; with ``eps=0`` a pair of zero-area boxes has IoU 0. In [0, 2); 0 for identical
     boxes up to ε/U. Symmetric in ``y_true`` and ``y_pred``. torchvision:

@@ -100,16 +100,16 @@ _SKLEARN_EPSILON = 2.0**-52  # numpy.finfo(numpy.float64).eps: scikit-learn's fl
     ),
 )
 def mean_absolute_percentage_error(y_true, y_pred, *, epsilon=1e-7, percent=True, xp):
-    """Mean absolute percentage error: 100·|ŷ − y| / max(|y|, ε), ε = ``epsilon``; without ``percent`` a fraction.
+    """Mean absolute percentage error: ``100·|ŷ − y| / max(|y|, ε)``, ε = ``epsilon``; without ``percent`` a fraction.
 
     The error relative to the target, in percent as Keras's ``MeanAbsolutePercentageError`` and the
-    name say (``percent=False`` gives scikit-learn's fraction, which floors |y| at float64's
+    name say (``percent=False`` gives scikit-learn's fraction, which floors ``|y|`` at float64's
     eps, 2.2e-16, rather than Keras's 1e-7). The floor keeps y = 0 finite but huge: a target
     within ε of 0 turns an absolute error e into 100·e/ε (1e9·e). The gradient in y_pred is
     ±100/max(|y|, ε) (0 at ŷ = y); in y_true below ε only the numerator's.
 
-    The value is |e|/c, c = max(|y|, ε), once rounded. Its gradient in y_true beyond ε is
-    −sign(e)·ŷ·sign(y)/y², which autodiff of |e|/c forms as −sign(e)/c − |e|·sign(y)/c²: two
+    The value is ``|e|/c``, ``c = max(|y|, ε)``, once rounded. Its gradient in y_true beyond ε is
+    −sign(e)·ŷ·sign(y)/y², which autodiff of ``|e|/c`` forms as ``−sign(e)/c − |e|·sign(y)/c²``: two
     terms that cancel where ŷ ≪ y (all relative accuracy lost as ŷ → 0). The gradient
     therefore comes from sign(e)·(ŷ/c − u), u = y/c = sign(y) beyond ε (a constant there) and
     y/ε below: the same derivative as a product, without the cancellation. (Where ŷ/ε overflows
