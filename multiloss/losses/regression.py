@@ -106,7 +106,7 @@ def mean_absolute_percentage_error(y_true, y_pred, *, epsilon=1e-7, percent=True
     name say (``percent=False`` gives scikit-learn's fraction, which floors ``|y|`` at float64's
     eps, 2.2e-16, rather than Keras's 1e-7). The floor keeps y = 0 finite but huge: a target
     within ε of 0 turns an absolute error e into 100·e/ε (1e9·e). The gradient in y_pred is
-    ±100/max(|y|, ε) (0 at ŷ = y); in y_true below ε only the numerator's.
+    ``±100/max(|y|, ε)`` (0 at ŷ = y); in y_true below ε only the numerator's.
 
     The value is ``|e|/c``, ``c = max(|y|, ε)``, once rounded. Its gradient in y_true beyond ε is
     −sign(e)·ŷ·sign(y)/y², which autodiff of ``|e|/c`` forms as ``−sign(e)/c − |e|·sign(y)/c²``: two
