@@ -184,7 +184,7 @@ def test_bad_labels_under_jit_give_nan_never_a_number():
 
 # --- the frameworks' documented differences ---------------------------------------------------
 def test_torch_soft_margin_overflows_in_float32_and_reads_any_label():
-    import torch
+    torch = pytest.importorskip("torch", reason="torch is not installed")
     import torch.nn.functional as F
 
     x, y = torch.tensor([-100.0]), torch.tensor([1.0])
@@ -194,7 +194,7 @@ def test_torch_soft_margin_overflows_in_float32_and_reads_any_label():
 
 
 def test_torch_hinge_embedding_gives_a_zero_label_both_terms():
-    import torch
+    torch = pytest.importorskip("torch", reason="torch is not installed")
     import torch.nn.functional as F
 
     x = torch.tensor([0.25])
@@ -202,7 +202,7 @@ def test_torch_hinge_embedding_gives_a_zero_label_both_terms():
 
 
 def test_torch_multi_margin_weights_outside_the_power_and_means_over_samples():
-    import torch
+    torch = pytest.importorskip("torch", reason="torch is not installed")
     import torch.nn.functional as F
 
     x, y, w = torch.tensor(SCORES * 2), torch.tensor([3, 0]), torch.tensor([1.0, 2.0, 3.0, 4.0])
@@ -216,7 +216,7 @@ def test_torch_multi_margin_weights_outside_the_power_and_means_over_samples():
 
 
 def test_torch_multilabel_margin_counts_a_class_listed_twice_twice():
-    import torch
+    torch = pytest.importorskip("torch", reason="torch is not installed")
     import torch.nn.functional as F
 
     x = torch.tensor(SCORES)
@@ -247,7 +247,7 @@ def test_optax_reads_labels_as_given():
 
 
 def test_keras_binary_cross_entropy_from_logits_is_multilabel_soft_margin():
-    import keras
+    keras = pytest.importorskip("keras", reason="keras is not installed")
 
     y, x = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]), np.array([[0.3, -2.0, 0.3], [4.0, 1.0, -1.0]])
     theirs = keras.losses.BinaryCrossentropy(from_logits=True, reduction=None, dtype="float64")(y, x)
